@@ -1,0 +1,47 @@
+# hoist Makefile. `make test` is what CI and the README run.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BENCHTIME ?= 1s
+
+.PHONY: all build test test-short lint fmt vet verify update-golden bench clean
+
+all: build
+
+## build: the hoist binary in bin/ (static, reproducible)
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/hoist ./cmd/hoist
+
+## test: everything: lint, then every test with the race detector
+test: lint
+	$(GO) test -race -count=1 ./...
+
+## test-short: unit and golden tests only, fast
+test-short:
+	$(GO) test -short ./...
+
+## lint: gofmt must be clean and go vet quiet
+lint: fmt vet
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## verify: go.mod tidy, gofmt clean, golden files current
+verify: lint
+	$(GO) mod tidy -diff
+	$(GO) test -count=1 ./convert/ ./cmd/hoist/
+
+## update-golden: rewrite golden files, example manifests and the README table
+update-golden:
+	$(GO) test ./convert/ ./cmd/hoist/ -update
+
+## bench: load and convert generated 100- and 1000-service projects
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./load/ ./convert/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hoist-dev/hoist/convert"
+	"github.com/hoist-dev/hoist/load"
+)
+
+// projectFlags are docker compose's project flags.
+type projectFlags struct {
+	files       []string
+	projectName string
+	projectDir  string
+	profiles    []string
+	envFiles    []string
+}
+
+func (f *projectFlags) add(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.StringArrayVarP(&f.files, "file", "f", nil, "compose file, repeatable and merged in order; - reads standard input (default: COMPOSE_FILE, else compose.yaml and friends)")
+	fs.StringVarP(&f.projectName, "project-name", "p", "", "project name (default: COMPOSE_PROJECT_NAME, the name: key, or the directory name)")
+	fs.StringVar(&f.projectDir, "project-directory", "", "project directory (default: the first file's directory)")
+	fs.StringArrayVar(&f.profiles, "profile", nil, "profile to enable, repeatable (default: COMPOSE_PROFILES)")
+	fs.StringArrayVar(&f.envFiles, "env-file", nil, "environment file for interpolation, repeatable (default: the project's .env)")
+}
+
+func (f *projectFlags) options() load.Options {
+	return load.Options{Files: f.files, ProjectName: f.projectName, WorkingDir: f.projectDir, Profiles: f.profiles, EnvFiles: f.envFiles}
+}
+
+// convertFlags are the flags of hoist convert.
+type convertFlags struct {
+	project         projectFlags
+	namespace       string
+	createNamespace bool
+	replicas        int32
+	autoscale       []string
+	serviceType     string
+	registry        string
+	tag             string
+	strict          bool
+	format          string
+}
+
+func newConvertCommand(streams IOStreams, g *globalFlags) *cobra.Command {
+	f := &convertFlags{}
+	cmd := &cobra.Command{
+		Use:   "convert",
+		Short: "Print the Kubernetes objects for a compose project",
+		Long: `Convert loads a compose project exactly as "docker compose config" does and
+prints the Kubernetes objects it becomes on stdout. Warnings about what was
+approximated or dropped go to stderr; --strict makes them an error.`,
+		Example: `  hoist convert -f compose.yaml
+  hoist convert -f compose.yaml -f compose.prod.yaml -n shop --create-namespace
+  hoist convert --autoscale web=2:10:60 | kubectl apply -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, format, err := f.toOptions(cmd)
+			if err != nil {
+				return err
+			}
+			project, err := load.Project(cmd.Context(), f.project.options())
+			if err != nil {
+				return err
+			}
+			res, err := convert.Convert(project, opts)
+			if err != nil {
+				return err
+			}
+			if !g.quiet {
+				printWarnings(streams, res.Warnings)
+			}
+			if f.strict && len(res.Warnings) > 0 {
+				return fmt.Errorf("%d warning(s) and --strict is set", len(res.Warnings))
+			}
+			out, err := convert.Marshal(res.Objects, format)
+			if err != nil {
+				return err
+			}
+			_, err = streams.Out.Write(out)
+			return err
+		},
+	}
+	f.project.add(cmd)
+	fs := cmd.Flags()
+	fs.StringVarP(&f.namespace, "namespace", "n", "", "namespace of every namespaced object")
+	fs.BoolVar(&f.createNamespace, "create-namespace", false, "also emit the Namespace (needs -n)")
+	fs.Int32Var(&f.replicas, "replicas", 0, "replicas of every service, overriding the compose file")
+	fs.StringArrayVar(&f.autoscale, "autoscale", nil, "add an autoscaler: SERVICE=MIN:MAX[:CPU%], repeatable")
+	fs.StringVar(&f.serviceType, "service-type", "", "Service type for services that set none: ClusterIP, NodePort or LoadBalancer")
+	fs.StringVar(&f.registry, "registry", "", "registry prefix of the image names of build-only services")
+	fs.StringVar(&f.tag, "tag", "", "tag of the image names of build-only services")
+	fs.BoolVar(&f.strict, "strict", false, "fail when anything is approximated or dropped")
+	fs.StringVar(&f.format, "format", "yaml", "output format: yaml or json (a v1 List)")
+	return cmd
+}
+
+func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, convert.Format, error) {
+	opts := convert.Options{
+		Namespace:       f.namespace,
+		CreateNamespace: f.createNamespace,
+		Registry:        f.registry,
+		Tag:             f.tag,
+	}
+	format, err := convert.ParseFormat(f.format)
+	if err != nil {
+		return opts, "", err
+	}
+	if cmd.Flags().Changed("replicas") {
+		r := f.replicas
+		opts.Replicas = &r
+	}
+	if f.serviceType != "" {
+		if opts.ServiceType, err = convert.ParseServiceType(f.serviceType); err != nil {
+			return opts, "", err
+		}
+	}
+	for _, a := range f.autoscale {
+		name, spec, err := convert.ParseAutoscale(a)
+		if err != nil {
+			return opts, "", err
+		}
+		if opts.Autoscale == nil {
+			opts.Autoscale = map[string]convert.Autoscale{}
+		}
+		opts.Autoscale[name] = spec
+	}
+	return opts, format, nil
+}
+
+func printWarnings(streams IOStreams, warnings []convert.Warning) {
+	for _, w := range warnings {
+		fmt.Fprintf(streams.ErrOut, "Warning: %s\n", w)
+	}
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+)
+
+// IOStreams are the command's standard streams: stdout is data only,
+// warnings and progress go to ErrOut.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// globalFlags are the flags of every command.
+type globalFlags struct {
+	quiet bool
+}
+
+// NewRootCommand builds the hoist command tree.
+func NewRootCommand(streams IOStreams) *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:           "hoist",
+		Short:         "Turn a Docker Compose project into production-grade Kubernetes objects",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(*cobra.Command, []string) {
+			// compose-go warns through the global logrus logger.
+			logrus.SetFormatter(warningFormatter{})
+			logrus.SetLevel(logrus.WarnLevel)
+			if g.quiet {
+				logrus.SetOutput(io.Discard)
+			} else {
+				logrus.SetOutput(streams.ErrOut)
+			}
+		},
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no warnings")
+	root.AddCommand(
+		newConvertCommand(streams, g),
+		newVersionCommand(streams),
+	)
+	return root
+}
+
+// run executes the command line and returns the exit code: 0, 1 on error
+// (printed once, as one line), 130 when interrupted.
+func run(ctx context.Context, streams IOStreams, args []string) int {
+	root := NewRootCommand(streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		fmt.Fprintln(streams.ErrOut, "error: interrupted")
+		return 130
+	}
+	fmt.Fprintf(streams.ErrOut, "error: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+	return 1
+}
+
+// warningFormatter prints compose-go's log entries like kubectl warnings.
+type warningFormatter struct{}
+
+func (warningFormatter) Format(e *logrus.Entry) ([]byte, error) {
+	prefix := "Warning: "
+	if e.Level > logrus.WarnLevel {
+		prefix = ""
+	}
+	return []byte(prefix + e.Message + "\n"), nil
+}

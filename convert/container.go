@@ -1,0 +1,176 @@
+package convert
+
+import (
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	corev1 "k8s.io/api/core/v1"
+)
+
+func (c *converter) container(s *svcCtx) (corev1.Container, error) {
+	svc := s.svc
+	ctr := corev1.Container{
+		Name:            s.name,
+		Image:           c.image(svc),
+		ImagePullPolicy: c.pullPolicy(svc),
+		WorkingDir:      svc.WorkingDir,
+		TTY:             svc.Tty,
+		Stdin:           svc.StdinOpen,
+		Env:             c.env(svc),
+	}
+	ctr.Command, ctr.Args = c.commands(svc)
+	ports, err := c.ports(s)
+	if err != nil {
+		return ctr, err
+	}
+	for _, p := range ports {
+		cp := corev1.ContainerPort{ContainerPort: p.target, Protocol: p.protocol}
+		if !slices.ContainsFunc(ctr.Ports, func(e corev1.ContainerPort) bool {
+			return e.ContainerPort == cp.ContainerPort && e.Protocol == cp.Protocol
+		}) {
+			ctr.Ports = append(ctr.Ports, cp)
+		}
+	}
+	s.ports = ports
+	c.deploy(svc)
+	ctr.Resources = c.resources(svc)
+	ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe = c.probes(svc)
+	return ctr, nil
+}
+
+// image is the service's image, or the name docker compose gives a
+// build-only service's image.
+func (c *converter) image(svc *types.ServiceConfig) string {
+	built := svc.Build != nil || svc.Dockerfile != ""
+	if svc.Image != "" {
+		if built {
+			c.warn(svc.Name, "build", "hoist does not build images; build and push %q before applying", svc.Image)
+		}
+		return svc.Image
+	}
+	img := c.project.Name + "-" + svc.Name
+	if c.opts.Registry != "" {
+		img = strings.TrimSuffix(c.opts.Registry, "/") + "/" + img
+	}
+	if c.opts.Tag != "" {
+		img += ":" + c.opts.Tag
+	}
+	if built {
+		c.warn(svc.Name, "build", "hoist does not build images; build and push %q before applying (set --registry and --tag to name it)", img)
+	} else {
+		c.warn(svc.Name, "image", "no image and no build; using %q", img)
+	}
+	return img
+}
+
+func (c *converter) pullPolicy(svc *types.ServiceConfig) corev1.PullPolicy {
+	switch p := svc.PullPolicy; p {
+	case "":
+		return ""
+	case types.PullPolicyAlways:
+		return corev1.PullAlways
+	case types.PullPolicyNever:
+		return corev1.PullNever
+	case types.PullPolicyMissing, types.PullPolicyIfNotPresent:
+		return corev1.PullIfNotPresent
+	case types.PullPolicyBuild:
+		c.warn(svc.Name, "pull_policy", "approximated: %q becomes IfNotPresent; the image must be built and pushed beforehand", p)
+		return corev1.PullIfNotPresent
+	default:
+		// daily, weekly, every_<duration> and refresh schedules.
+		c.warn(svc.Name, "pull_policy", "approximated: %q becomes Always", p)
+		return corev1.PullAlways
+	}
+}
+
+// escape stops Kubernetes from expanding a literal $(VAR) reference.
+func escape(s string) string { return strings.ReplaceAll(s, "$(", "$$(") }
+
+func escapeAll(l []string) []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = escape(s)
+	}
+	return out
+}
+
+// commands maps entrypoint to command and command to args. An explicitly
+// empty entrypoint clears the image's; Kubernetes can only say that by
+// running the compose command as the container command.
+func (c *converter) commands(svc *types.ServiceConfig) (command, args []string) {
+	command, args = escapeAll(svc.Entrypoint), escapeAll(svc.Command)
+	if svc.Entrypoint != nil && len(svc.Entrypoint) == 0 {
+		if len(args) > 0 {
+			return args, nil
+		}
+		c.warn(svc.Name, "entrypoint", "an empty entrypoint with no command cannot clear the image's entrypoint in Kubernetes; the image's entrypoint is kept")
+		return nil, nil
+	}
+	if svc.Command != nil && len(svc.Command) == 0 && len(command) == 0 {
+		c.warn(svc.Name, "command", "an empty command cannot clear the image's command in Kubernetes; the image's command is kept")
+	}
+	return command, args
+}
+
+func (c *converter) env(svc *types.ServiceConfig) []corev1.EnvVar {
+	var env []corev1.EnvVar
+	for _, k := range slices.Sorted(maps.Keys(svc.Environment)) {
+		v := svc.Environment[k]
+		if v == nil {
+			c.warn(svc.Name, "environment."+k, "no value given and none in the environment, dropped")
+			continue
+		}
+		env = append(env, corev1.EnvVar{Name: k, Value: escape(*v)})
+	}
+	return env
+}
+
+// deploy warns about the deploy keys handled elsewhere or not at all.
+func (c *converter) deploy(svc *types.ServiceConfig) {
+	d := svc.Deploy
+	if d == nil {
+		return
+	}
+	switch d.Mode {
+	case "", "replicated":
+	default:
+		c.warn(svc.Name, "deploy.mode", "%q is not converted yet; converted as a Deployment", d.Mode)
+	}
+	if d.UpdateConfig != nil {
+		c.warn(svc.Name, "deploy.update_config", "not converted yet, dropped")
+	}
+	if d.RollbackConfig != nil {
+		c.warn(svc.Name, "deploy.rollback_config", "roll back with kubectl rollout undo, dropped")
+	}
+	if rp := d.RestartPolicy; rp != nil {
+		switch rp.Condition {
+		case "", "any":
+		default:
+			c.warn(svc.Name, "deploy.restart_policy.condition", "%q (a Job) is not converted yet; converted as a Deployment whose pods always restart", rp.Condition)
+		}
+		if rp.Delay != nil || rp.MaxAttempts != nil || rp.Window != nil {
+			c.warn(svc.Name, "deploy.restart_policy", "delay, max_attempts and window are replaced by Kubernetes' restart back-off, dropped")
+		}
+	}
+	p := d.Placement
+	if len(p.Constraints) > 0 || len(p.Preferences) > 0 || p.MaxReplicas > 0 {
+		c.warn(svc.Name, "deploy.placement", "not converted yet, dropped")
+	}
+	switch d.EndpointMode {
+	case "", "vip", "dnsrr":
+	default:
+		c.warn(svc.Name, "deploy.endpoint_mode", "unknown mode %q, treated as vip", d.EndpointMode)
+	}
+}
+
+// ceilSeconds rounds a compose duration up to whole seconds.
+func ceilSeconds(d types.Duration) int64 {
+	return int64(math.Ceil(time.Duration(d).Seconds()))
+}

@@ -1,0 +1,351 @@
+package convert
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Result is what a conversion produces.
+type Result struct {
+	// Objects are in the total order of Sort.
+	Objects []*unstructured.Unstructured
+	// Warnings are in service order, then in the order keys were handled.
+	Warnings []Warning
+}
+
+// Convert turns a loaded compose project into Kubernetes objects.
+func Convert(project *types.Project, opts Options) (*Result, error) {
+	c := &converter{project: project, opts: opts, names: map[string]string{}}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if opts.CreateNamespace {
+		ns := &corev1.Namespace{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+			ObjectMeta: metav1.ObjectMeta{Name: opts.Namespace, Labels: map[string]string{LabelPartOf: c.partOf, LabelManagedBy: ManagedBy}},
+		}
+		c.add(ns)
+	}
+	for _, name := range project.ServiceNames() {
+		svc := project.Services[name]
+		if err := c.service(&svc); err != nil {
+			return nil, fmt.Errorf("service %q: %w", name, err)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(project.Jobs)) {
+		c.warnings = append(c.warnings, Warning{Key: "jobs." + name, Message: "not converted yet, dropped"})
+	}
+	if len(project.Models) > 0 {
+		c.warnings = append(c.warnings, Warning{Key: "models", Message: "compose models are not supported by Kubernetes, dropped"})
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	Sort(c.objects)
+	return &Result{Objects: c.objects, Warnings: c.warnings}, nil
+}
+
+type converter struct {
+	project  *types.Project
+	opts     Options
+	partOf   string
+	projExt  any
+	names    map[string]string // compose service name -> object name
+	objects  []*unstructured.Unstructured
+	warnings []Warning
+	err      error
+}
+
+func (c *converter) validate() error {
+	p := c.project
+	c.partOf = labelValue(p.Name)
+	if c.opts.CreateNamespace && c.opts.Namespace == "" {
+		return fmt.Errorf("%w: --create-namespace needs a namespace (-n)", ErrInvalid)
+	}
+	if ns := c.opts.Namespace; ns != "" {
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return fmt.Errorf("%w: namespace %q: %s", ErrInvalid, ns, strings.Join(errs, "; "))
+		}
+	}
+	if r := c.opts.Replicas; r != nil && *r < 0 {
+		return fmt.Errorf("%w: replicas %d: must not be negative", ErrInvalid, *r)
+	}
+	if t := c.opts.ServiceType; t != "" {
+		if _, err := ParseServiceType(string(t)); err != nil {
+			return err
+		}
+	}
+	owner := map[string]string{}
+	for _, name := range p.ServiceNames() {
+		n, err := ObjectName(name)
+		if err != nil {
+			return fmt.Errorf("service %q: %w", name, err)
+		}
+		if n[0] >= '0' && n[0] <= '9' {
+			return fmt.Errorf("service %q: %w: a Kubernetes Service name must start with a letter", name, ErrInvalid)
+		}
+		if other, ok := owner[n]; ok {
+			return fmt.Errorf("services %q and %q: %w: both become the Kubernetes name %q; rename one", other, name, ErrInvalid, n)
+		}
+		owner[n] = name
+		c.names[name] = n
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.opts.Autoscale)) {
+		if _, ok := p.Services[name]; !ok {
+			return fmt.Errorf("%w: autoscale: no service %q in project %q (services: %s)", ErrInvalid, name, p.Name, strings.Join(p.ServiceNames(), ", "))
+		}
+	}
+	if raw, ok := p.Extensions[ExtensionKey]; ok {
+		if _, err := decodeExtension(raw); err != nil {
+			return fmt.Errorf("project: %w", err)
+		}
+		c.projExt = raw
+	}
+	return nil
+}
+
+func (c *converter) warn(service, key, format string, args ...any) {
+	c.warnings = append(c.warnings, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// add converts a typed object to its unstructured form, without status and
+// creationTimestamp, and keeps it.
+func (c *converter) add(obj runtime.Object) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		// Only a bug in hoist can make a typed object unconvertible.
+		if c.err == nil {
+			c.err = fmt.Errorf("converting %T: %w", obj, err)
+		}
+		return
+	}
+	delete(m, "status")
+	dropEmpty(m)
+	c.objects = append(c.objects, &unstructured.Unstructured{Object: m})
+}
+
+// dropEmpty removes what typed objects always serialise but say nothing:
+// the null creationTimestamp of object and template metadata, and empty
+// strategy and resources blocks. Other empty maps, like emptyDir: {}, carry
+// meaning and stay.
+func dropEmpty(m map[string]any) {
+	for k, v := range m {
+		switch v := v.(type) {
+		case nil:
+			if k == "creationTimestamp" {
+				delete(m, k)
+			}
+		case map[string]any:
+			if len(v) == 0 && (k == "strategy" || k == "resources") {
+				delete(m, k)
+				continue
+			}
+			dropEmpty(v)
+		case []any:
+			for _, e := range v {
+				if em, ok := e.(map[string]any); ok {
+					dropEmpty(em)
+				}
+			}
+		}
+	}
+}
+
+// svcCtx carries what the parts of one service's conversion share.
+type svcCtx struct {
+	svc      *types.ServiceConfig
+	name     string // object name
+	ext      Extension
+	selector map[string]string
+	labels   map[string]string // standard labels of every object of the service
+	ports    []svcPort
+}
+
+func (c *converter) objectMeta(s *svcCtx, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Namespace: c.opts.Namespace, Labels: maps.Clone(s.labels)}
+}
+
+func (c *converter) service(svc *types.ServiceConfig) error {
+	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	if err != nil {
+		return err
+	}
+	name := c.names[svc.Name]
+	s := &svcCtx{
+		svc:      svc,
+		name:     name,
+		ext:      ext,
+		selector: map[string]string{LabelName: name, LabelPartOf: c.partOf},
+	}
+	s.labels = map[string]string{LabelName: name, LabelPartOf: c.partOf, LabelManagedBy: ManagedBy}
+
+	c.checkKeys(svc)
+	c.checkExtension(s)
+
+	ctr, err := c.container(s)
+	if err != nil {
+		return err
+	}
+	podLabels, podAnnotations, wlLabels, wlAnnotations := c.metadata(s)
+	pod := corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: podAnnotations},
+		Spec: corev1.PodSpec{
+			Containers:         []corev1.Container{ctr},
+			NodeSelector:       ext.NodeSelector,
+			Tolerations:        ext.Tolerations,
+			ServiceAccountName: ext.ServiceAccount,
+		},
+	}
+	for _, ps := range ext.ImagePullSecrets {
+		pod.Spec.ImagePullSecrets = append(pod.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: ps})
+	}
+	if g := svc.StopGracePeriod; g != nil {
+		secs := ceilSeconds(*g)
+		pod.Spec.TerminationGracePeriodSeconds = &secs
+	}
+
+	replicas := c.replicas(svc)
+	hpa, err := c.autoscaler(s, replicas, &ctr.Resources)
+	if err != nil {
+		return err
+	}
+	meta := c.objectMeta(s, name)
+	meta.Labels, meta.Annotations = wlLabels, wlAnnotations
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: meta,
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: s.selector},
+			Template: pod,
+		},
+	}
+	if hpa == nil {
+		// With an autoscaler the HPA owns the replica count; applying one
+		// here would fight it on every apply.
+		d.Spec.Replicas = &replicas
+	}
+	c.add(d)
+	if hpa != nil {
+		c.add(hpa)
+	}
+	return c.kubeService(s)
+}
+
+// checkKeys warns about every key the service sets that this version does
+// not convert. Mapped keys warn in their own handlers.
+func (c *converter) checkKeys(svc *types.ServiceConfig) {
+	for _, key := range presentKeys(svc) {
+		rule, ok := serviceKeys[key]
+		switch {
+		case !ok:
+			c.warn(svc.Name, key, "not supported by hoist, dropped")
+		case rule.status == keyNotYet:
+			if key == "networks" && onlyDefaultNetwork(svc) {
+				continue
+			}
+			c.warn(svc.Name, key, "not converted yet, dropped")
+		case rule.status == keyDropped:
+			c.warn(svc.Name, key, "%s, dropped", rule.to)
+		}
+	}
+	switch r := svc.Restart; {
+	case r == "", r == types.RestartPolicyAlways, r == types.RestartPolicyUnlessStopped:
+	case r == types.RestartPolicyNo, strings.HasPrefix(r, types.RestartPolicyOnFailure):
+		c.warn(svc.Name, "restart", "%q (a Job) is not converted yet; converted as a Deployment whose pods always restart", r)
+	default:
+		c.warn(svc.Name, "restart", "unknown policy %q; converted as a Deployment whose pods always restart", r)
+	}
+	if svc.ContainerName != "" {
+		c.warn(svc.Name, "container_name", "approximated: pods are named by Kubernetes; the container is named %q", c.names[svc.Name])
+	}
+}
+
+func onlyDefaultNetwork(svc *types.ServiceConfig) bool {
+	if len(svc.Networks) != 1 {
+		return false
+	}
+	n, ok := svc.Networks["default"]
+	return ok && (n == nil || (len(n.Aliases) == 0 && n.Ipv4Address == "" && n.Ipv6Address == ""))
+}
+
+func (c *converter) checkExtension(s *svcCtx) {
+	e := s.ext
+	if e.Workload != "" && !strings.EqualFold(e.Workload, "deployment") {
+		c.warn(s.svc.Name, ExtensionKey+".workload", "%q is not converted yet; converted as a Deployment", e.Workload)
+	}
+	if e.Schedule != "" {
+		c.warn(s.svc.Name, ExtensionKey+".schedule", "not converted yet, dropped")
+	}
+	if len(e.Ingress) > 0 {
+		c.warn(s.svc.Name, ExtensionKey+".ingress", "not converted yet, dropped")
+	}
+	if len(e.Probes) > 0 {
+		c.warn(s.svc.Name, ExtensionKey+".probes", "not converted yet, dropped")
+	}
+}
+
+// metadata splits compose labels into Kubernetes labels and annotations for
+// the pod template and the workload.
+func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[string]string) {
+	svc := s.svc
+	podLabels = maps.Clone(s.labels)
+	podAnn = map[string]string{}
+	put := func(key, labelKey, value string, labels, ann map[string]string) {
+		if _, reserved := s.labels[labelKey]; reserved {
+			c.warn(svc.Name, key, "%q is set by hoist; the compose value is ignored", labelKey)
+			return
+		}
+		if len(validation.IsQualifiedName(labelKey)) == 0 && len(validation.IsValidLabelValue(value)) == 0 {
+			labels[labelKey] = value
+		} else {
+			ann[labelKey] = value
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
+		put("labels", k, svc.Labels[k], podLabels, podAnn)
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.ext.Labels)) {
+		put(ExtensionKey+".labels", k, s.ext.Labels[k], podLabels, podAnn)
+	}
+	maps.Copy(podAnn, svc.Annotations)
+	maps.Copy(podAnn, s.ext.Annotations)
+
+	wlLabels = maps.Clone(podLabels)
+	wlAnn = maps.Clone(podAnn)
+	if d := svc.Deploy; d != nil {
+		for _, k := range slices.Sorted(maps.Keys(d.Labels)) {
+			put("deploy.labels", k, d.Labels[k], wlLabels, wlAnn)
+		}
+	}
+	return podLabels, nilIfEmpty(podAnn), wlLabels, nilIfEmpty(wlAnn)
+}
+
+func nilIfEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// replicas is --replicas, else deploy.replicas, else scale, else 1.
+func (c *converter) replicas(svc *types.ServiceConfig) int32 {
+	switch {
+	case c.opts.Replicas != nil:
+		return *c.opts.Replicas
+	case svc.Deploy != nil && svc.Deploy.Replicas != nil:
+		return int32(*svc.Deploy.Replicas)
+	case svc.Scale != nil:
+		return int32(*svc.Scale)
+	}
+	return 1
+}

@@ -1,0 +1,66 @@
+package convert
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// ExtensionKey is the compose extension hoist reads, at project and service
+// level.
+const ExtensionKey = "x-kubernetes"
+
+// Extension is the x-kubernetes block: what compose cannot say. The project
+// level block gives defaults that a service's own block overrides.
+type Extension struct {
+	Workload         string              `json:"workload,omitempty"`
+	Schedule         string              `json:"schedule,omitempty"`
+	Service          *ServiceExtension   `json:"service,omitempty"`
+	Ingress          json.RawMessage     `json:"ingress,omitempty"`
+	Autoscale        *Autoscale          `json:"autoscale,omitempty"`
+	Probes           json.RawMessage     `json:"probes,omitempty"`
+	ServiceAccount   string              `json:"serviceAccount,omitempty"`
+	ImagePullSecrets []string            `json:"imagePullSecrets,omitempty"`
+	NodeSelector     map[string]string   `json:"nodeSelector,omitempty"`
+	Tolerations      []corev1.Toleration `json:"tolerations,omitempty"`
+	Labels           map[string]string   `json:"labels,omitempty"`
+	Annotations      map[string]string   `json:"annotations,omitempty"`
+}
+
+// ServiceExtension is x-kubernetes.service: how the Service is exposed.
+type ServiceExtension struct {
+	Type        corev1.ServiceType `json:"type,omitempty"`
+	Annotations map[string]string  `json:"annotations,omitempty"`
+	NodePort    int32              `json:"nodePort,omitempty"`
+}
+
+// decodeExtension decodes raw values (project defaults first, then the
+// service's own) into one Extension, rejecting unknown keys and wrong types.
+func decodeExtension(raws ...any) (Extension, error) {
+	var ext Extension
+	for _, raw := range raws {
+		if raw == nil {
+			continue
+		}
+		b, err := json.Marshal(raw)
+		if err != nil {
+			return ext, fmt.Errorf("%s: %w", ExtensionKey, err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ext); err != nil {
+			return ext, fmt.Errorf("%s: %w: %s", ExtensionKey, ErrInvalid, strings.TrimPrefix(err.Error(), "json: "))
+		}
+	}
+	if ext.Service != nil && ext.Service.Type != "" {
+		t, err := ParseServiceType(string(ext.Service.Type))
+		if err != nil {
+			return ext, fmt.Errorf("%s.service.type: %w", ExtensionKey, err)
+		}
+		ext.Service.Type = t
+	}
+	return ext, nil
+}

@@ -1,0 +1,62 @@
+package convert
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// Format is an output format of Marshal.
+type Format string
+
+// Output formats.
+const (
+	FormatYAML Format = "yaml"
+	FormatJSON Format = "json"
+)
+
+// ParseFormat accepts "yaml" or "json".
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case FormatYAML, FormatJSON:
+		return f, nil
+	}
+	return "", fmt.Errorf("%w: format %q: want yaml or json", ErrInvalid, s)
+}
+
+// Marshal serialises objects, in the order given, as a YAML stream or as
+// a JSON v1 List. Map keys come out sorted, so equal input gives equal
+// bytes.
+func Marshal(objs []*unstructured.Unstructured, f Format) ([]byte, error) {
+	var buf bytes.Buffer
+	switch f {
+	case FormatJSON:
+		items := make([]map[string]any, len(objs))
+		for i, o := range objs {
+			items[i] = o.Object
+		}
+		b, err := json.MarshalIndent(map[string]any{"apiVersion": "v1", "kind": "List", "items": items}, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("marshalling JSON: %w", err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	case FormatYAML, "":
+		for i, o := range objs {
+			if i > 0 {
+				buf.WriteString("---\n")
+			}
+			b, err := yaml.Marshal(o.Object)
+			if err != nil {
+				return nil, fmt.Errorf("marshalling %s %s: %w", o.GetKind(), o.GetName(), err)
+			}
+			buf.Write(b)
+		}
+	default:
+		return nil, fmt.Errorf("%w: format %q", ErrInvalid, f)
+	}
+	return buf.Bytes(), nil
+}

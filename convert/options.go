@@ -1,0 +1,83 @@
+package convert
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Options tune a conversion. The zero value is valid: objects without a
+// namespace, replicas from the compose file, ClusterIP Services.
+type Options struct {
+	// Namespace is set on every namespaced object when not empty.
+	Namespace string
+	// CreateNamespace also emits the Namespace object. It needs Namespace.
+	CreateNamespace bool
+	// Replicas, when set, overrides the replica count of every service.
+	Replicas *int32
+	// Autoscale adds a HorizontalPodAutoscaler to the named services. It
+	// overrides x-kubernetes.autoscale. Keys are compose service names.
+	Autoscale map[string]Autoscale
+	// ServiceType is the Service type for services that do not set
+	// x-kubernetes.service.type. Empty means ClusterIP.
+	ServiceType corev1.ServiceType
+	// Registry prefixes the image name hoist derives for build-only services.
+	Registry string
+	// Tag is the tag of the image name hoist derives for build-only services.
+	Tag string
+}
+
+// Autoscale is a HorizontalPodAutoscaler request. Nil fields take defaults:
+// MinReplicas the service's replicas, and a 70% CPU target when neither
+// metric is given.
+type Autoscale struct {
+	MinReplicas *int32 `json:"min,omitempty"`
+	MaxReplicas int32  `json:"max"`
+	// CPU is the target average CPU utilization in percent of requests.
+	CPU *int32 `json:"cpu,omitempty"`
+	// Memory is the target average memory utilization in percent of requests.
+	Memory *int32 `json:"memory,omitempty"`
+}
+
+// DefaultCPUUtilization is the CPU target when an autoscaler names no metric.
+const DefaultCPUUtilization = 70
+
+// ParseAutoscale parses the --autoscale flag value SERVICE=MIN:MAX[:CPU%].
+func ParseAutoscale(s string) (string, Autoscale, error) {
+	name, spec, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return "", Autoscale{}, fmt.Errorf("%w: autoscale %q: want SERVICE=MIN:MAX[:CPU%%]", ErrInvalid, s)
+	}
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return "", Autoscale{}, fmt.Errorf("%w: autoscale %q: want SERVICE=MIN:MAX[:CPU%%]", ErrInvalid, s)
+	}
+	var nums []int32
+	for i, p := range parts {
+		if i == 2 {
+			p = strings.TrimSuffix(p, "%")
+		}
+		n, err := strconv.ParseInt(p, 10, 32)
+		if err != nil || n < 1 {
+			return "", Autoscale{}, fmt.Errorf("%w: autoscale %q: %q is not a positive integer", ErrInvalid, s, parts[i])
+		}
+		nums = append(nums, int32(n))
+	}
+	a := Autoscale{MinReplicas: &nums[0], MaxReplicas: nums[1]}
+	if len(nums) == 3 {
+		a.CPU = &nums[2]
+	}
+	return name, a, nil
+}
+
+// ParseServiceType accepts the Service types hoist emits, case-insensitively.
+func ParseServiceType(s string) (corev1.ServiceType, error) {
+	for _, t := range []corev1.ServiceType{corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort, corev1.ServiceTypeLoadBalancer} {
+		if strings.EqualFold(s, string(t)) {
+			return t, nil
+		}
+	}
+	return "", fmt.Errorf("%w: service type %q: want ClusterIP, NodePort or LoadBalancer", ErrInvalid, s)
+}

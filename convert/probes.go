@@ -1,0 +1,79 @@
+package convert
+
+import (
+	"math"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Compose's healthcheck defaults, used when a field is unset.
+const (
+	defaultInterval      = 30 * time.Second
+	defaultTimeout       = 30 * time.Second
+	defaultRetries       = 3
+	defaultStartInterval = 5 * time.Second
+)
+
+// probes maps a compose healthcheck to a readiness and a liveness probe
+// with the same check, plus a startup probe when start_period is set.
+func (c *converter) probes(svc *types.ServiceConfig) (readiness, liveness, startup *corev1.Probe) {
+	hc := svc.HealthCheck
+	if hc == nil || hc.Disable {
+		return nil, nil, nil
+	}
+	var cmd []string
+	switch {
+	case len(hc.Test) == 0:
+		c.warn(svc.Name, "healthcheck.test", "not set: the image's own HEALTHCHECK is invisible to Kubernetes, so no probes are emitted")
+		return nil, nil, nil
+	case hc.Test[0] == "NONE":
+		return nil, nil, nil
+	case hc.Test[0] == "CMD" && len(hc.Test) > 1:
+		cmd = hc.Test[1:]
+	case hc.Test[0] == "CMD-SHELL" && len(hc.Test) == 2:
+		cmd = []string{"/bin/sh", "-c", hc.Test[1]}
+	default:
+		c.warn(svc.Name, "healthcheck.test", "%q is not a CMD, CMD-SHELL or NONE test, so no probes are emitted", []string(hc.Test))
+		return nil, nil, nil
+	}
+
+	period := seconds(hc.Interval, defaultInterval)
+	timeout := seconds(hc.Timeout, defaultTimeout)
+	failures := int32(defaultRetries)
+	if hc.Retries != nil {
+		failures = int32(min(max(*hc.Retries, 1), math.MaxInt32))
+	}
+	probe := func() *corev1.Probe {
+		return &corev1.Probe{
+			ProbeHandler:     corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: cmd}},
+			PeriodSeconds:    period,
+			TimeoutSeconds:   timeout,
+			FailureThreshold: failures,
+		}
+	}
+	readiness, liveness = probe(), probe()
+	if hc.StartPeriod != nil && *hc.StartPeriod > 0 {
+		startup = probe()
+		interval := defaultStartInterval
+		if hc.StartInterval != nil && *hc.StartInterval > 0 {
+			interval = time.Duration(*hc.StartInterval)
+		}
+		startup.PeriodSeconds = seconds(nil, interval)
+		startup.FailureThreshold = int32(max(1, math.Ceil(float64(*hc.StartPeriod)/float64(interval))))
+	} else if hc.StartInterval != nil {
+		c.warn(svc.Name, "healthcheck.start_interval", "has no effect without start_period, dropped")
+	}
+	return readiness, liveness, startup
+}
+
+// seconds is d (or def when d is unset or zero) rounded up to whole
+// seconds, at least 1: Kubernetes probes count in seconds.
+func seconds(d *types.Duration, def time.Duration) int32 {
+	v := def
+	if d != nil && *d > 0 {
+		v = time.Duration(*d)
+	}
+	return int32(max(1, math.Ceil(v.Seconds())))
+}

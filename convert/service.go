@@ -1,0 +1,200 @@
+package convert
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// maxPorts bounds the ports of one service once ranges are expanded.
+const maxPorts = 100
+
+// svcPort is one port of a service's Kubernetes Service.
+type svcPort struct {
+	name        string
+	port        int32
+	target      int32
+	protocol    corev1.Protocol
+	appProtocol string
+}
+
+// ports collects the Service ports of a service from ports and expose, in
+// that order, without duplicates.
+func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
+	svc := s.svc
+	var out []svcPort
+	names := map[string]bool{}
+	add := func(key, composeName string, port, target int32, proto corev1.Protocol, appProto string) {
+		for _, e := range out {
+			if e.port == port && e.protocol == proto {
+				if e.target != target {
+					c.warn(svc.Name, key, "port %d/%s is given twice (targets %d and %d); keeping target %d", port, proto, e.target, target, e.target)
+				}
+				return
+			}
+		}
+		name := portName(composeName, string(proto), port)
+		if names[name] {
+			name = portName("", string(proto), port)
+		}
+		names[name] = true
+		out = append(out, svcPort{name: name, port: port, target: target, protocol: proto, appProtocol: appProto})
+	}
+	for _, p := range svc.Ports {
+		proto, err := protocol(p.Protocol)
+		if err != nil {
+			return nil, fmt.Errorf("ports: %w", err)
+		}
+		if p.Target < 1 || p.Target > 65535 {
+			return nil, fmt.Errorf("ports: %w: target port %d is out of range", ErrInvalid, p.Target)
+		}
+		target := int32(p.Target)
+		port := target
+		if p.Published != "" {
+			first, last, err := portRange(p.Published)
+			if err != nil {
+				return nil, fmt.Errorf("ports: published %w", err)
+			}
+			port = first
+			if last != first {
+				c.warn(svc.Name, "ports", "approximated: published range %s for target %d becomes Service port %d", p.Published, target, first)
+			}
+		}
+		switch p.HostIP {
+		case "", "0.0.0.0", "::":
+		default:
+			c.warn(svc.Name, "ports", "approximated: host_ip %s is not kept; the Service port %d listens on the Service's address", p.HostIP, port)
+		}
+		if p.Mode == "host" {
+			c.warn(svc.Name, "ports", "approximated: mode host publishes port %d on the Service, not on the node", port)
+		}
+		add("ports", p.Name, port, target, proto, p.AppProtocol)
+	}
+	for _, e := range svc.Expose {
+		spec, protoName, _ := strings.Cut(e, "/")
+		proto, err := protocol(protoName)
+		if err != nil {
+			return nil, fmt.Errorf("expose: %w", err)
+		}
+		first, last, err := portRange(spec)
+		if err != nil {
+			return nil, fmt.Errorf("expose: %w", err)
+		}
+		if last-first >= maxPorts {
+			return nil, fmt.Errorf("expose: %w: range %s has %d ports; at most %d are supported", ErrUnsupported, spec, last-first+1, maxPorts)
+		}
+		for p := first; p <= last; p++ {
+			add("expose", "", p, p, proto, "")
+		}
+	}
+	if len(out) > maxPorts {
+		return nil, fmt.Errorf("ports: %w: %d ports once ranges are expanded; at most %d are supported", ErrUnsupported, len(out), maxPorts)
+	}
+	return out, nil
+}
+
+func protocol(s string) (corev1.Protocol, error) {
+	switch strings.ToLower(s) {
+	case "", "tcp":
+		return corev1.ProtocolTCP, nil
+	case "udp":
+		return corev1.ProtocolUDP, nil
+	case "sctp":
+		return corev1.ProtocolSCTP, nil
+	}
+	return "", fmt.Errorf("%w: protocol %q: want tcp, udp or sctp", ErrInvalid, s)
+}
+
+// portRange parses "80" or "8000-8010".
+func portRange(s string) (first, last int32, err error) {
+	lo, hi, isRange := strings.Cut(s, "-")
+	parse := func(v string) (int32, error) {
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 16)
+		if err != nil || n == 0 {
+			return 0, fmt.Errorf("%w: port %q: want a number from 1 to 65535", ErrInvalid, s)
+		}
+		return int32(n), nil
+	}
+	if first, err = parse(lo); err != nil {
+		return 0, 0, err
+	}
+	last = first
+	if isRange {
+		if last, err = parse(hi); err != nil {
+			return 0, 0, err
+		}
+		if last < first {
+			return 0, 0, fmt.Errorf("%w: port range %q ends before it starts", ErrInvalid, s)
+		}
+	}
+	return first, last, nil
+}
+
+// kubeService emits the Service that gives the service its in-cluster name:
+// with its ports, or headless when it has none.
+func (c *converter) kubeService(s *svcCtx) error {
+	svc := s.svc
+	typ, typKey := corev1.ServiceTypeClusterIP, ""
+	if c.opts.ServiceType != "" {
+		typ, typKey = c.opts.ServiceType, "--service-type"
+	}
+	var ext ServiceExtension
+	if s.ext.Service != nil {
+		ext = *s.ext.Service
+	}
+	if ext.Type != "" {
+		typ, typKey = ext.Type, ExtensionKey+".service.type"
+	}
+	k := &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: c.objectMeta(s, s.name),
+		Spec:       corev1.ServiceSpec{Selector: s.selector},
+	}
+	k.Annotations = nilIfEmpty(ext.Annotations)
+	for _, p := range s.ports {
+		sp := corev1.ServicePort{Name: p.name, Port: p.port, TargetPort: intstr.FromInt32(p.target), Protocol: p.protocol}
+		if p.appProtocol != "" {
+			ap := p.appProtocol
+			sp.AppProtocol = &ap
+		}
+		k.Spec.Ports = append(k.Spec.Ports, sp)
+	}
+	dnsrr := svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr"
+	switch {
+	case len(k.Spec.Ports) == 0:
+		// A headless Service still gives the pods a DNS name, as the compose
+		// network does.
+		k.Spec.ClusterIP = corev1.ClusterIPNone
+		if typ != corev1.ServiceTypeClusterIP && typKey != "--service-type" {
+			c.warn(svc.Name, typKey, "the service has no ports; a headless ClusterIP Service is emitted instead of %s", typ)
+		}
+		if ext.NodePort != 0 {
+			c.warn(svc.Name, ExtensionKey+".service.nodePort", "the service has no ports, dropped")
+		}
+		c.add(k)
+		return nil
+	case dnsrr && typ == corev1.ServiceTypeClusterIP:
+		k.Spec.ClusterIP = corev1.ClusterIPNone
+	case dnsrr:
+		c.warn(svc.Name, "deploy.endpoint_mode", "dnsrr needs a headless Service, which type %s cannot be; ignored", typ)
+	}
+	if typ != corev1.ServiceTypeClusterIP {
+		k.Spec.Type = typ
+	}
+	if ext.NodePort != 0 {
+		if typ == corev1.ServiceTypeClusterIP {
+			return fmt.Errorf("%s.service.nodePort: %w: needs type NodePort or LoadBalancer", ExtensionKey, ErrInvalid)
+		}
+		if len(k.Spec.Ports) > 1 {
+			c.warn(svc.Name, ExtensionKey+".service.nodePort", "set on the first port (%s) only", k.Spec.Ports[0].Name)
+		}
+		k.Spec.Ports[0].NodePort = ext.NodePort
+	}
+	c.add(k)
+	return nil
+}
+

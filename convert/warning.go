@@ -1,0 +1,34 @@
+package convert
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrUnsupported marks a compose construct hoist cannot express in
+// Kubernetes. Errors that wrap it are about the input, not about hoist.
+var ErrUnsupported = errors.New("unsupported")
+
+// ErrInvalid marks invalid input: bad names, bad options, values out of range.
+var ErrInvalid = errors.New("invalid")
+
+// Warning is one thing the conversion approximated or dropped. Warnings are
+// data: the caller decides how to print them, and --strict turns them into
+// an error.
+type Warning struct {
+	// Service is the compose service the warning is about; empty for
+	// project-level warnings.
+	Service string
+	// Key is the compose key path, such as "ulimits" or
+	// "deploy.resources.limits.pids".
+	Key string
+	// Message says what happened to the key.
+	Message string
+}
+
+func (w Warning) String() string {
+	if w.Service == "" {
+		return fmt.Sprintf("%s: %s", w.Key, w.Message)
+	}
+	return fmt.Sprintf("service %q: %s: %s", w.Service, w.Key, w.Message)
+}

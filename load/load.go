@@ -1,0 +1,88 @@
+// Package load reads a compose project exactly as `docker compose config`
+// does, with compose-go's ProjectOptions in docker compose's order.
+package load
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// Options are the compose CLI's project flags.
+type Options struct {
+	// Files are the -f flags, merged in order; "-" reads standard input.
+	// Empty means COMPOSE_FILE, else the default file names searched from
+	// the working directory upwards.
+	Files []string
+	// ProjectName is -p; empty means COMPOSE_PROJECT_NAME, the name: key or
+	// the project directory's name.
+	ProjectName string
+	// Profiles are the --profile flags; empty means COMPOSE_PROFILES.
+	Profiles []string
+	// EnvFiles are the --env-file flags; empty means the project's .env.
+	EnvFiles []string
+	// WorkingDir is the project directory; empty means the directory of
+	// the first file.
+	WorkingDir string
+	// Environ is the process environment as KEY=VALUE; nil means
+	// os.Environ().
+	Environ []string
+}
+
+// Project loads, interpolates, merges, validates and normalises the
+// project, and drops the networks, volumes, secrets and configs no enabled
+// service uses, as `docker compose config` does.
+func Project(ctx context.Context, o Options) (*types.Project, error) {
+	environ := o.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	pwd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("loading compose project: %w", err)
+	}
+	opts, err := cli.NewProjectOptions(o.Files,
+		cli.WithResolvedPaths(true),
+		cli.WithDiscardEnvFile,
+		cli.WithWorkingDirectory(o.WorkingDir),
+		cli.WithEnv(environ),
+		cli.WithEnv([]string{"PWD=" + pwd}),
+		cli.WithEnvFiles(o.EnvFiles...),
+		cli.WithDotEnv,
+		cli.WithConfigFileEnv,
+		cli.WithDefaultConfigPath,
+		// The project directory may only be known now: read its .env.
+		cli.WithEnvFiles(o.EnvFiles...),
+		cli.WithDotEnv,
+		cli.WithDefaultProfiles(o.Profiles...),
+		cli.WithName(o.ProjectName),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("loading compose project: %w", oneLine(err))
+	}
+	p, err := opts.LoadProject(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading compose project: %w", oneLine(err))
+	}
+	return p.WithoutUnnecessaryResources(), nil
+}
+
+// lineError keeps the wrapped error but prints on one line: errors are
+// printed as a single `error: ...` line.
+type lineError struct{ err error }
+
+func (e lineError) Error() string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(e.err.Error(), "\n", "; ")), " ")
+}
+func (e lineError) Unwrap() error { return e.err }
+
+func oneLine(err error) error {
+	if !strings.Contains(err.Error(), "\n") {
+		return err
+	}
+	return lineError{err}
+}
