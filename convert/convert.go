@@ -70,15 +70,15 @@ func (c *converter) validate() error {
 	p := c.project
 	c.partOf = labelValue(p.Name)
 	if c.opts.CreateNamespace && c.opts.Namespace == "" {
-		return fmt.Errorf("%w: --create-namespace needs a namespace (-n)", ErrInvalid)
+		return invalidf("--create-namespace needs a namespace (-n)")
 	}
 	if ns := c.opts.Namespace; ns != "" {
 		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-			return fmt.Errorf("%w: namespace %q: %s", ErrInvalid, ns, strings.Join(errs, "; "))
+			return invalidf("namespace %q: %s", ns, strings.Join(errs, "; "))
 		}
 	}
 	if r := c.opts.Replicas; r != nil && *r < 0 {
-		return fmt.Errorf("%w: replicas %d: must not be negative", ErrInvalid, *r)
+		return invalidf("replicas %d: must not be negative", *r)
 	}
 	if t := c.opts.ServiceType; t != "" {
 		if _, err := ParseServiceType(string(t)); err != nil {
@@ -92,17 +92,17 @@ func (c *converter) validate() error {
 			return fmt.Errorf("service %q: %w", name, err)
 		}
 		if n[0] >= '0' && n[0] <= '9' {
-			return fmt.Errorf("service %q: %w: a Kubernetes Service name must start with a letter", name, ErrInvalid)
+			return invalidf("service %q: a Kubernetes Service name must start with a letter", name)
 		}
 		if other, ok := owner[n]; ok {
-			return fmt.Errorf("services %q and %q: %w: both become the Kubernetes name %q; rename one", other, name, ErrInvalid, n)
+			return invalidf("services %q and %q: both become the Kubernetes name %q; rename one", other, name, n)
 		}
 		owner[n] = name
 		c.names[name] = n
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.opts.Autoscale)) {
 		if _, ok := p.Services[name]; !ok {
-			return fmt.Errorf("%w: autoscale: no service %q in project %q (services: %s)", ErrInvalid, name, p.Name, strings.Join(p.ServiceNames(), ", "))
+			return invalidf("autoscale: no service %q in project %q (services: %s)", name, p.Name, strings.Join(p.ServiceNames(), ", "))
 		}
 	}
 	if raw, ok := p.Extensions[ExtensionKey]; ok {

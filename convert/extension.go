@@ -52,7 +52,7 @@ func decodeExtension(raws ...any) (Extension, error) {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&ext); err != nil {
-			return ext, fmt.Errorf("%s: %w: %s", ExtensionKey, ErrInvalid, strings.TrimPrefix(err.Error(), "json: "))
+			return ext, invalidf("%s: %s", ExtensionKey, strings.TrimPrefix(err.Error(), "json: "))
 		}
 	}
 	if ext.Service != nil && ext.Service.Type != "" {

@@ -24,7 +24,7 @@ func ParseFormat(s string) (Format, error) {
 	case FormatYAML, FormatJSON:
 		return f, nil
 	}
-	return "", fmt.Errorf("%w: format %q: want yaml or json", ErrInvalid, s)
+	return "", invalidf("format %q: want yaml or json", s)
 }
 
 // Marshal serialises objects, in the order given, as a YAML stream or as
@@ -56,7 +56,7 @@ func Marshal(objs []*unstructured.Unstructured, f Format) ([]byte, error) {
 			buf.Write(b)
 		}
 	default:
-		return nil, fmt.Errorf("%w: format %q", ErrInvalid, f)
+		return nil, invalidf("format %q", f)
 	}
 	return buf.Bytes(), nil
 }

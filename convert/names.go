@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -36,7 +35,7 @@ func ObjectName(s string) (string, error) {
 	}
 	n = strings.Trim(n, "-")
 	if errs := validation.IsDNS1123Label(n); len(errs) > 0 {
-		return "", fmt.Errorf("%w: name %q cannot be made a Kubernetes name: %s", ErrInvalid, s, strings.Join(errs, "; "))
+		return "", invalidf("name %q cannot be made a Kubernetes name: %s", s, strings.Join(errs, "; "))
 	}
 	return n, nil
 }

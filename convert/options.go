@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -12,21 +11,21 @@ import (
 // namespace, replicas from the compose file, ClusterIP Services.
 type Options struct {
 	// Namespace is set on every namespaced object when not empty.
-	Namespace string
+	Namespace string `json:"namespace,omitempty"`
 	// CreateNamespace also emits the Namespace object. It needs Namespace.
-	CreateNamespace bool
+	CreateNamespace bool `json:"createNamespace,omitempty"`
 	// Replicas, when set, overrides the replica count of every service.
-	Replicas *int32
+	Replicas *int32 `json:"replicas,omitempty"`
 	// Autoscale adds a HorizontalPodAutoscaler to the named services. It
 	// overrides x-kubernetes.autoscale. Keys are compose service names.
-	Autoscale map[string]Autoscale
+	Autoscale map[string]Autoscale `json:"autoscale,omitempty"`
 	// ServiceType is the Service type for services that do not set
 	// x-kubernetes.service.type. Empty means ClusterIP.
-	ServiceType corev1.ServiceType
+	ServiceType corev1.ServiceType `json:"serviceType,omitempty"`
 	// Registry prefixes the image name hoist derives for build-only services.
-	Registry string
+	Registry string `json:"registry,omitempty"`
 	// Tag is the tag of the image name hoist derives for build-only services.
-	Tag string
+	Tag string `json:"tag,omitempty"`
 }
 
 // Autoscale is a HorizontalPodAutoscaler request. Nil fields take defaults:
@@ -48,11 +47,11 @@ const DefaultCPUUtilization = 70
 func ParseAutoscale(s string) (string, Autoscale, error) {
 	name, spec, ok := strings.Cut(s, "=")
 	if !ok || name == "" {
-		return "", Autoscale{}, fmt.Errorf("%w: autoscale %q: want SERVICE=MIN:MAX[:CPU%%]", ErrInvalid, s)
+		return "", Autoscale{}, invalidf("autoscale %q: want SERVICE=MIN:MAX[:CPU%%]", s)
 	}
 	parts := strings.Split(spec, ":")
 	if len(parts) < 2 || len(parts) > 3 {
-		return "", Autoscale{}, fmt.Errorf("%w: autoscale %q: want SERVICE=MIN:MAX[:CPU%%]", ErrInvalid, s)
+		return "", Autoscale{}, invalidf("autoscale %q: want SERVICE=MIN:MAX[:CPU%%]", s)
 	}
 	var nums []int32
 	for i, p := range parts {
@@ -61,7 +60,7 @@ func ParseAutoscale(s string) (string, Autoscale, error) {
 		}
 		n, err := strconv.ParseInt(p, 10, 32)
 		if err != nil || n < 1 {
-			return "", Autoscale{}, fmt.Errorf("%w: autoscale %q: %q is not a positive integer", ErrInvalid, s, parts[i])
+			return "", Autoscale{}, invalidf("autoscale %q: %q is not a positive integer", s, parts[i])
 		}
 		nums = append(nums, int32(n))
 	}
@@ -79,5 +78,5 @@ func ParseServiceType(s string) (corev1.ServiceType, error) {
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("%w: service type %q: want ClusterIP, NodePort or LoadBalancer", ErrInvalid, s)
+	return "", invalidf("service type %q: want ClusterIP, NodePort or LoadBalancer", s)
 }

@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"fmt"
 	"math"
 	"slices"
 
@@ -25,15 +24,16 @@ func (c *converter) resources(svc *types.ServiceConfig) corev1.ResourceRequireme
 			reservations = *d.Resources.Reservations
 		}
 	}
-	cpuLimit := c.pick(svc.Name, "cpus", "deploy.resources.limits.cpus", float64(svc.CPUS), float64(limits.NanoCPUs))
-	memLimit := c.pick(svc.Name, "mem_limit", "deploy.resources.limits.memory", float64(svc.MemLimit), float64(limits.MemoryBytes))
+	cpuLimit := pick(float64(svc.CPUS), float64(limits.NanoCPUs))
+	memLimit := pick(float64(svc.MemLimit), float64(limits.MemoryBytes))
 	cpuReq := float64(reservations.NanoCPUs)
-	memReq := c.pick(svc.Name, "mem_reservation", "deploy.resources.reservations.memory", float64(svc.MemReservation), float64(reservations.MemoryBytes))
+	memReq := pick(float64(svc.MemReservation), float64(reservations.MemoryBytes))
 
 	var rr corev1.ResourceRequirements
 	set := func(name corev1.ResourceName, limit, request float64, q func(float64) resource.Quantity, reqKey string) {
 		if request > 0 && limit > 0 && request > limit {
-			c.warn(svc.Name, reqKey, "reservation %v is above the limit %v; the request is lowered to the limit", request, limit)
+			rq, lq := q(request), q(limit)
+			c.warn(svc.Name, reqKey, "reservation %s is above the limit %s; the request is lowered to the limit", rq.String(), lq.String())
 			request = limit
 		}
 		if request == 0 {
@@ -83,13 +83,10 @@ func (c *converter) resources(svc *types.ServiceConfig) corev1.ResourceRequireme
 	return rr
 }
 
-// pick returns the deploy value when set, else the service-level one, and
-// warns when both are set and differ.
-func (c *converter) pick(service, key, deployKey string, svcValue, deployValue float64) float64 {
+// pick returns the deploy value when set, else the service-level one.
+// compose-go already rejects the two when they differ.
+func pick(svcValue, deployValue float64) float64 {
 	if deployValue > 0 {
-		if svcValue > 0 && svcValue != deployValue {
-			c.warn(service, key, "%v differs from %s %v, which is used", svcValue, deployKey, deployValue)
-		}
 		return deployValue
 	}
 	return svcValue
@@ -146,15 +143,15 @@ func (c *converter) autoscaler(s *svcCtx, replicas int32, rr *corev1.ResourceReq
 	}
 	switch {
 	case minReplicas < 1:
-		return nil, fmt.Errorf("%s: %w: min %d must be at least 1", key, ErrInvalid, minReplicas)
+		return nil, invalidf("%s: min %d must be at least 1", key, minReplicas)
 	case a.MaxReplicas < 1:
-		return nil, fmt.Errorf("%s: %w: max must be set and at least 1", key, ErrInvalid)
+		return nil, invalidf("%s: max must be set and at least 1", key)
 	case minReplicas > a.MaxReplicas:
 		from := ""
 		if a.MinReplicas == nil {
 			from = " (the service's replicas)"
 		}
-		return nil, fmt.Errorf("%s: %w: min %d%s is above max %d", key, ErrInvalid, minReplicas, from, a.MaxReplicas)
+		return nil, invalidf("%s: min %d%s is above max %d", key, minReplicas, from, a.MaxReplicas)
 	}
 	cpu, mem := a.CPU, a.Memory
 	if cpu == nil && mem == nil {
@@ -182,7 +179,7 @@ func (c *converter) autoscaler(s *svcCtx, replicas int32, rr *corev1.ResourceReq
 			continue
 		}
 		if *m.target < 1 {
-			return nil, fmt.Errorf("%s.%s: %w: utilization %d%% must be at least 1", key, m.name, ErrInvalid, *m.target)
+			return nil, invalidf("%s.%s: utilization %d%% must be at least 1", key, m.name, *m.target)
 		}
 		if _, ok := rr.Requests[m.name]; !ok {
 			c.warn(svc.Name, key, "a %s utilization target needs a %s request, which is not set: the autoscaler cannot scale on it until you set %s", m.name, m.name, m.set)

@@ -50,7 +50,7 @@ func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
 			return nil, fmt.Errorf("ports: %w", err)
 		}
 		if p.Target < 1 || p.Target > 65535 {
-			return nil, fmt.Errorf("ports: %w: target port %d is out of range", ErrInvalid, p.Target)
+			return nil, invalidf("ports: target port %d is out of range", p.Target)
 		}
 		target := int32(p.Target)
 		port := target
@@ -85,14 +85,14 @@ func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
 			return nil, fmt.Errorf("expose: %w", err)
 		}
 		if last-first >= maxPorts {
-			return nil, fmt.Errorf("expose: %w: range %s has %d ports; at most %d are supported", ErrUnsupported, spec, last-first+1, maxPorts)
+			return nil, unsupportedf("expose: range %s has %d ports; at most %d are supported", spec, last-first+1, maxPorts)
 		}
 		for p := first; p <= last; p++ {
 			add("expose", "", p, p, proto, "")
 		}
 	}
 	if len(out) > maxPorts {
-		return nil, fmt.Errorf("ports: %w: %d ports once ranges are expanded; at most %d are supported", ErrUnsupported, len(out), maxPorts)
+		return nil, unsupportedf("ports: %d ports once ranges are expanded; at most %d are supported", len(out), maxPorts)
 	}
 	return out, nil
 }
@@ -106,7 +106,7 @@ func protocol(s string) (corev1.Protocol, error) {
 	case "sctp":
 		return corev1.ProtocolSCTP, nil
 	}
-	return "", fmt.Errorf("%w: protocol %q: want tcp, udp or sctp", ErrInvalid, s)
+	return "", invalidf("protocol %q: want tcp, udp or sctp", s)
 }
 
 // portRange parses "80" or "8000-8010".
@@ -115,7 +115,7 @@ func portRange(s string) (first, last int32, err error) {
 	parse := func(v string) (int32, error) {
 		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 16)
 		if err != nil || n == 0 {
-			return 0, fmt.Errorf("%w: port %q: want a number from 1 to 65535", ErrInvalid, s)
+			return 0, invalidf("port %q: want a number from 1 to 65535", s)
 		}
 		return int32(n), nil
 	}
@@ -128,7 +128,7 @@ func portRange(s string) (first, last int32, err error) {
 			return 0, 0, err
 		}
 		if last < first {
-			return 0, 0, fmt.Errorf("%w: port range %q ends before it starts", ErrInvalid, s)
+			return 0, 0, invalidf("port range %q ends before it starts", s)
 		}
 	}
 	return first, last, nil
@@ -187,7 +187,7 @@ func (c *converter) kubeService(s *svcCtx) error {
 	}
 	if ext.NodePort != 0 {
 		if typ == corev1.ServiceTypeClusterIP {
-			return fmt.Errorf("%s.service.nodePort: %w: needs type NodePort or LoadBalancer", ExtensionKey, ErrInvalid)
+			return invalidf("%s.service.nodePort: needs type NodePort or LoadBalancer", ExtensionKey)
 		}
 		if len(k.Spec.Ports) > 1 {
 			c.warn(svc.Name, ExtensionKey+".service.nodePort", "set on the first port (%s) only", k.Spec.Ports[0].Name)

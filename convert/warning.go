@@ -32,3 +32,21 @@ func (w Warning) String() string {
 	}
 	return fmt.Sprintf("service %q: %s: %s", w.Service, w.Key, w.Message)
 }
+
+// inputError is an error about the input, of a class scripts can test for
+// with errors.Is, that prints without the class name.
+type inputError struct {
+	class error
+	msg   string
+}
+
+func (e *inputError) Error() string        { return e.msg }
+func (e *inputError) Is(target error) bool { return target == e.class }
+
+func invalidf(format string, args ...any) error {
+	return &inputError{class: ErrInvalid, msg: fmt.Sprintf(format, args...)}
+}
+
+func unsupportedf(format string, args ...any) error {
+	return &inputError{class: ErrUnsupported, msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,116 @@
+package convert_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/hoist-dev/hoist/convert"
+	"github.com/hoist-dev/hoist/load"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and the README mapping table")
+
+// TestGolden converts every testdata/<case>/compose.yaml and compares the
+// objects with want.yaml and the warnings with warnings.txt, or, for a case
+// that must fail, the error with error.txt. options.json, when present,
+// holds the convert.Options.
+func TestGolden(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("testdata", "*", "compose.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) < 20 {
+		t.Fatalf("found %d golden cases, want at least 20", len(dirs))
+	}
+	for _, f := range dirs {
+		dir := filepath.Dir(f)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
+			var opts convert.Options
+			if b, err := os.ReadFile(filepath.Join(dir, "options.json")); err == nil {
+				dec := json.NewDecoder(bytes.NewReader(b))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&opts); err != nil {
+					t.Fatalf("options.json: %v", err)
+				}
+			}
+			got, warnings, convErr := convertDir(t, dir, opts)
+			// Run twice more: map iteration order must never show.
+			for range 2 {
+				again, againWarnings, againErr := convertDir(t, dir, opts)
+				if again != got || againWarnings != warnings || errString(againErr) != errString(convErr) {
+					t.Fatal("output differs between runs of the same input")
+				}
+			}
+			if convErr != nil {
+				checkGolden(t, filepath.Join(dir, "error.txt"), convErr.Error()+"\n")
+				return
+			}
+			if _, err := os.Stat(filepath.Join(dir, "error.txt")); err == nil {
+				t.Fatalf("converted without error, want the error in error.txt")
+			}
+			checkGolden(t, filepath.Join(dir, "want.yaml"), got)
+			checkGolden(t, filepath.Join(dir, "warnings.txt"), warnings)
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// convertDir loads dir/compose.yaml with an empty environment and converts it.
+func convertDir(t *testing.T, dir string, opts convert.Options) (out, warnings string, err error) {
+	t.Helper()
+	project, err := load.Project(context.Background(), load.Options{
+		Files:   []string{filepath.Join(dir, "compose.yaml")},
+		Environ: []string{},
+	})
+	if err != nil {
+		return "", "", err
+	}
+	res, err := convert.Convert(project, opts)
+	if err != nil {
+		return "", "", err
+	}
+	b, err := convert.Marshal(res.Objects, convert.FormatYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w strings.Builder
+	for _, warning := range res.Warnings {
+		w.WriteString(warning.String() + "\n")
+	}
+	return string(b), w.String(), nil
+}
+
+// checkGolden compares got with the file, or rewrites the file under -update.
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil && !(errors.Is(err, os.ErrNotExist) && got == "") {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	want := strings.ReplaceAll(string(b), "\r\n", "\n")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
