@@ -146,7 +146,7 @@ func dropEmpty(m map[string]any) {
 				delete(m, k)
 			}
 		case map[string]any:
-			if len(v) == 0 && (k == "strategy" || k == "resources") {
+			if len(v) == 0 && (k == "strategy" || k == "resources" || k == "spec") {
 				delete(m, k)
 				continue
 			}

@@ -197,4 +197,3 @@ func (c *converter) kubeService(s *svcCtx) error {
 	c.add(k)
 	return nil
 }
-

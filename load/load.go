@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
@@ -76,12 +77,18 @@ func Project(ctx context.Context, o Options) (*types.Project, error) {
 type lineError struct{ err error }
 
 func (e lineError) Error() string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(e.err.Error(), "\n", "; ")), " ")
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(e.err.Error(), "\n", "; ")), " ")
+	// The JSON schema reports an unknown key as "services.web.imagee false schema".
+	return falseSchema.ReplaceAllString(msg, `$1: unknown key "$2"`)
 }
 func (e lineError) Unwrap() error { return e.err }
 
+var falseSchema = regexp.MustCompile(`(\S+)\.([^.\s]+) false schema`)
+
+// oneLine makes compose-go's errors print as one readable line.
 func oneLine(err error) error {
-	if !strings.Contains(err.Error(), "\n") {
+	msg := err.Error()
+	if !strings.Contains(msg, "\n") && !falseSchema.MatchString(msg) {
 		return err
 	}
 	return lineError{err}

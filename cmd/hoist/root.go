@@ -33,6 +33,9 @@ func NewRootCommand(streams IOStreams) *cobra.Command {
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
 		PersistentPreRun: func(*cobra.Command, []string) {
 			// compose-go warns through the global logrus logger.
 			logrus.SetFormatter(warningFormatter{})

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and example manifests")
+
+// hoistBin is the binary built once for the tests that run it.
+var hoistBin string
+
+const testVersion = "v0.0.0-test"
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "hoist-cli-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	hoistBin = filepath.Join(dir, "hoist")
+	build := exec.Command("go", "build", "-o", hoistBin, "-ldflags", "-X main.version="+testVersion, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building hoist:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cmdTestCase runs the hoist binary and compares exit code, stdout and
+// stderr with testdata/output/<golden>.txt.
+type cmdTestCase struct {
+	name   string
+	args   []string
+	dir    string // working directory, relative to testdata/compose
+	stdin  string
+	env    []string
+	golden string
+	// wantCode is the expected exit code.
+	wantCode int
+}
+
+type runResult struct {
+	stdout, stderr string
+	code           int
+}
+
+// runHoist runs the binary in dir with a clean environment plus env.
+func runHoist(t *testing.T, dir, stdin string, env []string, args ...string) runResult {
+	t.Helper()
+	cmd := exec.Command(hoistBin, args...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running hoist: %v", err)
+	}
+	return runResult{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+func TestCLI(t *testing.T) {
+	composeDir, err := filepath.Abs(filepath.Join("testdata", "compose"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, _ := os.ReadFile(filepath.Join(composeDir, "web", "compose.yaml"))
+	tests := []cmdTestCase{
+		{name: "help", args: []string{"--help"}, golden: "help"},
+		{name: "convert help", args: []string{"convert", "--help"}, golden: "convert-help"},
+		{name: "version", args: []string{"version"}, golden: "version"},
+		{name: "convert file", args: []string{"convert", "-f", "web/compose.yaml"}, golden: "convert-file"},
+		{name: "stdin", args: []string{"convert", "-f", "-", "-p", "fromstdin"}, stdin: string(web), golden: "convert-stdin"},
+		{name: "default file discovery", dir: "web", args: []string{"convert"}, golden: "convert-discovery"},
+		{name: "discovery from a subdirectory", dir: "web/sub", args: []string{"convert", "-q"}, golden: "convert-discovery-subdir"},
+		{name: "files merge in order", args: []string{"convert", "-f", "merge/base.yaml", "-f", "merge/prod.yaml"}, golden: "convert-merge"},
+		{name: "json", args: []string{"convert", "-f", "web/compose.yaml", "--format", "json"}, golden: "convert-json"},
+		{name: "strict fails on warnings", args: []string{"convert", "-f", "warn/compose.yaml", "--strict"}, golden: "convert-strict", wantCode: 1},
+		{name: "strict passes without warnings", args: []string{"convert", "-f", "web/compose.yaml", "--strict", "-n", "shop"}, golden: "convert-strict-clean"},
+		{name: "quiet drops warnings", args: []string{"convert", "-f", "warn/compose.yaml", "-q"}, golden: "convert-quiet"},
+		{name: "flags", args: []string{"convert", "-f", "web/compose.yaml", "-n", "shop", "--create-namespace", "--replicas", "3", "--autoscale", "web=2:5:80", "--service-type", "LoadBalancer"}, golden: "convert-flags"},
+		{name: "env and dotenv", dir: "env", args: []string{"convert"}, env: []string{"TAG=from-shell"}, golden: "convert-env"},
+		{name: "env-file flag", dir: "env", args: []string{"convert", "--env-file", "other.env"}, golden: "convert-env-file"},
+		{name: "COMPOSE_ variables", dir: "env", args: []string{"convert"}, env: []string{"COMPOSE_FILE=profiles.yaml", "COMPOSE_PROJECT_NAME=named", "COMPOSE_PROFILES=debug"}, golden: "convert-compose-vars"},
+		{name: "profile flag", dir: "env", args: []string{"convert", "-f", "profiles.yaml", "--profile", "debug", "-p", "flagged"}, golden: "convert-profile"},
+		{name: "include", args: []string{"convert", "-f", "include/compose.yaml"}, golden: "convert-include"},
+		{name: "compose-go warnings reach stderr", args: []string{"convert", "-f", "obsolete/compose.yaml"}, golden: "convert-obsolete"},
+		{name: "compose-go warnings silenced by -q", args: []string{"convert", "-q", "-f", "obsolete/compose.yaml"}, golden: "convert-obsolete-quiet"},
+		{name: "malformed file", args: []string{"convert", "-f", "malformed.yaml"}, golden: "error-malformed", wantCode: 1},
+		{name: "missing file", args: []string{"convert", "-f", "nope.yaml"}, golden: "error-missing-file", wantCode: 1},
+		{name: "no compose file found", dir: "empty", args: []string{"convert"}, golden: "error-no-file", wantCode: 1},
+		{name: "unknown autoscale service", args: []string{"convert", "-f", "web/compose.yaml", "--autoscale", "api=1:3"}, golden: "error-autoscale-service", wantCode: 1},
+		{name: "bad autoscale value", args: []string{"convert", "-f", "web/compose.yaml", "--autoscale", "web=3"}, golden: "error-autoscale-value", wantCode: 1},
+		{name: "name collision", args: []string{"convert", "-f", "collision.yaml"}, golden: "error-collision", wantCode: 1},
+		{name: "missing env_file", args: []string{"convert", "-f", "missing-env-file.yaml"}, golden: "error-env-file", wantCode: 1},
+		{name: "missing --env-file", args: []string{"convert", "-f", "web/compose.yaml", "--env-file", "nope.env"}, golden: "error-env-file-flag", wantCode: 1},
+		{name: "unknown compose key", args: []string{"convert", "-f", "unknown-key.yaml"}, golden: "error-unknown-key", wantCode: 1},
+		{name: "bad format", args: []string{"convert", "-f", "web/compose.yaml", "--format", "xml"}, golden: "error-format", wantCode: 1},
+		{name: "unknown flag", args: []string{"convert", "--bogus"}, golden: "error-flag", wantCode: 1},
+		{name: "create-namespace needs namespace", args: []string{"convert", "-f", "web/compose.yaml", "--create-namespace"}, golden: "error-create-namespace", wantCode: 1},
+		{name: "unknown command", args: []string{"frobnicate"}, golden: "error-command", wantCode: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runHoist(t, filepath.Join(composeDir, tc.dir), tc.stdin, tc.env, tc.args...)
+			if r.code != tc.wantCode {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", r.code, tc.wantCode, r.stderr)
+			}
+			if tc.wantCode != 0 {
+				if r.stdout != "" {
+					t.Errorf("stdout must be empty on error, got:\n%s", r.stdout)
+				}
+				if lines := strings.Count(strings.TrimSuffix(r.stderr, "\n"), "\n") + 1; !strings.HasPrefix(lastLine(r.stderr), "error: ") {
+					t.Errorf("the last stderr line must be the error, got %d lines:\n%s", lines, r.stderr)
+				}
+			}
+			got := fmt.Sprintf("exit: %d\n-- stdout --\n%s-- stderr --\n%s", r.code, r.stdout, r.stderr)
+			got = strings.ReplaceAll(got, composeDir, "$TESTDATA")
+			checkGolden(t, filepath.Join("testdata", "output", tc.golden+".txt"), got)
+		})
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSuffix(s, "\n")
+	return s[strings.LastIndex(s, "\n")+1:]
+}
+
+// TestDeterministic runs the same conversion several times: the bytes must
+// not change.
+func TestDeterministic(t *testing.T) {
+	dir := filepath.Join("testdata", "compose")
+	first := runHoist(t, dir, "", nil, "convert", "-f", "merge/base.yaml", "-f", "merge/prod.yaml", "--autoscale", "api=1:4")
+	for range 5 {
+		again := runHoist(t, dir, "", nil, "convert", "-f", "merge/base.yaml", "-f", "merge/prod.yaml", "--autoscale", "api=1:4")
+		if again != first {
+			t.Fatalf("output changed between runs:\n%s", cmp.Diff(first, again))
+		}
+	}
+}
+
+// checkGolden compares got with the file, or rewrites it under -update.
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(strings.ReplaceAll(string(b), "\r\n", "\n"), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
