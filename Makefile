@@ -41,7 +41,7 @@ update-golden:
 
 ## bench: load and convert generated 100- and 1000-service projects
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./load/ ./convert/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./convert/
 
 clean:
 	rm -rf bin

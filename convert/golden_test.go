@@ -114,3 +114,30 @@ func checkGolden(t *testing.T, path, got string) {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
 }
+
+// TestReadmeMappingTable keeps the README's mapping table equal to the
+// table the converter itself uses. -update rewrites the README section.
+func TestReadmeMappingTable(t *testing.T) {
+	const begin, end = "<!-- mapping-table:begin -->\n", "<!-- mapping-table:end -->"
+	path := filepath.Join("..", "README.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := strings.ReplaceAll(string(b), "\r\n", "\n")
+	i, j := strings.Index(readme, begin), strings.Index(readme, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no %q ... %q section", path, begin, end)
+	}
+	got := readme[i+len(begin) : j]
+	want := convert.MappingTable()
+	if *update {
+		if err := os.WriteFile(path, []byte(readme[:i+len(begin)]+want+readme[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("README mapping table is stale; run make update-golden (-want +got):\n%s", diff)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 )
 
 // Format is an output format of Marshal.
@@ -45,15 +44,14 @@ func Marshal(objs []*unstructured.Unstructured, f Format) ([]byte, error) {
 		buf.Write(b)
 		buf.WriteByte('\n')
 	case FormatYAML, "":
+		w := yamlWriter{buf: &buf}
 		for i, o := range objs {
 			if i > 0 {
 				buf.WriteString("---\n")
 			}
-			b, err := yaml.Marshal(o.Object)
-			if err != nil {
+			if err := w.object(o.Object); err != nil {
 				return nil, fmt.Errorf("marshalling %s %s: %w", o.GetKind(), o.GetName(), err)
 			}
-			buf.Write(b)
 		}
 	default:
 		return nil, invalidf("format %q", f)

@@ -77,7 +77,14 @@ func Project(ctx context.Context, o Options) (*types.Project, error) {
 type lineError struct{ err error }
 
 func (e lineError) Error() string {
-	msg := strings.Join(strings.Fields(strings.ReplaceAll(e.err.Error(), "\n", "; ")), " ")
+	var lines []string
+	for _, l := range strings.Split(e.err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	msg := strings.Join(lines, "; ")
+	msg = strings.ReplaceAll(msg, ":; ", ": ")
 	// The JSON schema reports an unknown key as "services.web.imagee false schema".
 	return falseSchema.ReplaceAllString(msg, `$1: unknown key "$2"`)
 }

@@ -1,0 +1,54 @@
+package convert
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// extensionKeys says what each x-kubernetes key does in this version.
+var extensionKeys = []struct {
+	key string
+	keyRule
+}{
+	{"autoscale", keyRule{keyMapped, "HorizontalPodAutoscaler `{min, max, cpu, memory}` (percent utilization)"}},
+	{"service.type", keyRule{keyMapped, "Service type (wins over `--service-type`)"}},
+	{"service.annotations", keyRule{keyMapped, "Service annotations"}},
+	{"service.nodePort", keyRule{keyMapped, "`nodePort` of the first port (NodePort/LoadBalancer only)"}},
+	{"serviceAccount", keyRule{keyMapped, "pod `serviceAccountName`"}},
+	{"imagePullSecrets", keyRule{keyMapped, "pod `imagePullSecrets`"}},
+	{"nodeSelector", keyRule{keyMapped, "pod `nodeSelector`"}},
+	{"tolerations", keyRule{keyMapped, "pod `tolerations`"}},
+	{"labels", keyRule{keyMapped, "workload and pod labels"}},
+	{"annotations", keyRule{keyMapped, "workload and pod annotations"}},
+	{"workload", keyRule{keyNotYet, "`deployment` only"}},
+	{"schedule", keyRule{keyNotYet, ""}},
+	{"ingress", keyRule{keyNotYet, ""}},
+	{"probes", keyRule{keyNotYet, ""}},
+}
+
+// MappingTable renders, as Markdown, what this version does with every
+// compose service key and x-kubernetes key. The README embeds it, and a
+// test keeps the two equal.
+func MappingTable() string {
+	var b strings.Builder
+	row := func(key string, r keyRule) {
+		to := r.to
+		if to == "" {
+			to = "warning, dropped"
+		} else if r.status != keyMapped {
+			to += "; warning, dropped"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", key, r.status, to)
+	}
+	b.WriteString("| compose service key | status | Kubernetes |\n|---|---|---|\n")
+	for _, k := range slices.Sorted(maps.Keys(serviceKeys)) {
+		row(k, serviceKeys[k])
+	}
+	b.WriteString("\n| `x-kubernetes` key | status | Kubernetes |\n|---|---|---|\n")
+	for _, e := range extensionKeys {
+		row(e.key, e.keyRule)
+	}
+	return b.String()
+}

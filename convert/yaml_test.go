@@ -1,0 +1,74 @@
+package convert
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+)
+
+// yamlCases are strings whose YAML form is easy to get wrong.
+var yamlCases = []string{
+	"", " ", "plain", "with space", "true", "True", "yes", "no", "on", "off", "y", "N", "null", "~",
+	"1", "0755", "1.5", "1e3", "0x1F", ".inf", "-", "-x", "--", "---", "...", "a: b", "a:b", "#x",
+	"x #y", "x ", " x", "*/*", "&a", "!tag", "%x", "@x", "`x`", "'q'", "\"dq\"", "{a}", "[a]",
+	"a,b", "?x", "|", ">", "$$(hostname)", "$(VAR)", "ünïcödé", "日本語", "tab\there", "nginx:1.27",
+	"/bin/sh", "http://localhost:8080/healthz", "a:", "a:b", "a::b", "a,b", "x=y", "a+b", "a@b", "a%b", "a~b",
+	"postgres://db:5432/app", "registry.example.com/team/svc:1.0", "--port", "250m", "512Mi", "1Gi", "1", "curl -f http://localhost || exit 1",
+	"a long value with spaces that is longer than eighty characters when indented deeply enough",
+	"multi\nline", "trailing\n", "cr\rhere", "<<", "=", "12:30", "1:20:30", "+1", "0o17", "0b101",
+	"Host(`example.com`) && PathPrefix(`/api`)", "\x00nul", "\u2028sep", "é", "a\u00a0b",
+}
+
+// TestYAMLMatchesSigsYAML checks the fast writer against sigs.k8s.io/yaml
+// byte for byte, for tricky scalars in every position and for key order.
+func TestYAMLMatchesSigsYAML(t *testing.T) {
+	t.Parallel()
+	for _, s := range yamlCases {
+		checkYAML(t, yamlDoc(s))
+	}
+	checkYAML(t, map[string]any{
+		"a10": 1, "a9": 2, "a09": 3, "b": []any{}, "c": map[string]any{}, "A": nil, "_x": true,
+		"1": "one", "app.kubernetes.io/name": "x", "app.kubernetes.io/part-of": "y", "z-2": int64(-5),
+		"nested": []any{[]any{"a", "b"}, []any{}, map[string]any{}, []any{map[string]any{"k": "v", "l": []any{"x"}}}},
+		"float":  1.5,
+	})
+}
+
+func yamlDoc(s string) map[string]any {
+	return map[string]any{
+		"key":  s,
+		s:      "value",
+		"list": []any{s, map[string]any{"name": s, "value": s}},
+		"deep": map[string]any{"deeper": map[string]any{"deepest": []any{map[string]any{"command": []any{s, s}}}}},
+	}
+}
+
+func checkYAML(t *testing.T, doc map[string]any) {
+	t.Helper()
+	want, wantErr := yaml.Marshal(doc)
+	var got bytes.Buffer
+	w := yamlWriter{buf: &got}
+	err := w.object(doc)
+	if wantErr != nil || err != nil {
+		if (wantErr == nil) != (err == nil) {
+			t.Fatalf("sigs.k8s.io/yaml error %v, marshalYAML error %v", wantErr, err)
+		}
+		return
+	}
+	if diff := cmp.Diff(string(want), got.String()); diff != "" {
+		t.Errorf("marshalYAML differs from sigs.k8s.io/yaml (-want +got):\n%s", diff)
+	}
+}
+
+func FuzzYAML(f *testing.F) {
+	for _, s := range yamlCases {
+		f.Add(s, "key")
+	}
+	f.Fuzz(func(t *testing.T, s, k string) {
+		doc := yamlDoc(s)
+		doc[k] = []any{s, k}
+		checkYAML(t, doc)
+	})
+}
