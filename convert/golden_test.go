@@ -52,7 +52,13 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			if convErr != nil {
-				checkGolden(t, filepath.Join(dir, "error.txt"), convErr.Error()+"\n")
+				// Errors may name files by absolute path: keep goldens portable.
+				abs, err := filepath.Abs(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				msg := strings.ReplaceAll(convErr.Error(), abs, "$CASE")
+				checkGolden(t, filepath.Join(dir, "error.txt"), msg+"\n")
 				return
 			}
 			if _, err := os.Stat(filepath.Join(dir, "error.txt")); err == nil {
