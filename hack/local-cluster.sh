@@ -28,12 +28,13 @@ usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 
 # alive PID: true if the process exists and is not a zombie.
 alive() {
-  local state
+  local stat
   kill -0 "$1" 2>/dev/null || return 1
-  if [[ -r "/proc/$1/stat" ]]; then
-    state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)"
-    [[ "$state" != Z ]] || return 1
-  fi
+  [[ -d /proc/self ]] || return 0 # no procfs: trust kill -0
+  # Gone between the two checks (reaped) counts as dead.
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }" # drop "pid (comm) "; the state comes next
+  [[ "${stat%% *}" != Z ]]
 }
 
 # ours NAME PID: true if PID is alive and still runs the binary NAME (guards
@@ -229,13 +230,13 @@ start_cluster() {
 
   log "starting etcd on 127.0.0.1:$etcd_port"
   launch etcd \
-    --name=default \
+    --name=hoist \
     --data-dir="$DIR/etcd-data" \
     --listen-client-urls="http://127.0.0.1:$etcd_port" \
     --advertise-client-urls="http://127.0.0.1:$etcd_port" \
     --listen-peer-urls="http://127.0.0.1:$peer_port" \
     --initial-advertise-peer-urls="http://127.0.0.1:$peer_port" \
-    --initial-cluster="default=http://127.0.0.1:$peer_port" \
+    --initial-cluster="hoist=http://127.0.0.1:$peer_port" \
     --unsafe-no-fsync=true \
     --log-level=warn
   wait_until "etcd to listen" etcd port_open "$etcd_port"
@@ -295,14 +296,15 @@ EOF
     --leader-elect=false \
     --secure-port=0 \
     --profiling=false
-  # HOME is isolated so kwok never picks up a user's ~/.kwok/kwok.yaml.
+  # HOME is isolated so kwok never picks up a user's ~/.kwok/kwok.yaml. Pod IPs
+  # come from --cidr; the node IP is kept outside it.
   HOME="$DIR/kwok-home" launch kwok \
     --kubeconfig="$DIR/kubeconfig" \
     --config="$STAGES" \
     --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --cidr=10.0.1.0/24 \
-    --node-ip=10.0.1.1
+    --node-ip=10.0.0.1
 
   k apply -f - >/dev/null <<EOF || fail "could not create node $NODE" kube-apiserver
 apiVersion: v1

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
 	"github.com/hoist-dev/hoist/convert"
@@ -31,7 +32,8 @@ func (f *projectFlags) options() load.Options {
 	return load.Options{Files: f.files, ProjectName: f.projectName, WorkingDir: f.projectDir, Profiles: f.profiles, EnvFiles: f.envFiles}
 }
 
-// convertFlags are the flags of hoist convert.
+// convertFlags are the flags that shape the conversion, shared by every
+// command that converts.
 type convertFlags struct {
 	project         projectFlags
 	namespace       string
@@ -42,11 +44,43 @@ type convertFlags struct {
 	registry        string
 	tag             string
 	strict          bool
-	format          string
+}
+
+func (f *convertFlags) add(cmd *cobra.Command) {
+	f.project.add(cmd)
+	fs := cmd.Flags()
+	fs.StringVarP(&f.namespace, "namespace", "n", "", "namespace of every namespaced object")
+	fs.BoolVar(&f.createNamespace, "create-namespace", false, "also emit the Namespace (needs -n)")
+	fs.Int32Var(&f.replicas, "replicas", 0, "replicas of every service, overriding the compose file")
+	fs.StringArrayVar(&f.autoscale, "autoscale", nil, "add an autoscaler: SERVICE=MIN:MAX[:CPU%], repeatable")
+	fs.StringVar(&f.serviceType, "service-type", "", "Service type for services that set none: ClusterIP, NodePort or LoadBalancer")
+	fs.StringVar(&f.registry, "registry", "", "registry prefix of the image names of build-only services")
+	fs.StringVar(&f.tag, "tag", "", "tag of the image names of build-only services")
+	fs.BoolVar(&f.strict, "strict", false, "fail when anything is approximated or dropped")
+}
+
+// run loads and converts the project, printing warnings unless quiet.
+func (f *convertFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags, opts convert.Options) (*types.Project, *convert.Result, error) {
+	project, err := load.Project(cmd.Context(), f.project.options())
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := convert.Convert(project, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !g.quiet {
+		printWarnings(streams, res.Warnings)
+	}
+	if f.strict && len(res.Warnings) > 0 {
+		return nil, nil, fmt.Errorf("%d warning(s) and --strict is set", len(res.Warnings))
+	}
+	return project, res, nil
 }
 
 func newConvertCommand(streams IOStreams, g *globalFlags) *cobra.Command {
 	f := &convertFlags{}
+	var formatFlag string
 	cmd := &cobra.Command{
 		Use:   "convert",
 		Short: "Print the Kubernetes objects for a compose project",
@@ -58,23 +92,17 @@ approximated or dropped go to stderr; --strict makes them an error.`,
   hoist convert --autoscale web=2:10:60 | kubectl apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, format, err := f.toOptions(cmd)
+			format, err := convert.ParseFormat(formatFlag)
 			if err != nil {
 				return err
 			}
-			project, err := load.Project(cmd.Context(), f.project.options())
+			opts, err := f.toOptions(cmd)
 			if err != nil {
 				return err
 			}
-			res, err := convert.Convert(project, opts)
+			_, res, err := f.run(cmd, streams, g, opts)
 			if err != nil {
 				return err
-			}
-			if !g.quiet {
-				printWarnings(streams, res.Warnings)
-			}
-			if f.strict && len(res.Warnings) > 0 {
-				return fmt.Errorf("%d warning(s) and --strict is set", len(res.Warnings))
 			}
 			out, err := convert.Marshal(res.Objects, format)
 			if err != nil {
@@ -84,51 +112,39 @@ approximated or dropped go to stderr; --strict makes them an error.`,
 			return err
 		},
 	}
-	f.project.add(cmd)
-	fs := cmd.Flags()
-	fs.StringVarP(&f.namespace, "namespace", "n", "", "namespace of every namespaced object")
-	fs.BoolVar(&f.createNamespace, "create-namespace", false, "also emit the Namespace (needs -n)")
-	fs.Int32Var(&f.replicas, "replicas", 0, "replicas of every service, overriding the compose file")
-	fs.StringArrayVar(&f.autoscale, "autoscale", nil, "add an autoscaler: SERVICE=MIN:MAX[:CPU%], repeatable")
-	fs.StringVar(&f.serviceType, "service-type", "", "Service type for services that set none: ClusterIP, NodePort or LoadBalancer")
-	fs.StringVar(&f.registry, "registry", "", "registry prefix of the image names of build-only services")
-	fs.StringVar(&f.tag, "tag", "", "tag of the image names of build-only services")
-	fs.BoolVar(&f.strict, "strict", false, "fail when anything is approximated or dropped")
-	fs.StringVar(&f.format, "format", "yaml", "output format: yaml or json (a v1 List)")
+	f.add(cmd)
+	cmd.Flags().StringVar(&formatFlag, "format", "yaml", "output format: yaml or json (a v1 List)")
 	return cmd
 }
 
-func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, convert.Format, error) {
+func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 	opts := convert.Options{
 		Namespace:       f.namespace,
 		CreateNamespace: f.createNamespace,
 		Registry:        f.registry,
 		Tag:             f.tag,
 	}
-	format, err := convert.ParseFormat(f.format)
-	if err != nil {
-		return opts, "", err
-	}
+	var err error
 	if cmd.Flags().Changed("replicas") {
 		r := f.replicas
 		opts.Replicas = &r
 	}
 	if f.serviceType != "" {
 		if opts.ServiceType, err = convert.ParseServiceType(f.serviceType); err != nil {
-			return opts, "", err
+			return opts, err
 		}
 	}
 	for _, a := range f.autoscale {
 		name, spec, err := convert.ParseAutoscale(a)
 		if err != nil {
-			return opts, "", err
+			return opts, err
 		}
 		if opts.Autoscale == nil {
 			opts.Autoscale = map[string]convert.Autoscale{}
 		}
 		opts.Autoscale[name] = spec
 	}
-	return opts, format, nil
+	return opts, nil
 }
 
 func printWarnings(streams IOStreams, warnings []convert.Warning) {

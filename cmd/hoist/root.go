@@ -53,6 +53,12 @@ func NewRootCommand(streams IOStreams) *cobra.Command {
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no warnings")
 	root.AddCommand(
 		newConvertCommand(streams, g),
+		newApplyCommand(streams, g, false),
+		newApplyCommand(streams, g, true),
+		newDiffCommand(streams, g),
+		newDeleteCommand(streams, g, false),
+		newDeleteCommand(streams, g, true),
+		newStatusCommand(streams, g),
 		newVersionCommand(streams),
 	)
 	return root
@@ -71,8 +77,15 @@ func run(ctx context.Context, streams IOStreams, args []string) int {
 		fmt.Fprintln(streams.ErrOut, "error: interrupted")
 		return 130
 	}
-	fmt.Fprintf(streams.ErrOut, "error: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
-	return 1
+	code := 1
+	if ee := (*exitError)(nil); errors.As(err, &ee) {
+		code = ee.code
+		if ee.err == nil {
+			return code
+		}
+	}
+	printError(streams, err)
+	return code
 }
 
 // warningFormatter prints compose-go's log entries like kubectl warnings.
@@ -84,4 +97,19 @@ func (warningFormatter) Format(e *logrus.Entry) ([]byte, error) {
 		prefix = ""
 	}
 	return []byte(prefix + e.Message + "\n"), nil
+}
+
+// printError prints err as "error: ..." lines: one per failed object when
+// several failed, and kubectl's multi-line conflict advice as is.
+func printError(streams IOStreams, err error) {
+	msg := err.Error()
+	if i := strings.Index(msg, "\nPlease review the fields above"); i >= 0 {
+		fmt.Fprintf(streams.ErrOut, "error: %s\n%s\n", strings.ReplaceAll(msg[:i], "\n", "; "), msg[i+1:])
+		return
+	}
+	for _, line := range strings.Split(msg, "\n") {
+		if line != "" {
+			fmt.Fprintf(streams.ErrOut, "error: %s\n", line)
+		}
+	}
 }

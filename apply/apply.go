@@ -1,0 +1,480 @@
+package apply
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// DefaultFieldManager owns the fields hoist applies.
+const DefaultFieldManager = "hoist"
+
+// AnnotationAppliedHash records the hash of what hoist last applied, so a
+// re-apply can skip objects that already hold it.
+const AnnotationAppliedHash = "hoist.dev/applied-hash"
+
+// DryRun is --dry-run.
+type DryRun string
+
+// Dry-run strategies, as kubectl names them.
+const (
+	DryRunNone   DryRun = "none"
+	DryRunClient DryRun = "client"
+	DryRunServer DryRun = "server"
+)
+
+// ParseDryRun accepts none, client or server.
+func ParseDryRun(s string) (DryRun, error) {
+	switch d := DryRun(s); d {
+	case DryRunNone, DryRunClient, DryRunServer:
+		return d, nil
+	case "":
+		return DryRunNone, nil
+	}
+	return "", fmt.Errorf("--dry-run %q: want none, client or server", s)
+}
+
+// Action is what happened to an object.
+type Action string
+
+// Actions.
+const (
+	Created    Action = "created"
+	Configured Action = "configured"
+	Unchanged  Action = "unchanged"
+	Pruned     Action = "pruned"
+	Deleted    Action = "deleted"
+)
+
+// Result is one object's outcome.
+type Result struct {
+	Ref    Ref
+	Action Action
+	DryRun DryRun
+}
+
+// String is kubectl's result line: "deployment.apps/web created".
+func (r Result) String() string {
+	s := r.Ref.String() + " " + string(r.Action)
+	switch r.DryRun {
+	case DryRunClient:
+		s += " (dry run)"
+	case DryRunServer:
+		s += " (server dry run)"
+	}
+	return s
+}
+
+// Options tune Apply.
+type Options struct {
+	// Project names the ApplySet parent Secret.
+	Project string
+	// Tooling is the ApplySet tooling annotation, "hoist/<semver>".
+	Tooling      string
+	FieldManager string
+	Force        bool
+	DryRun       DryRun
+	// Prune deletes the set's objects that are no longer in objs.
+	Prune bool
+	// Concurrency bounds parallel requests; 0 means 16.
+	Concurrency int
+}
+
+// ObjectError is a failure of one object.
+type ObjectError struct {
+	Ref Ref
+	Err error
+}
+
+func (e *ObjectError) Error() string { return fmt.Sprintf("%s: %v", e.Ref, e.Err) }
+func (e *ObjectError) Unwrap() error { return e.Err }
+
+// conflictHint is kubectl's advice on a field manager conflict.
+const conflictHint = `Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the ` + "`--force-conflicts`" + ` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).
+See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts`
+
+// IsConflict reports whether err is a field manager conflict.
+func IsConflict(err error) bool { return apierrors.IsConflict(err) }
+
+// ConflictHint returns kubectl's remediation text for conflicts.
+func ConflictHint() string { return conflictHint }
+
+// prepared is one object ready to apply.
+type prepared struct {
+	obj     *unstructured.Unstructured
+	mapping *meta.RESTMapping
+	ref     Ref
+}
+
+// Apply server-side applies objs: Namespaces first, then the rest, with
+// bounded concurrency, and returns one result per object in input order,
+// then the pruned objects. Objects without a namespace get the client's.
+func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o Options) ([]Result, error) {
+	if o.FieldManager == "" {
+		o.FieldManager = DefaultFieldManager
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	set := newApplySet(o.Project, c.Namespace, o.Tooling, o.FieldManager)
+	objects, err := c.prepare(objs, set.ID())
+	if err != nil {
+		return nil, err
+	}
+	var dryRun []string
+	if o.DryRun == DryRunServer {
+		dryRun = []string{metav1.DryRunAll}
+	}
+
+	newGKs := map[schema.GroupKind]bool{}
+	for _, p := range objects {
+		newGKs[p.ref.GroupKind] = true
+	}
+	var stages [2][]int
+	for i, p := range objects {
+		if p.ref.GroupKind == (schema.GroupKind{Kind: "Namespace"}) || p.ref.GroupKind.Kind == "CustomResourceDefinition" {
+			stages[0] = append(stages[0], i)
+		} else {
+			stages[1] = append(stages[1], i)
+		}
+	}
+	results := make([]Result, len(objects))
+	var errs []error
+	oldGKs := map[schema.GroupKind]bool{}
+	for s, stage := range stages {
+		if s == 1 {
+			// The parent lives in the namespace, which stage 0 created.
+			// Widen it to old and new kinds before anything new exists.
+			var exists bool
+			if oldGKs, exists, err = set.current(ctx, c); err != nil && !(o.DryRun != DryRunNone && isNamespaceMissing(err)) {
+				return results, err
+			}
+			if oldGKs == nil {
+				oldGKs = map[schema.GroupKind]bool{}
+			}
+			if o.DryRun == DryRunNone && (!exists || !covers(oldGKs, newGKs)) {
+				if err := set.write(ctx, c, union(oldGKs, newGKs), nil); err != nil {
+					return results, err
+				}
+			}
+		}
+		live, err := c.liveObjects(ctx, objects, stage)
+		if err != nil {
+			return results, err
+		}
+		errs = append(errs, c.applyStage(ctx, objects, stage, live, o, dryRun, results)...)
+		if ctx.Err() != nil {
+			return results, ctx.Err()
+		}
+		if len(errs) > 0 && s == 0 {
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return results, joinObjectErrors(errs)
+	}
+	if o.Prune {
+		pruned, err := c.prune(ctx, set, union(oldGKs, newGKs), objects, o.DryRun, dryRun)
+		results = append(results, pruned...)
+		if err != nil {
+			return results, err
+		}
+		if o.DryRun == DryRunNone && !sameGKs(oldGKs, newGKs) {
+			if err := set.write(ctx, c, newGKs, nil); err != nil {
+				return results, err
+			}
+		}
+	}
+	return results, nil
+}
+
+func isNamespaceMissing(err error) bool { return apierrors.IsNotFound(err) }
+
+func union(a, b map[schema.GroupKind]bool) map[schema.GroupKind]bool {
+	u := make(map[schema.GroupKind]bool, len(a)+len(b))
+	for gk := range a {
+		u[gk] = true
+	}
+	for gk := range b {
+		u[gk] = true
+	}
+	return u
+}
+
+func covers(a, b map[schema.GroupKind]bool) bool {
+	for gk := range b {
+		if !a[gk] {
+			return false
+		}
+	}
+	return true
+}
+
+func sameGKs(a, b map[schema.GroupKind]bool) bool { return len(a) == len(b) && covers(a, b) }
+
+// prepare maps every object to its resource, sets missing namespaces,
+// labels it as a member of the set and records the applied hash.
+func (c *Client) prepare(objs []*unstructured.Unstructured, setID string) ([]prepared, error) {
+	out := make([]prepared, 0, len(objs))
+	for _, o := range objs {
+		u := o.DeepCopy()
+		m, err := c.mapping(u.GroupVersionKind())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", refOf(u), err)
+		}
+		if m.Scope.Name() == meta.RESTScopeNameNamespace {
+			if u.GetNamespace() == "" {
+				u.SetNamespace(c.Namespace)
+			} else if u.GetNamespace() != c.Namespace {
+				return nil, fmt.Errorf("%s: namespace %q differs from the target namespace %q", refOf(u), u.GetNamespace(), c.Namespace)
+			}
+		} else {
+			u.SetNamespace("")
+		}
+		labels := u.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[LabelApplySetPartOf] = setID
+		u.SetLabels(labels)
+		b, err := json.Marshal(u.Object)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", refOf(u), err)
+		}
+		sum := sha256.Sum256(b)
+		ann := u.GetAnnotations()
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[AnnotationAppliedHash] = hex.EncodeToString(sum[:12])
+		u.SetAnnotations(ann)
+		out = append(out, prepared{obj: u, mapping: m, ref: refOf(u)})
+	}
+	return out, nil
+}
+
+// liveObjects lists, once per resource, the live objects of a stage's
+// kinds, keyed by namespace/name.
+func (c *Client) liveObjects(ctx context.Context, objects []prepared, stage []int) (map[Ref]*unstructured.Unstructured, error) {
+	live := map[Ref]*unstructured.Unstructured{}
+	listed := map[schema.GroupVersionResource]bool{}
+	for _, i := range stage {
+		p := objects[i]
+		if listed[p.mapping.Resource] {
+			continue
+		}
+		listed[p.mapping.Resource] = true
+		items, err := c.list(ctx, p.mapping, p.obj.GetNamespace(), "")
+		if apierrors.IsNotFound(err) {
+			continue // the namespace does not exist yet
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range items {
+			live[refOf(u)] = u
+		}
+	}
+	return live, nil
+}
+
+// list pages through the objects of a resource in a namespace.
+func (c *Client) list(ctx context.Context, m *meta.RESTMapping, ns, selector string) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	opts := metav1.ListOptions{LabelSelector: selector, Limit: 500}
+	for {
+		l, err := c.resource(m, ns).List(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("listing %s in namespace %s: %w", m.Resource.GroupResource(), ns, err)
+		}
+		for i := range l.Items {
+			u := l.Items[i]
+			u.SetGroupVersionKind(m.GroupVersionKind)
+			out = append(out, &u)
+		}
+		if opts.Continue = l.GetContinue(); opts.Continue == "" {
+			return out, nil
+		}
+	}
+}
+
+// applyStage applies a stage's objects with bounded concurrency.
+func (c *Client) applyStage(ctx context.Context, objects []prepared, stage []int, live map[Ref]*unstructured.Unstructured, o Options, dryRun []string, results []Result) []error {
+	var (
+		mu   sync.Mutex
+		errs = make([]error, len(objects))
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, o.Concurrency)
+	)
+	for _, i := range stage {
+		p := objects[i]
+		existing := live[p.ref]
+		results[i] = Result{Ref: p.ref, DryRun: o.DryRun}
+		if existing != nil && holds(existing, p.obj) {
+			results[i].Action = Unchanged
+			continue
+		}
+		if o.DryRun == DryRunClient {
+			results[i].Action = Configured
+			if existing == nil {
+				results[i].Action = Created
+			}
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			action, err := c.applyOne(ctx, p, existing, o, dryRun)
+			mu.Lock()
+			defer mu.Unlock()
+			results[i].Action = action
+			if err != nil {
+				errs[i] = &ObjectError{Ref: p.ref, Err: err}
+			}
+		}()
+	}
+	wg.Wait()
+	var out []error
+	for _, i := range stage {
+		if errs[i] != nil {
+			out = append(out, errs[i])
+		}
+	}
+	return out
+}
+
+func (c *Client) applyOne(ctx context.Context, p prepared, existing *unstructured.Unstructured, o Options, dryRun []string) (Action, error) {
+	got, err := c.resource(p.mapping, p.obj.GetNamespace()).Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: dryRun})
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case existing == nil:
+		return Created, nil
+	case got.GetResourceVersion() == existing.GetResourceVersion():
+		return Unchanged, nil
+	}
+	return Configured, nil
+}
+
+// holds reports whether live already has every field of want with the same
+// value, including the applied-hash annotation: then applying want again
+// would change nothing, and hoist skips the request. Anything that differs
+// (drift, a field hoist no longer applies, a new field) fails the check and
+// the object is applied.
+func holds(live, want *unstructured.Unstructured) bool {
+	return contains(live.Object, want.Object)
+}
+
+func contains(live, want any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		l, ok := live.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, wv := range w {
+			lv, ok := l[k]
+			if !ok || !contains(lv, wv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		l, ok := live.([]any)
+		if !ok || len(l) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !contains(l[i], w[i]) {
+				return false
+			}
+		}
+		return true
+	case int64:
+		return numEqual(live, float64(w))
+	case float64:
+		return numEqual(live, w)
+	case int:
+		return numEqual(live, float64(w))
+	case int32:
+		return numEqual(live, float64(w))
+	}
+	return live == want
+}
+
+func numEqual(v any, f float64) bool {
+	switch n := v.(type) {
+	case int64:
+		return float64(n) == f
+	case float64:
+		return n == f
+	case int:
+		return float64(n) == f
+	case int32:
+		return float64(n) == f
+	}
+	return false
+}
+
+// prune deletes the set's live members that are not in objects.
+func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupKind]bool, objects []prepared, mode DryRun, dryRun []string) ([]Result, error) {
+	keep := map[Ref]bool{}
+	for _, p := range objects {
+		keep[p.ref] = true
+	}
+	members, err := set.members(ctx, c, gks)
+	if err != nil {
+		return nil, err
+	}
+	var results []Result
+	for _, u := range members {
+		ref := refOf(u)
+		if keep[ref] {
+			continue
+		}
+		if mode != DryRunClient {
+			m, err := c.mapping(u.GroupVersionKind())
+			if err != nil {
+				return results, err
+			}
+			policy := metav1.DeletePropagationBackground
+			err = c.resource(m, u.GetNamespace()).Delete(ctx, u.GetName(), metav1.DeleteOptions{DryRun: dryRun, PropagationPolicy: &policy, Preconditions: &metav1.Preconditions{UID: ptr(u.GetUID())}})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return results, &ObjectError{Ref: ref, Err: fmt.Errorf("pruning: %w", err)}
+			}
+		}
+		results = append(results, Result{Ref: ref, Action: Pruned, DryRun: mode})
+	}
+	return results, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// joinObjectErrors reports every failed object, one per line.
+func joinObjectErrors(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,146 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// DeleteOptions tune Delete.
+type DeleteOptions struct {
+	Project      string
+	Tooling      string
+	FieldManager string
+	DryRun       DryRun
+	// Wait returns only once every deleted object is gone.
+	Wait    bool
+	Timeout time.Duration
+}
+
+// Delete deletes every object in the project's ApplySet, and only those,
+// then the ApplySet parent. Namespaces in the set go last. It returns one
+// result per deleted object; a project with no ApplySet deletes nothing.
+func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) {
+	if o.FieldManager == "" {
+		o.FieldManager = DefaultFieldManager
+	}
+	set := newApplySet(o.Project, c.Namespace, o.Tooling, o.FieldManager)
+	gks, exists, err := set.current(ctx, c)
+	if err != nil || !exists {
+		return nil, err
+	}
+	members, err := set.members(ctx, c, gks)
+	if err != nil {
+		return nil, err
+	}
+	var dryRun []string
+	if o.DryRun == DryRunServer {
+		dryRun = []string{metav1.DryRunAll}
+	}
+	nsGK := schema.GroupKind{Kind: "Namespace"}
+	var results []Result
+	var gone []*unstructured.Unstructured
+	del := func(u *unstructured.Unstructured) error {
+		ref := refOf(u)
+		if o.DryRun != DryRunClient {
+			m, err := c.mapping(u.GroupVersionKind())
+			if err != nil {
+				return err
+			}
+			policy := metav1.DeletePropagationBackground
+			err = c.resource(m, u.GetNamespace()).Delete(ctx, u.GetName(), metav1.DeleteOptions{DryRun: dryRun, PropagationPolicy: &policy})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return &ObjectError{Ref: ref, Err: fmt.Errorf("deleting: %w", err)}
+			}
+		}
+		results = append(results, Result{Ref: ref, Action: Deleted, DryRun: o.DryRun})
+		gone = append(gone, u)
+		return nil
+	}
+	for _, u := range members {
+		if u.GroupVersionKind().GroupKind() != nsGK {
+			if err := del(u); err != nil {
+				return results, err
+			}
+		}
+	}
+	if o.DryRun != DryRunClient {
+		err := c.dyn.Resource(secretGVR).Namespace(set.namespace).Delete(ctx, set.name, metav1.DeleteOptions{DryRun: dryRun})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return results, fmt.Errorf("deleting ApplySet parent secret/%s in namespace %s: %w", set.name, set.namespace, err)
+		}
+	}
+	for _, u := range members {
+		if u.GroupVersionKind().GroupKind() == nsGK {
+			if err := del(u); err != nil {
+				return results, err
+			}
+		}
+	}
+	if o.Wait && o.DryRun == DryRunNone {
+		if err := c.waitGone(ctx, gone, o.Timeout); err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// waitGone watches each object until it is deleted.
+func (c *Client) waitGone(ctx context.Context, objs []*unstructured.Unstructured, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for _, u := range objs {
+		m, err := c.mapping(u.GroupVersionKind())
+		if err != nil {
+			return err
+		}
+		r := c.resource(m, u.GetNamespace())
+		for {
+			l, err := r.List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + u.GetName()})
+			if err != nil {
+				return waitErr(ctx, refOf(u), err)
+			}
+			if len(l.Items) == 0 {
+				break
+			}
+			w, err := r.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + u.GetName(), ResourceVersion: l.GetResourceVersion()})
+			if err != nil {
+				return waitErr(ctx, refOf(u), err)
+			}
+			deleted := false
+			for ev := range w.ResultChan() {
+				if ev.Type == watch.Deleted {
+					deleted = true
+					break
+				}
+			}
+			w.Stop()
+			if deleted {
+				break
+			}
+			if ctx.Err() != nil {
+				return waitErr(ctx, refOf(u), ctx.Err())
+			}
+		}
+	}
+	return nil
+}
+
+func waitErr(ctx context.Context, ref Ref, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w waiting for %s to be deleted", ErrTimeout, ref)
+	}
+	return fmt.Errorf("waiting for %s to be deleted: %w", ref, err)
+}

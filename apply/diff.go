@@ -1,0 +1,203 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// Diff compares the live objects with what applying objs would make of
+// them (a server-side dry run), kubectl diff style: both sides are written
+// to two directories and compared by KUBECTL_EXTERNAL_DIFF, else
+// "diff -u -N", whose output goes to out. With o.Prune the set's objects
+// that applying would prune show as removed. It reports whether anything
+// differs. Secret values are masked.
+func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o Options, out io.Writer) (bool, error) {
+	if o.FieldManager == "" {
+		o.FieldManager = DefaultFieldManager
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	set := newApplySet(o.Project, c.Namespace, o.Tooling, o.FieldManager)
+	objects, err := c.prepare(objs, set.ID())
+	if err != nil {
+		return false, err
+	}
+	tmp, err := os.MkdirTemp("", "hoist-diff-")
+	if err != nil {
+		return false, fmt.Errorf("creating diff directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	liveDir, mergedDir := filepath.Join(tmp, "LIVE"), filepath.Join(tmp, "MERGED")
+	for _, d := range []string{liveDir, mergedDir} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return false, fmt.Errorf("creating diff directory: %w", err)
+		}
+	}
+
+	type pair struct{ live, merged *unstructured.Unstructured }
+	pairs := make([]pair, len(objects))
+	errs := make([]error, len(objects))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, o.Concurrency)
+	for i, p := range objects {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r := c.resource(p.mapping, p.obj.GetNamespace())
+			live, err := r.Get(ctx, p.obj.GetName(), metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				live, err = nil, nil
+			}
+			if err != nil {
+				errs[i] = &ObjectError{Ref: p.ref, Err: err}
+				return
+			}
+			merged, err := r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: []string{metav1.DryRunAll}})
+			if err != nil {
+				errs[i] = &ObjectError{Ref: p.ref, Err: err}
+				return
+			}
+			pairs[i] = pair{live: live, merged: merged}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return false, err
+	}
+	for i, p := range pairs {
+		if err := writeDiffPair(liveDir, mergedDir, objects[i].obj, p.live, p.merged); err != nil {
+			return false, err
+		}
+	}
+	if o.Prune {
+		gks, _, err := set.current(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		keep := map[Ref]bool{}
+		for _, p := range objects {
+			keep[p.ref] = true
+		}
+		members, err := set.members(ctx, c, gks)
+		if err != nil {
+			return false, err
+		}
+		for _, u := range members {
+			if !keep[refOf(u)] {
+				if err := writeDiffPair(liveDir, mergedDir, u, u, nil); err != nil {
+					return false, err
+				}
+			}
+		}
+	}
+	return runDiff(ctx, liveDir, mergedDir, out)
+}
+
+// writeDiffPair writes both sides of one object under kubectl's file name
+// group.version.Kind.namespace.name; a missing side writes no file.
+func writeDiffPair(liveDir, mergedDir string, id, live, merged *unstructured.Unstructured) error {
+	gvk := id.GroupVersionKind()
+	name := strings.Join([]string{gvk.Group, gvk.Version, gvk.Kind, id.GetNamespace(), id.GetName()}, ".")
+	name = strings.TrimPrefix(name, ".")
+	maskSecrets(live, merged)
+	for _, side := range []struct {
+		dir string
+		obj *unstructured.Unstructured
+	}{{liveDir, live}, {mergedDir, merged}} {
+		if side.obj == nil {
+			continue
+		}
+		b, err := yaml.Marshal(cleanForDiff(side.obj))
+		if err != nil {
+			return fmt.Errorf("%s: %w", refOf(id), err)
+		}
+		if err := os.WriteFile(filepath.Join(side.dir, name), b, 0o600); err != nil {
+			return fmt.Errorf("writing diff file: %w", err)
+		}
+	}
+	return nil
+}
+
+// cleanForDiff drops what changes on every write and says nothing.
+func cleanForDiff(u *unstructured.Unstructured) map[string]any {
+	u = u.DeepCopy()
+	for _, f := range []string{"managedFields", "resourceVersion", "uid", "creationTimestamp"} {
+		unstructured.RemoveNestedField(u.Object, "metadata", f)
+	}
+	return u.Object
+}
+
+// maskSecrets replaces Secret values as kubectl diff does: "***" when equal,
+// "*** (before)" and "*** (after)" when they differ.
+func maskSecrets(live, merged *unstructured.Unstructured) {
+	isSecret := func(u *unstructured.Unstructured) bool {
+		return u != nil && u.GetKind() == "Secret" && u.GroupVersionKind().Group == ""
+	}
+	if !isSecret(live) && !isSecret(merged) {
+		return
+	}
+	for _, field := range []string{"data", "stringData"} {
+		var l, m map[string]any
+		if live != nil {
+			l, _, _ = unstructured.NestedMap(live.Object, field)
+		}
+		if merged != nil {
+			m, _, _ = unstructured.NestedMap(merged.Object, field)
+		}
+		for k, lv := range l {
+			if mv, ok := m[k]; ok && mv != lv {
+				l[k], m[k] = "*** (before)", "*** (after)"
+			} else {
+				l[k] = "***"
+				if ok {
+					m[k] = "***"
+				}
+			}
+		}
+		for k := range m {
+			if _, ok := l[k]; !ok {
+				m[k] = "***"
+			}
+		}
+		if l != nil {
+			_ = unstructured.SetNestedMap(live.Object, l, field)
+		}
+		if m != nil {
+			_ = unstructured.SetNestedMap(merged.Object, m, field)
+		}
+	}
+}
+
+// runDiff runs KUBECTL_EXTERNAL_DIFF (else "diff -u -N") on the two
+// directories: exit 0 means equal, 1 different, anything else an error.
+func runDiff(ctx context.Context, from, to string, out io.Writer) (bool, error) {
+	args := []string{"diff", "-u", "-N"}
+	if ext := strings.Fields(os.Getenv("KUBECTL_EXTERNAL_DIFF")); len(ext) > 0 {
+		args = ext
+	}
+	cmd := exec.CommandContext(ctx, args[0], append(args[1:], from, to)...)
+	cmd.Stdout, cmd.Stderr = out, os.Stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.As(err, &exitErr) && exitErr.ExitCode() == 1:
+		return true, nil
+	}
+	return false, fmt.Errorf("running %s: %w", args[0], err)
+}

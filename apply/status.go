@@ -1,0 +1,103 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// StatusRow is one workload of a project on the cluster.
+type StatusRow struct {
+	Ref Ref
+	// Ready is "ready/desired" pods (succeeded/completions for Jobs).
+	Ready string
+	// State is "running", "progressing", "complete" or "failed".
+	State string
+	// Ports are the Service's ports, "80/TCP", or "headless".
+	Ports string
+	// Autoscale is "MIN-MAX" when an HPA targets the workload.
+	Autoscale string
+}
+
+// Status lists the project's workloads with their readiness, and the
+// Services and autoscalers that go with them, like docker compose ps.
+func (c *Client) Status(ctx context.Context, project, fieldManager string) ([]StatusRow, error) {
+	if fieldManager == "" {
+		fieldManager = DefaultFieldManager
+	}
+	set := newApplySet(project, c.Namespace, "", fieldManager)
+	gks, exists, err := set.current(ctx, c)
+	if err != nil || !exists {
+		return nil, err
+	}
+	// Always look at the kinds ps shows, even when the parent lacks them.
+	for _, gk := range []schema.GroupKind{{Kind: "Service"}, {Group: "autoscaling", Kind: "HorizontalPodAutoscaler"}} {
+		gks[gk] = true
+	}
+	members, err := set.members(ctx, c, gks)
+	if err != nil {
+		return nil, err
+	}
+	services := map[string]*unstructured.Unstructured{}
+	hpas := map[string]*unstructured.Unstructured{}
+	var rows []StatusRow
+	for _, u := range members {
+		switch gk := u.GroupVersionKind().GroupKind(); {
+		case gk == schema.GroupKind{Kind: "Service"}:
+			services[u.GetName()] = u
+		case gk.Kind == "HorizontalPodAutoscaler":
+			target, _, _ := unstructured.NestedString(u.Object, "spec", "scaleTargetRef", "name")
+			hpas[target] = u
+		case workloadKinds[gk]:
+			st := evaluate(u)
+			state := "progressing"
+			switch {
+			case st.failed != nil:
+				state = "failed"
+			case st.ready && gk.Kind == "Job":
+				state = "complete"
+			case st.ready:
+				state = "running"
+			}
+			rows = append(rows, StatusRow{Ref: refOf(u), Ready: st.progress, State: state})
+		}
+	}
+	for i := range rows {
+		name := rows[i].Ref.Name
+		if s := services[name]; s != nil {
+			rows[i].Ports = servicePorts(s)
+		}
+		if h := hpas[name]; h != nil {
+			lo, found, _ := unstructured.NestedInt64(h.Object, "spec", "minReplicas")
+			if !found {
+				lo = 1
+			}
+			hi, _, _ := unstructured.NestedInt64(h.Object, "spec", "maxReplicas")
+			rows[i].Autoscale = fmt.Sprintf("%d-%d", lo, hi)
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Ref.String() < rows[j].Ref.String() })
+	return rows, nil
+}
+
+func servicePorts(s *unstructured.Unstructured) string {
+	ports, _, _ := unstructured.NestedSlice(s.Object, "spec", "ports")
+	typ, _, _ := unstructured.NestedString(s.Object, "spec", "type")
+	var l []string
+	for _, p := range ports {
+		m, _ := p.(map[string]any)
+		l = append(l, fmt.Sprintf("%v/%v", m["port"], m["protocol"]))
+	}
+	if len(l) == 0 {
+		return "headless"
+	}
+	out := strings.Join(l, ",")
+	if typ != "" && typ != "ClusterIP" {
+		out = typ + " " + out
+	}
+	return out
+}

@@ -1,0 +1,342 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hoist-dev/hoist/apply"
+	"github.com/hoist-dev/hoist/load"
+)
+
+// kubeFlags are kubectl's connection flags; -n comes from convertFlags.
+type kubeFlags struct {
+	kubeconfig string
+	context    string
+}
+
+func (f *kubeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config)")
+	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context to use")
+}
+
+func (f *kubeFlags) options(streams IOStreams, g *globalFlags, namespace string) apply.ConnectOptions {
+	o := apply.ConnectOptions{Kubeconfig: f.kubeconfig, Context: f.context, Namespace: namespace, UserAgent: "hoist/" + version}
+	if !g.quiet {
+		o.Warnings = streams.ErrOut
+	}
+	return o
+}
+
+// tooling is the ApplySet tooling annotation: hoist/<semver>.
+func tooling() string {
+	if semver.MatchString(version) {
+		return "hoist/" + version
+	}
+	return "hoist/v0.0.0-" + version
+}
+
+var semver = regexp.MustCompile(`^v\d+\.\d+\.\d+([-+].*)?$`)
+
+// exitError carries an exit code other than 1; a nil err prints nothing.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+// printResults writes one kubectl-style line per result on stdout.
+func printResults(streams IOStreams, results []apply.Result) {
+	for _, r := range results {
+		fmt.Fprintln(streams.Out, r)
+	}
+}
+
+// withConflictHint adds kubectl's advice to a field manager conflict.
+func withConflictHint(err error) error {
+	if err != nil && apply.IsConflict(err) {
+		return fmt.Errorf("%w\n%s", err, apply.ConflictHint())
+	}
+	return err
+}
+
+// isTerminal reports whether w is a terminal, for redrawn progress.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// applyFlags are the flags of apply and up.
+type applyFlags struct {
+	convert      convertFlags
+	kube         kubeFlags
+	fieldManager string
+	force        bool
+	dryRun       string
+	prune        bool
+	wait         bool
+	timeout      time.Duration
+	concurrency  int
+}
+
+func newApplyCommand(streams IOStreams, g *globalFlags, up bool) *cobra.Command {
+	f := &applyFlags{}
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Convert the compose project and server-side apply it to the cluster",
+		Example: `  hoist apply -f compose.yaml -n shop --create-namespace
+  hoist apply --prune --wait
+  hoist apply --dry-run=server`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return f.run(cmd, streams, g) },
+	}
+	if up {
+		cmd.Use = "up"
+		cmd.Short = "Apply the project, prune what it no longer has and wait until it runs (apply --prune --wait)"
+		cmd.Example = "  hoist up -f compose.yaml -n shop --create-namespace"
+	}
+	f.convert.add(cmd)
+	f.kube.add(cmd)
+	fs := cmd.Flags()
+	fs.StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "name of the server-side apply field manager")
+	fs.BoolVar(&f.force, "force-conflicts", false, "take ownership of fields other managers own")
+	fs.StringVar(&f.dryRun, "dry-run", "none", "none, client (only print) or server (server-side dry run)")
+	fs.BoolVar(&f.prune, "prune", up, "delete objects of this project's ApplySet that the project no longer has")
+	fs.BoolVar(&f.wait, "wait", up, "wait until workloads are rolled out and Jobs complete")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long --wait waits")
+	fs.IntVar(&f.concurrency, "concurrency", 16, "parallel requests to the API server")
+	return cmd
+}
+
+func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) error {
+	dryRun, err := apply.ParseDryRun(f.dryRun)
+	if err != nil {
+		return err
+	}
+	opts, err := f.convert.toOptions(cmd)
+	if err != nil {
+		return err
+	}
+	conn := f.kube.options(streams, g, f.convert.namespace)
+	if opts.Namespace, err = apply.ResolveNamespace(conn); err != nil {
+		return err
+	}
+	project, res, err := f.convert.run(cmd, streams, g, opts)
+	if err != nil {
+		return err
+	}
+	client, err := apply.Connect(cmd.Context(), conn)
+	if err != nil {
+		return err
+	}
+	results, err := client.Apply(cmd.Context(), res.Objects, apply.Options{
+		Project: project.Name, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
+		DryRun: dryRun, Prune: f.prune, Concurrency: f.concurrency,
+	})
+	printResults(streams, results)
+	if err != nil {
+		return withConflictHint(err)
+	}
+	if f.wait && dryRun == apply.DryRunNone {
+		w := apply.WaitOptions{Timeout: f.timeout, TTY: isTerminal(streams.ErrOut)}
+		if !g.quiet {
+			w.Progress = streams.ErrOut
+		}
+		return client.Wait(cmd.Context(), res.Objects, w)
+	}
+	return nil
+}
+
+func newDiffCommand(streams IOStreams, g *globalFlags) *cobra.Command {
+	f := &applyFlags{}
+	cmd := &cobra.Command{
+		Use:   "diff",
+		Short: "Show what apply would change, from a server-side dry run",
+		Long: `Diff compares the live objects with what "hoist apply" would make of them
+(a server-side dry run) as a unified diff. Secret values are masked. It runs
+KUBECTL_EXTERNAL_DIFF when set, else "diff -u -N". Exit status: 0 no
+differences, 1 differences, 2 or more an error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			err := f.diff(cmd, streams, g)
+			var ee *exitError
+			if err != nil && !errors.As(err, &ee) {
+				return &exitError{code: 2, err: withConflictHint(err)}
+			}
+			return err
+		},
+	}
+	f.convert.add(cmd)
+	f.kube.add(cmd)
+	fs := cmd.Flags()
+	fs.StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "name of the server-side apply field manager")
+	fs.BoolVar(&f.force, "force-conflicts", false, "diff as if apply took ownership of conflicting fields")
+	fs.BoolVar(&f.prune, "prune", false, "also show the objects apply --prune would delete")
+	fs.IntVar(&f.concurrency, "concurrency", 16, "parallel requests to the API server")
+	return cmd
+}
+
+func (f *applyFlags) diff(cmd *cobra.Command, streams IOStreams, g *globalFlags) error {
+	opts, err := f.convert.toOptions(cmd)
+	if err != nil {
+		return err
+	}
+	conn := f.kube.options(streams, g, f.convert.namespace)
+	if opts.Namespace, err = apply.ResolveNamespace(conn); err != nil {
+		return err
+	}
+	project, res, err := f.convert.run(cmd, streams, g, opts)
+	if err != nil {
+		return err
+	}
+	client, err := apply.Connect(cmd.Context(), conn)
+	if err != nil {
+		return err
+	}
+	differs, err := client.Diff(cmd.Context(), res.Objects, apply.Options{
+		Project: project.Name, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
+		Prune: f.prune, Concurrency: f.concurrency,
+	}, streams.Out)
+	if err != nil {
+		return err
+	}
+	if differs {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// projectName is -p, else the loaded project's name: delete and status
+// need only the name, so a missing compose file is fine with -p.
+func projectName(cmd *cobra.Command, f *projectFlags) (string, error) {
+	p, err := load.Project(cmd.Context(), f.options())
+	if err != nil {
+		if f.projectName != "" {
+			return f.projectName, nil
+		}
+		return "", err
+	}
+	return p.Name, nil
+}
+
+// deleteFlags are the flags of delete and down.
+type deleteFlags struct {
+	project      projectFlags
+	namespace    string
+	kube         kubeFlags
+	fieldManager string
+	dryRun       string
+	wait         bool
+	timeout      time.Duration
+}
+
+func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Command {
+	f := &deleteFlags{}
+	cmd := &cobra.Command{
+		Use:   "delete",
+		Short: "Delete everything hoist applied for the project, and nothing else",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dryRun, err := apply.ParseDryRun(f.dryRun)
+			if err != nil {
+				return err
+			}
+			name, err := projectName(cmd, &f.project)
+			if err != nil {
+				return err
+			}
+			client, err := apply.Connect(cmd.Context(), f.kube.options(streams, g, f.namespace))
+			if err != nil {
+				return err
+			}
+			results, err := client.Delete(cmd.Context(), apply.DeleteOptions{
+				Project: name, Tooling: tooling(), FieldManager: f.fieldManager, DryRun: dryRun, Wait: f.wait, Timeout: f.timeout,
+			})
+			printResults(streams, results)
+			if err == nil && len(results) == 0 && !g.quiet {
+				fmt.Fprintf(streams.ErrOut, "No resources found for project %q in namespace %s\n", name, client.Namespace)
+			}
+			return err
+		},
+	}
+	if down {
+		cmd.Use = "down"
+		cmd.Short = "Delete everything hoist applied for the project and wait until it is gone"
+	}
+	f.project.add(cmd)
+	f.kube.add(cmd)
+	fs := cmd.Flags()
+	fs.StringVarP(&f.namespace, "namespace", "n", "", "namespace of the project")
+	fs.StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "field manager the project was applied with")
+	fs.StringVar(&f.dryRun, "dry-run", "none", "none, client (only print) or server (server-side dry run)")
+	fs.BoolVar(&f.wait, "wait", down, "wait until the objects are gone")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long --wait waits")
+	return cmd
+}
+
+func newStatusCommand(streams IOStreams, g *globalFlags) *cobra.Command {
+	f := &deleteFlags{}
+	cmd := &cobra.Command{
+		Use:     "status",
+		Aliases: []string{"ps"},
+		Short:   "List the project's workloads on the cluster with their readiness, Services and autoscalers",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			name, err := projectName(cmd, &f.project)
+			if err != nil {
+				return err
+			}
+			client, err := apply.Connect(cmd.Context(), f.kube.options(streams, g, f.namespace))
+			if err != nil {
+				return err
+			}
+			rows, err := client.Status(cmd.Context(), name, f.fieldManager)
+			if err != nil {
+				return err
+			}
+			printStatus(streams, rows)
+			if len(rows) == 0 && !g.quiet {
+				fmt.Fprintf(streams.ErrOut, "No workloads found for project %q in namespace %s\n", name, client.Namespace)
+			}
+			return nil
+		},
+	}
+	f.project.add(cmd)
+	f.kube.add(cmd)
+	cmd.Flags().StringVarP(&f.namespace, "namespace", "n", "", "namespace of the project")
+	cmd.Flags().StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "field manager the project was applied with")
+	return cmd
+}
+
+func printStatus(streams IOStreams, rows []apply.StatusRow) {
+	if len(rows) == 0 {
+		return
+	}
+	tw := newTable(streams.Out, "NAME", "READY", "STATE", "PORTS", "AUTOSCALE")
+	for _, r := range rows {
+		ports, hpa := r.Ports, r.Autoscale
+		if ports == "" {
+			ports = "-"
+		}
+		if hpa == "" {
+			hpa = "-"
+		}
+		tw.row(r.Ref.String(), r.Ready, r.State, ports, hpa)
+	}
+	tw.flush()
+}
