@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BENCHTIME ?= 1s
 
-.PHONY: all build test test-short lint fmt vet verify update-golden bench clean
+.PHONY: all build test test-short test-integration testenv cluster-up cluster-down lint fmt vet verify update-golden bench clean
 
 all: build
 
@@ -12,9 +12,27 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/hoist ./cmd/hoist
 
-## test: everything: lint, then every test with the race detector
-test: lint
+## test: everything: lint, the control-plane binaries, then every test
+## (unit, golden, CLI and integration against a real API server) with the
+## race detector
+test: lint testenv
 	$(GO) test -race -count=1 ./...
+
+## test-integration: only the tests that need the local control plane
+test-integration: testenv
+	$(GO) test -count=1 -run 'Apply|DryRun|Wait|Conflict|APIErrors|Cluster' ./cmd/hoist/ ./apply/
+
+## testenv: build the pinned control-plane binaries into .cache/testenv
+## (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
+## kwok); only missing ones are built
+testenv:
+	hack/testenv.sh >/dev/null
+
+## cluster-up / cluster-down: a local cluster in .cache/cluster to try hoist
+cluster-up: testenv
+	hack/local-cluster.sh start .cache/cluster
+cluster-down:
+	hack/local-cluster.sh stop .cache/cluster
 
 ## test-short: unit and golden tests only, fast
 test-short:

@@ -193,13 +193,13 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 		return results, joinObjectErrors(errs)
 	}
 	if o.Prune {
-		pruned, err := c.prune(ctx, set, union(oldGKs, newGKs), objects, o.DryRun, dryRun)
+		pruned, kept, err := c.prune(ctx, set, union(oldGKs, newGKs), objects, o.DryRun, dryRun)
 		results = append(results, pruned...)
 		if err != nil {
 			return results, err
 		}
-		if o.DryRun == DryRunNone && !sameGKs(oldGKs, newGKs) {
-			if err := set.write(ctx, c, newGKs, nil); err != nil {
+		if final := union(newGKs, kept); o.DryRun == DryRunNone && !sameGKs(oldGKs, final) {
+			if err := set.write(ctx, c, final, nil); err != nil {
 				return results, err
 			}
 		}
@@ -437,36 +437,44 @@ func numEqual(v any, f float64) bool {
 	return false
 }
 
-// prune deletes the set's live members that are not in objects.
-func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupKind]bool, objects []prepared, mode DryRun, dryRun []string) ([]Result, error) {
+// prune deletes the set's live members that are not in objects, except
+// Namespaces.
+func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupKind]bool, objects []prepared, mode DryRun, dryRun []string) ([]Result, map[schema.GroupKind]bool, error) {
 	keep := map[Ref]bool{}
 	for _, p := range objects {
 		keep[p.ref] = true
 	}
 	members, err := set.members(ctx, c, gks)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var results []Result
+	kept := map[schema.GroupKind]bool{}
 	for _, u := range members {
 		ref := refOf(u)
 		if keep[ref] {
 			continue
 		}
+		// Never prune a Namespace: leaving out --create-namespace must not
+		// delete everything in it. It stays in the set for hoist delete.
+		if ref.GroupKind == (schema.GroupKind{Kind: "Namespace"}) {
+			kept[ref.GroupKind] = true
+			continue
+		}
 		if mode != DryRunClient {
 			m, err := c.mapping(u.GroupVersionKind())
 			if err != nil {
-				return results, err
+				return results, kept, err
 			}
 			policy := metav1.DeletePropagationBackground
 			err = c.resource(m, u.GetNamespace()).Delete(ctx, u.GetName(), metav1.DeleteOptions{DryRun: dryRun, PropagationPolicy: &policy, Preconditions: &metav1.Preconditions{UID: ptr(u.GetUID())}})
 			if err != nil && !apierrors.IsNotFound(err) {
-				return results, &ObjectError{Ref: ref, Err: fmt.Errorf("pruning: %w", err)}
+				return results, kept, &ObjectError{Ref: ref, Err: fmt.Errorf("pruning: %w", err)}
 			}
 		}
 		results = append(results, Result{Ref: ref, Action: Pruned, DryRun: mode})
 	}
-	return results, nil
+	return results, kept, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -23,6 +23,9 @@ const (
 	AnnotationAdditionalNames = "applyset.kubernetes.io/additional-namespaces"
 )
 
+// ToolName is the name part of the ApplySet tooling annotation hoist writes.
+const ToolName = "hoist"
+
 // applySet is the parent Secret that records which kinds hoist applied for
 // one project in one namespace; its members carry the part-of label.
 type applySet struct {
@@ -58,7 +61,7 @@ func (a *applySet) current(ctx context.Context, c *Client) (map[schema.GroupKind
 	if id := u.GetLabels()[LabelApplySetID]; id != a.ID() {
 		return nil, false, fmt.Errorf("secret/%s in namespace %s exists but is not this project's ApplySet parent (label %s=%q); rename the project with -p", a.name, a.namespace, LabelApplySetID, id)
 	}
-	if t := u.GetAnnotations()[AnnotationTooling]; t != "" && !strings.HasPrefix(t, strings.SplitN(a.tooling, "/", 2)[0]+"/") {
+	if t := u.GetAnnotations()[AnnotationTooling]; t != "" && !strings.HasPrefix(t, ToolName+"/") {
 		return nil, false, fmt.Errorf("secret/%s in namespace %s is an ApplySet managed by %q, not hoist", a.name, a.namespace, t)
 	}
 	return parseGroupKinds(u.GetAnnotations()[AnnotationContainsGKs]), true, nil

@@ -138,6 +138,10 @@ func cleanForDiff(u *unstructured.Unstructured) map[string]any {
 	for _, f := range []string{"managedFields", "resourceVersion", "uid", "creationTimestamp"} {
 		unstructured.RemoveNestedField(u.Object, "metadata", f)
 	}
+	unstructured.RemoveNestedField(u.Object, "metadata", "annotations", AnnotationAppliedHash)
+	if len(u.GetAnnotations()) == 0 {
+		unstructured.RemoveNestedField(u.Object, "metadata", "annotations")
+	}
 	return u.Object
 }
 

@@ -133,7 +133,7 @@ func main() {
 	}
 }
 EOF
-  GOWORK=off GOFLAGS= go run -C "$d" . "$1"
+  GOWORK=off GOFLAGS='' go run -C "$d" . "$1"
   rm -rf "$d"
 }
 

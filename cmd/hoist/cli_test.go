@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hoist-dev/hoist/internal/testcluster"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and example manifests")
@@ -35,7 +37,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building hoist:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testcluster.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -1,0 +1,410 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/hoist-dev/hoist/internal/testcluster"
+)
+
+// These tests run the hoist binary against the real control plane that
+// testcluster starts (etcd, kube-apiserver, controller-manager, scheduler
+// and kwok). Each test works in its own namespace.
+
+var (
+	deployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	services    = schema.GroupVersionResource{Version: "v1", Resource: "services"}
+	hpas        = schema.GroupVersionResource{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}
+	secrets     = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	configmaps  = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	namespaces  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+)
+
+// kube is a test's view of the cluster.
+type kube struct {
+	t          *testing.T
+	kubeconfig string
+	dyn        dynamic.Interface
+	dir        string
+}
+
+func newKube(t *testing.T) *kube {
+	t.Helper()
+	kc := testcluster.Kubeconfig(t)
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &kube{t: t, kubeconfig: kc, dyn: dyn, dir: t.TempDir()}
+}
+
+// compose writes the project's compose file.
+func (k *kube) compose(content string) {
+	k.t.Helper()
+	if err := os.WriteFile(filepath.Join(k.dir, "compose.yaml"), []byte(content), 0o644); err != nil {
+		k.t.Fatal(err)
+	}
+}
+
+// hoist runs the binary in the project directory against the cluster.
+func (k *kube) hoist(args ...string) runResult {
+	k.t.Helper()
+	return runHoist(k.t, k.dir, "", []string{"KUBECONFIG=" + k.kubeconfig}, args...)
+}
+
+// mustHoist runs hoist and fails the test on a non-zero exit.
+func (k *kube) mustHoist(args ...string) runResult {
+	k.t.Helper()
+	r := k.hoist(args...)
+	if r.code != 0 {
+		k.t.Fatalf("hoist %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func (k *kube) get(gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
+	if ns == "" {
+		return k.dyn.Resource(gvr).Get(context.Background(), name, metav1.GetOptions{})
+	}
+	return k.dyn.Resource(gvr).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
+}
+
+func (k *kube) mustGet(gvr schema.GroupVersionResource, ns, name string) *unstructured.Unstructured {
+	k.t.Helper()
+	u, err := k.get(gvr, ns, name)
+	if err != nil {
+		k.t.Fatalf("getting %s %s/%s: %v", gvr.Resource, ns, name, err)
+	}
+	return u
+}
+
+func (k *kube) mustBeGone(gvr schema.GroupVersionResource, ns, name string) {
+	k.t.Helper()
+	if _, err := k.get(gvr, ns, name); !apierrors.IsNotFound(err) {
+		k.t.Errorf("%s %s/%s: want it gone, got err=%v", gvr.Resource, ns, name, err)
+	}
+}
+
+// resourceVersions lists name -> resourceVersion of a namespace's objects.
+func (k *kube) resourceVersions(ns string) map[string]string {
+	k.t.Helper()
+	out := map[string]string{}
+	for _, gvr := range []schema.GroupVersionResource{deployments, services, hpas, secrets} {
+		l, err := k.dyn.Resource(gvr).Namespace(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			k.t.Fatal(err)
+		}
+		for _, u := range l.Items {
+			out[gvr.Resource+"/"+u.GetName()] = u.GetResourceVersion()
+		}
+	}
+	return out
+}
+
+func lines(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+const shopCompose = `name: shop
+services:
+  web:
+    image: nginx:1.27
+    ports: ["80:8080"]
+    deploy:
+      replicas: 2
+      resources:
+        reservations: {cpus: "0.1", memory: 64M}
+    x-kubernetes:
+      autoscale: {max: 4}
+  worker:
+    image: example/worker:1
+    command: ["work"]
+  db:
+    image: postgres:16
+    expose: ["5432"]
+`
+
+// TestApplyLifecycle walks a project through create, no-op re-apply, an
+// edit, prune, status, diff and delete.
+func TestApplyLifecycle(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	ns := "lifecycle"
+	k.compose(shopCompose)
+
+	// First apply creates everything, the namespace first. Waiting for the
+	// rollout lets controllers finish their status writes.
+	r := k.mustHoist("apply", "-n", ns, "--create-namespace", "--wait", "--timeout", "60s")
+	want := []string{
+		"namespace/" + ns + " created",
+		"service/db created",
+		"service/web created",
+		"service/worker created",
+		"deployment.apps/db created",
+		"deployment.apps/web created",
+		"deployment.apps/worker created",
+		"horizontalpodautoscaler.autoscaling/web created",
+	}
+	if diff := cmp.Diff(want, lines(r.stdout)); diff != "" {
+		t.Fatalf("first apply (-want +got):\n%s", diff)
+	}
+	parent := k.mustGet(secrets, ns, "shop")
+	id := parent.GetLabels()["applyset.kubernetes.io/id"]
+	if !regexp.MustCompile(`^applyset-[A-Za-z0-9_-]{43}-v1$`).MatchString(id) {
+		t.Errorf("ApplySet id %q does not have kubectl's format", id)
+	}
+	if got := parent.GetAnnotations()["applyset.kubernetes.io/contains-group-kinds"]; got != "Deployment.apps,HorizontalPodAutoscaler.autoscaling,Namespace,Service" {
+		t.Errorf("contains-group-kinds = %q", got)
+	}
+	web := k.mustGet(deployments, ns, "web")
+	if web.GetLabels()["applyset.kubernetes.io/part-of"] != id {
+		t.Errorf("deployment web is not labelled part-of %s: %v", id, web.GetLabels())
+	}
+	if _, found, _ := unstructured.NestedInt64(web.Object, "spec", "replicas"); !found {
+		t.Error("web: replicas missing") // defaulted by the server even when hoist leaves it to the HPA
+	}
+	for _, mf := range web.GetManagedFields() {
+		if mf.Operation == metav1.ManagedFieldsOperationApply && mf.Manager != "hoist" {
+			t.Errorf("applied by field manager %q, want hoist", mf.Manager)
+		}
+	}
+
+	// Re-applying changes nothing: every line unchanged, no new resourceVersion.
+	before := k.resourceVersions(ns)
+	r = k.mustHoist("apply", "-n", ns, "--create-namespace")
+	for _, l := range lines(r.stdout) {
+		if !strings.HasSuffix(l, " unchanged") {
+			t.Errorf("re-apply: %q, want unchanged", l)
+		}
+	}
+	if len(lines(r.stdout)) != len(want) {
+		t.Errorf("re-apply printed %d lines, want %d", len(lines(r.stdout)), len(want))
+	}
+	if diff := cmp.Diff(before, k.resourceVersions(ns)); diff != "" {
+		t.Errorf("re-apply changed resourceVersions (-before +after):\n%s", diff)
+	}
+
+	// diff: nothing to show is exit 0.
+	if r := k.hoist("diff", "-n", ns, "--create-namespace"); r.code != 0 || r.stdout != "" {
+		t.Errorf("diff of an applied project: exit %d, stdout:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// An edit shows in diff (exit 1) and applies as configured.
+	k.compose(strings.Replace(shopCompose, `command: ["work"]`, `command: ["work", "--fast"]`, 1))
+	r = k.hoist("diff", "-n", ns)
+	if r.code != 1 || !strings.Contains(r.stdout, "+        - --fast") || strings.Contains(r.stdout, "hoist.dev/applied-hash") {
+		t.Errorf("diff after an edit: exit %d, want 1 and the new arg; stdout:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = k.mustHoist("apply", "-n", ns)
+	for _, l := range lines(r.stdout) {
+		wantAction := " unchanged"
+		if strings.HasPrefix(l, "deployment.apps/worker") {
+			wantAction = " configured"
+		}
+		if !strings.HasSuffix(l, wantAction) {
+			t.Errorf("apply after an edit: %q, want%s", l, wantAction)
+		}
+	}
+
+	// A look-alike outside the ApplySet: same app labels, no part-of.
+	lookalike := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "worker", "namespace": ns, "labels": map[string]any{
+			"app.kubernetes.io/name": "worker", "app.kubernetes.io/part-of": "shop", "app.kubernetes.io/managed-by": "hoist",
+		}},
+	}}
+	if _, err := k.dyn.Resource(configmaps).Namespace(ns).Create(context.Background(), lookalike, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Removing a service and pruning deletes its objects, and only those.
+	k.compose(strings.Replace(shopCompose, "  worker:\n    image: example/worker:1\n    command: [\"work\"]\n", "", 1))
+	r = k.mustHoist("apply", "-n", ns, "--prune")
+	pruned := []string{}
+	for _, l := range lines(r.stdout) {
+		if strings.HasSuffix(l, " pruned") {
+			pruned = append(pruned, l)
+		}
+	}
+	sort.Strings(pruned)
+	if diff := cmp.Diff([]string{"deployment.apps/worker pruned", "service/worker pruned"}, pruned); diff != "" {
+		t.Errorf("prune (-want +got):\n%s\n%s", diff, r.stdout)
+	}
+	k.mustBeGone(deployments, ns, "worker")
+	k.mustBeGone(services, ns, "worker")
+	k.mustGet(configmaps, ns, "worker")
+	k.mustGet(namespaces, "", ns) // leaving out --create-namespace never prunes the namespace
+
+	// status lists the workloads with their Services and autoscalers.
+	r = k.mustHoist("status", "-n", ns)
+	if !regexp.MustCompile(`(?m)^deployment\.apps/web\s+\d/2\s+\S+\s+80/TCP\s+2-4$`).MatchString(r.stdout) ||
+		!regexp.MustCompile(`(?m)^deployment\.apps/db\s+\d/1\s+\S+\s+5432/TCP\s+-$`).MatchString(r.stdout) ||
+		strings.Contains(r.stdout, "worker") {
+		t.Errorf("status:\n%s", r.stdout)
+	}
+	if r := k.mustHoist("ps", "-n", ns); !strings.HasPrefix(r.stdout, "NAME ") {
+		t.Errorf("ps alias:\n%s", r.stdout)
+	}
+
+	// delete removes the set and its parent, and nothing else.
+	r = k.mustHoist("delete", "-n", ns, "--wait")
+	if !strings.Contains(r.stdout, "deployment.apps/web deleted") || !strings.Contains(r.stdout, "namespace/"+ns+" deleted") {
+		t.Errorf("delete:\n%s", r.stdout)
+	}
+	k.mustBeGone(deployments, ns, "web")
+	k.mustBeGone(secrets, ns, "shop")
+	k.mustBeGone(namespaces, "", ns)
+}
+
+// TestServerDryRun creates nothing.
+func TestServerDryRun(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	ns := "dryrun"
+	if _, err := k.dyn.Resource(namespaces).Create(context.Background(), &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns},
+	}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	k.compose(shopCompose)
+	r := k.mustHoist("apply", "-n", ns, "--dry-run=server")
+	for _, l := range lines(r.stdout) {
+		if !strings.HasSuffix(l, " created (server dry run)") {
+			t.Errorf("%q: want created (server dry run)", l)
+		}
+	}
+	if got := k.resourceVersions(ns); len(got) != 0 {
+		t.Errorf("server dry run created objects: %v", got)
+	}
+	r = k.mustHoist("apply", "-n", ns, "--dry-run=client")
+	if !strings.Contains(r.stdout, "deployment.apps/web created (dry run)") {
+		t.Errorf("client dry run:\n%s", r.stdout)
+	}
+	// down of a project that was never applied deletes nothing.
+	r = k.mustHoist("down", "-n", ns)
+	if r.stdout != "" || !strings.Contains(r.stderr, "No resources found") {
+		t.Errorf("down of nothing: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// TestWait waits for kwok's pods, and names why a workload that can never
+// be scheduled is not ready.
+func TestWait(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	ns := "wait"
+	k.compose(shopCompose)
+	r := k.mustHoist("up", "-n", ns, "--create-namespace", "--timeout", "60s")
+	web := k.mustGet(deployments, ns, "web")
+	if n, _, _ := unstructured.NestedInt64(web.Object, "status", "availableReplicas"); n != 2 {
+		t.Errorf("after up, web has %d available replicas, want 2\n%s", n, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "deployment.apps/web 2/2 ready") {
+		t.Errorf("no progress on stderr:\n%s", r.stderr)
+	}
+
+	k.compose(shopCompose + `  huge:
+    image: example/huge
+    deploy:
+      resources:
+        reservations: {cpus: "5000"}
+`)
+	r = k.hoist("up", "-n", ns, "--timeout", "5s")
+	if r.code != 1 || !strings.Contains(r.stderr, "deployment.apps/huge") || !strings.Contains(r.stderr, "Unschedulable") || !strings.Contains(r.stderr, "timed out") {
+		t.Errorf("up with an unschedulable workload: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "deployment.apps/web:") {
+		t.Errorf("the timeout names ready workloads too:\n%s", r.stderr)
+	}
+	k.mustHoist("down", "-n", ns)
+	k.mustBeGone(namespaces, "", ns)
+}
+
+// TestConflicts: fields another manager owns are not taken without
+// --force-conflicts.
+func TestConflicts(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	ns := "conflicts"
+	k.compose(shopCompose)
+	k.mustHoist("apply", "-n", ns, "--create-namespace")
+	other := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "db", "namespace": ns},
+		"spec":     map[string]any{"replicas": int64(5)},
+	}}
+	if _, err := k.dyn.Resource(deployments).Namespace(ns).Apply(context.Background(), "db", other, metav1.ApplyOptions{FieldManager: "other", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	r := k.hoist("apply", "-n", ns)
+	if r.code != 1 || !strings.Contains(r.stderr, "conflict") || !strings.Contains(r.stderr, "--force-conflicts") || !strings.Contains(r.stderr, "deployment.apps/db") {
+		t.Errorf("apply over another manager's field: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	r = k.mustHoist("apply", "-n", ns, "--force-conflicts")
+	if !strings.Contains(r.stdout, "deployment.apps/db configured") {
+		t.Errorf("--force-conflicts:\n%s", r.stdout)
+	}
+	if n, _, _ := unstructured.NestedInt64(k.mustGet(deployments, ns, "db").Object, "spec", "replicas"); n != 1 {
+		t.Errorf("db replicas %d after --force-conflicts, want 1", n)
+	}
+}
+
+// TestAPIErrors: RBAC denial and an unreachable server are one-line errors
+// naming what failed.
+func TestAPIErrors(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	k.compose(shopCompose)
+	// Impersonate a user with no permissions.
+	cfg, err := clientcmd.LoadFromFile(k.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range cfg.AuthInfos {
+		a.Impersonate = "nobody"
+	}
+	denied := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, denied); err != nil {
+		t.Fatal(err)
+	}
+	r := runHoist(t, k.dir, "", []string{"KUBECONFIG=" + denied}, "apply", "-n", "default")
+	if r.code != 1 || !strings.Contains(r.stderr, "forbidden") || !strings.Contains(r.stderr, `User "nobody"`) {
+		t.Errorf("RBAC denial: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+
+	for _, c := range cfg.Clusters {
+		c.Server = "https://127.0.0.1:1"
+	}
+	unreachable := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, unreachable); err != nil {
+		t.Fatal(err)
+	}
+	r = runHoist(t, k.dir, "", []string{"KUBECONFIG=" + unreachable}, "apply")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot reach the cluster at https://127.0.0.1:1") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("unreachable: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if r := runHoist(t, k.dir, "", []string{"KUBECONFIG=" + unreachable}, "diff"); r.code != 2 {
+		t.Errorf("diff against an unreachable server: exit %d, want 2", r.code)
+	}
+}
