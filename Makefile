@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BENCHTIME ?= 1s
 
-.PHONY: all build test test-short test-integration testenv cluster-up cluster-down lint fmt vet verify update-golden bench clean
+.PHONY: all bench-convert bench-apply build test test-short test-integration testenv cluster-up cluster-down lint fmt vet verify update-golden bench clean
 
 all: build
 
@@ -57,9 +57,15 @@ verify: lint
 update-golden:
 	$(GO) test ./convert/ ./cmd/hoist/ -update
 
-## bench: load and convert generated 100- and 1000-service projects
-bench:
+## bench: load and convert generated 100- and 1000-service projects, then
+## apply a 1000-service project to the local API server next to kubectl
+bench: bench-convert bench-apply
+
+bench-convert:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./convert/
+
+bench-apply: testenv
+	$(GO) test -run '^$$' -bench Apply -benchtime 1x -count 1 -timeout 30m ./apply/
 
 clean:
 	rm -rf bin

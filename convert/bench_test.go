@@ -5,52 +5,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/hoist-dev/hoist/convert"
+	"github.com/hoist-dev/hoist/internal/benchgen"
 	"github.com/hoist-dev/hoist/load"
 )
 
-// generateProject writes a compose file with n services of the everyday
-// shape (image, ports, environment, healthcheck, resources; every tenth
-// autoscaled) and returns its path.
+// generateProject writes benchgen's n-service compose file and returns
+// its path.
 func generateProject(b *testing.B, n int) string {
 	b.Helper()
-	var sb strings.Builder
-	sb.WriteString("name: bench\nservices:\n")
-	for i := range n {
-		fmt.Fprintf(&sb, `  svc-%04d:
-    image: registry.example.com/team/svc-%04d:1.%d.0
-    ports: ["%d:8080"]
-    expose: ["9090"]
-    environment:
-      SERVICE_NAME: svc-%04d
-      LOG_LEVEL: info
-      DATABASE_URL: postgres://db:5432/app
-      CACHE_HOST: cache
-      FEATURE_FLAGS: "a,b,c"
-    command: ["serve", "--port", "8080"]
-    healthcheck:
-      test: ["CMD", "wget", "-qO-", "http://localhost:8080/healthz"]
-      interval: 10s
-      timeout: 2s
-      retries: 3
-      start_period: 20s
-    deploy:
-      replicas: 2
-      resources:
-        limits: {cpus: "1", memory: 512M}
-        reservations: {cpus: "0.25", memory: 128M}
-`, i, i, i%10, 10000+i, i)
-		if i%10 == 0 {
-			sb.WriteString("    x-kubernetes:\n      autoscale: {min: 2, max: 10, cpu: 70}\n")
-		}
-	}
 	path := filepath.Join(b.TempDir(), "compose.yaml")
-	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(benchgen.Compose(n, 2)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	return path

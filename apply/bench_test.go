@@ -1,0 +1,136 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/hoist-dev/hoist/convert"
+	"github.com/hoist-dev/hoist/internal/benchgen"
+	"github.com/hoist-dev/hoist/internal/testcluster"
+	"github.com/hoist-dev/hoist/load"
+)
+
+// benchObjects converts benchgen's n-service project for namespace ns.
+// The services have no replicas: the benchmark measures applying, and 2,000
+// pods would keep the controllers (and the API server) busy for minutes on
+// the one simulated node.
+func benchObjects(b *testing.B, n int, ns string) []*unstructured.Unstructured {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "compose.yaml")
+	if err := os.WriteFile(path, []byte(benchgen.Compose(n, 0)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	p, err := load.Project(context.Background(), load.Options{Files: []string{path}, Environ: []string{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := convert.Convert(p, convert.Options{Namespace: ns})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return res.Objects
+}
+
+func benchClient(b *testing.B, ns string) *Client {
+	b.Helper()
+	c, err := Connect(context.Background(), ConnectOptions{Kubeconfig: testcluster.Kubeconfig(b), Namespace: ns})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+var benchNamespaces int
+
+// newNamespace creates a fresh namespace, outside the timer.
+func newNamespace(b *testing.B, c *Client, prefix string) string {
+	b.Helper()
+	b.StopTimer()
+	defer b.StartTimer()
+	benchNamespaces++
+	ns := fmt.Sprintf("%s-%d", prefix, benchNamespaces)
+	_, err := c.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Create(context.Background(),
+		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}},
+		metav1.CreateOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ns
+}
+
+// BenchmarkApply applies a generated 1000-service project (2,100 objects)
+// to the local API server, first into an empty namespace and then again
+// with nothing changed, next to kubectl apply --server-side -f of the same
+// manifests. Run with make bench-apply; -benchtime 1x is enough.
+func BenchmarkApply(b *testing.B) {
+	const services = 1000
+	setup := benchClient(b, "default")
+	kubectl := filepath.Join(testcluster.BinDir(), "kubectl")
+
+	// settle waits, outside the timer, until the controllers and kwok have
+	// rolled out what an apply created, so that their work does not land
+	// in the next timed apply.
+	settle := func(b *testing.B, ns string) {
+		b.StopTimer()
+		defer b.StartTimer()
+		c := benchClient(b, ns)
+		if err := c.Wait(context.Background(), benchObjects(b, services, ns), WaitOptions{Timeout: 10 * time.Minute}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run := func(name string, first bool, apply func(ns string)) {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				ns := newNamespace(b, setup, "bench")
+				if !first {
+					b.StopTimer()
+					apply(ns)
+					settle(b, ns)
+					b.StartTimer()
+				}
+				apply(ns)
+				settle(b, ns)
+			}
+		})
+	}
+	// Both sides get converted objects; the timer covers connecting
+	// (discovery) and applying.
+	hoist := func(ns string) {
+		b.StopTimer()
+		objs := benchObjects(b, services, ns)
+		b.StartTimer()
+		c := benchClient(b, ns)
+		if _, err := c.Apply(context.Background(), objs, Options{Project: "bench", Tooling: "hoist/v0.0.0-bench"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	kubectlApply := func(ns string) {
+		b.StopTimer()
+		y, err := convert.Marshal(benchObjects(b, services, ns), convert.FormatYAML)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		cmd := exec.Command(kubectl, "--kubeconfig", testcluster.Kubeconfig(b), "apply", "--server-side", "-f", "-")
+		cmd.Stdin = bytes.NewReader(y)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("kubectl: %v\n%s", err, out)
+		}
+	}
+	start := time.Now()
+	run("hoist/first", true, hoist)
+	run("hoist/reapply", false, hoist)
+	run("kubectl/first", true, kubectlApply)
+	run("kubectl/reapply", false, kubectlApply)
+	b.Logf("whole benchmark %s", time.Since(start).Round(time.Second))
+}

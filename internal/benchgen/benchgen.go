@@ -1,0 +1,45 @@
+// Package benchgen writes generated compose projects for benchmarks.
+package benchgen
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Compose returns a compose file with n services of the everyday shape:
+// image, a published port and an exposed one, environment, command,
+// healthcheck, resources, the given replicas; every tenth is autoscaled. It
+// converts to 2n objects plus one HPA per ten services.
+func Compose(n, replicas int) string {
+	var sb strings.Builder
+	sb.WriteString("name: bench\nservices:\n")
+	for i := range n {
+		fmt.Fprintf(&sb, `  svc-%04d:
+    image: registry.example.com/team/svc-%04d:1.%d.0
+    ports: ["%d:8080"]
+    expose: ["9090"]
+    environment:
+      SERVICE_NAME: svc-%04d
+      LOG_LEVEL: info
+      DATABASE_URL: postgres://db:5432/app
+      CACHE_HOST: cache
+      FEATURE_FLAGS: "a,b,c"
+    command: ["serve", "--port", "8080"]
+    healthcheck:
+      test: ["CMD", "wget", "-qO-", "http://localhost:8080/healthz"]
+      interval: 10s
+      timeout: 2s
+      retries: 3
+      start_period: 20s
+    deploy:
+      replicas: %d
+      resources:
+        limits: {cpus: "1", memory: 512M}
+        reservations: {cpus: "0.25", memory: 128M}
+`, i, i, i%10, 10000+i, i, replicas)
+		if i%10 == 0 {
+			sb.WriteString("    x-kubernetes:\n      autoscale: {min: 2, max: 10, cpu: 70}\n")
+		}
+	}
+	return sb.String()
+}
