@@ -166,31 +166,31 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 			// Widen it to old and new kinds before anything new exists.
 			var exists bool
 			if oldGKs, exists, err = set.current(ctx, c); err != nil && !(o.DryRun != DryRunNone && isNamespaceMissing(err)) {
-				return results, err
+				return done(results), err
 			}
 			if oldGKs == nil {
 				oldGKs = map[schema.GroupKind]bool{}
 			}
 			if o.DryRun == DryRunNone && (!exists || !covers(oldGKs, newGKs)) {
 				if err := set.write(ctx, c, union(oldGKs, newGKs), nil); err != nil {
-					return results, err
+					return done(results), err
 				}
 			}
 		}
 		live, err := c.liveObjects(ctx, objects, stage)
 		if err != nil {
-			return results, err
+			return done(results), err
 		}
 		errs = append(errs, c.applyStage(ctx, objects, stage, live, o, dryRun, results)...)
 		if ctx.Err() != nil {
-			return results, ctx.Err()
+			return done(results), ctx.Err()
 		}
 		if len(errs) > 0 && s == 0 {
 			break
 		}
 	}
 	if len(errs) > 0 {
-		return results, joinObjectErrors(errs)
+		return done(results), joinObjectErrors(errs)
 	}
 	if o.Prune {
 		pruned, kept, err := c.prune(ctx, set, union(oldGKs, newGKs), objects, o.DryRun, dryRun)
@@ -208,6 +208,18 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 }
 
 func isNamespaceMissing(err error) bool { return apierrors.IsNotFound(err) }
+
+// done keeps the results of objects that were handled, dropping those a
+// failure or an interrupt left without an outcome.
+func done(results []Result) []Result {
+	out := results[:0:0]
+	for _, r := range results {
+		if r.Action != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 func union(a, b map[schema.GroupKind]bool) map[schema.GroupKind]bool {
 	u := make(map[schema.GroupKind]bool, len(a)+len(b))
@@ -333,6 +345,12 @@ func (c *Client) applyStage(ctx context.Context, objects []prepared, stage []int
 			results[i].Action = Unchanged
 			continue
 		}
+		if existing != nil && p.ref.GroupKind.Kind == "Namespace" && existing.GetLabels()[LabelApplySetPartOf] != p.obj.GetLabels()[LabelApplySetPartOf] {
+			// A namespace hoist did not create is used, never adopted: it
+			// must not become a member that delete would remove.
+			results[i].Action = Unchanged
+			continue
+		}
 		if o.DryRun == DryRunClient {
 			results[i].Action = Configured
 			if existing == nil {
@@ -364,17 +382,47 @@ func (c *Client) applyStage(ctx context.Context, objects []prepared, stage []int
 }
 
 func (c *Client) applyOne(ctx context.Context, p prepared, existing *unstructured.Unstructured, o Options, dryRun []string) (Action, error) {
-	got, err := c.resource(p.mapping, p.obj.GetNamespace()).Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: dryRun})
+	r := c.resource(p.mapping, p.obj.GetNamespace())
+	if existing != nil && headlessChanges(existing, p.obj) {
+		// spec.clusterIP is immutable: a Service that gains or loses its
+		// ports is replaced.
+		if o.DryRun == DryRunServer {
+			return Configured, nil
+		}
+		if err := r.Delete(ctx, p.obj.GetName(), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: ptr(existing.GetUID())}}); err != nil && !apierrors.IsNotFound(err) {
+			return "", fmt.Errorf("replacing the Service (its cluster IP cannot change): %w", err)
+		}
+		if _, err := r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force}); err != nil {
+			return "", err
+		}
+		return Configured, nil
+	}
+	got, err := r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: dryRun})
 	if err != nil {
 		return "", err
 	}
 	switch {
 	case existing == nil:
 		return Created, nil
+	case o.DryRun == DryRunServer:
+		// A dry run writes nothing, so the resourceVersion never moves:
+		// holds() already found a difference.
+		return Configured, nil
 	case got.GetResourceVersion() == existing.GetResourceVersion():
 		return Unchanged, nil
 	}
 	return Configured, nil
+}
+
+// headlessChanges reports whether a Service goes from headless to having a
+// cluster IP or back, which the API server refuses as an update.
+func headlessChanges(live, want *unstructured.Unstructured) bool {
+	if want.GetKind() != "Service" || want.GroupVersionKind().Group != "" {
+		return false
+	}
+	liveIP, _, _ := unstructured.NestedString(live.Object, "spec", "clusterIP")
+	wantIP, _, _ := unstructured.NestedString(want.Object, "spec", "clusterIP")
+	return liveIP != "" && (liveIP == "None") != (wantIP == "None")
 }
 
 // holds reports whether live already has every field of want with the same

@@ -61,7 +61,7 @@ func (a *applySet) current(ctx context.Context, c *Client) (map[schema.GroupKind
 	if id := u.GetLabels()[LabelApplySetID]; id != a.ID() {
 		return nil, false, fmt.Errorf("secret/%s in namespace %s exists but is not this project's ApplySet parent (label %s=%q); rename the project with -p", a.name, a.namespace, LabelApplySetID, id)
 	}
-	if t := u.GetAnnotations()[AnnotationTooling]; t != "" && !strings.HasPrefix(t, ToolName+"/") {
+	if t := u.GetAnnotations()[AnnotationTooling]; !strings.HasPrefix(t, ToolName+"/") {
 		return nil, false, fmt.Errorf("secret/%s in namespace %s is an ApplySet managed by %q, not hoist", a.name, a.namespace, t)
 	}
 	return parseGroupKinds(u.GetAnnotations()[AnnotationContainsGKs]), true, nil
@@ -104,6 +104,9 @@ func (a *applySet) write(ctx context.Context, c *Client, gks map[schema.GroupKin
 			"annotations": map[string]any{
 				AnnotationTooling:     a.tooling,
 				AnnotationContainsGKs: formatGroupKinds(gks),
+				// All members live in the parent's namespace (or are
+				// cluster-scoped); kubectl writes the key even when empty.
+				AnnotationAdditionalNames: "",
 			},
 		},
 	}}

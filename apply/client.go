@@ -37,6 +37,7 @@ type ConnectOptions struct {
 
 // Client reaches one cluster.
 type Client struct {
+	rest      rest.Interface
 	dyn       dynamic.Interface
 	mapper    meta.RESTMapper
 	discovery discovery.CachedDiscoveryInterface
@@ -99,6 +100,7 @@ func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 	}
 	cached := memory.NewMemCacheClient(disc)
 	c := &Client{
+		rest:      disc.RESTClient(),
 		dyn:       dyn,
 		mapper:    restmapper.NewDeferredDiscoveryRESTMapper(cached),
 		discovery: cached,
@@ -111,24 +113,33 @@ func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 	return c, nil
 }
 
-// ping asks for the server version, retrying connection failures with
-// backoff (0.25 s doubling, 5 attempts), then gives up naming the server.
+// ping asks for the server version, each attempt bounded to 5 s, retrying
+// connection failures with backoff (0.25 s doubling, 4 attempts), then
+// gives up naming the server. Ctrl-C stops it at once.
 func (c *Client) ping(ctx context.Context) error {
 	delay := 250 * time.Millisecond
 	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if _, err = c.discovery.ServerVersion(); err == nil {
+	for attempt := 0; attempt < 4; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = c.rest.Get().AbsPath("/version").Do(actx).Error()
+		cancel()
+		if err == nil {
 			return nil
 		}
-		if !retriable(err) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !retriable(err) && !errors.Is(err, context.DeadlineExceeded) {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(delay):
+		if attempt < 3 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(delay):
+			}
+			delay *= 2
 		}
-		delay *= 2
 	}
 	return fmt.Errorf("cannot reach the cluster at %s: %w", c.Server, err)
 }

@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 )
 
@@ -97,7 +98,8 @@ func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o 
 			return false, err
 		}
 		for _, u := range members {
-			if !keep[refOf(u)] {
+			// apply --prune never prunes Namespaces.
+			if !keep[refOf(u)] && u.GroupVersionKind().GroupKind() != (schema.GroupKind{Kind: "Namespace"}) {
 				if err := writeDiffPair(liveDir, mergedDir, u, u, nil); err != nil {
 					return false, err
 				}

@@ -87,8 +87,10 @@ func (c *converter) pullPolicy(svc *types.ServiceConfig) corev1.PullPolicy {
 	}
 }
 
-// escape stops Kubernetes from expanding a literal $(VAR) reference.
-func escape(s string) string { return strings.ReplaceAll(s, "$(", "$$(") }
+// escape doubles every "$": Kubernetes expands $(VAR) in env values,
+// command and args and turns "$$" into "$", so doubling is the exact
+// inverse and the container sees the compose value unchanged.
+func escape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
 
 func escapeAll(l []string) []string {
 	if l == nil {

@@ -305,9 +305,12 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 			c.warn(svc.Name, key, "%q is set by hoist; the compose value is ignored", labelKey)
 			return
 		}
-		if len(validation.IsQualifiedName(labelKey)) == 0 && len(validation.IsValidLabelValue(value)) == 0 {
+		switch {
+		case len(validation.IsQualifiedName(labelKey)) > 0:
+			c.warn(svc.Name, key, "%q is not a valid Kubernetes label or annotation key, dropped", labelKey)
+		case len(validation.IsValidLabelValue(value)) == 0:
 			labels[labelKey] = value
-		} else {
+		default:
 			ann[labelKey] = value
 		}
 	}
@@ -317,8 +320,17 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 	for _, k := range slices.Sorted(maps.Keys(s.ext.Labels)) {
 		put(ExtensionKey+".labels", k, s.ext.Labels[k], podLabels, podAnn)
 	}
-	maps.Copy(podAnn, svc.Annotations)
-	maps.Copy(podAnn, s.ext.Annotations)
+	annotate := func(key string, m map[string]string) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+				c.warn(svc.Name, key, "%q is not a valid Kubernetes annotation key, dropped", k)
+				continue
+			}
+			podAnn[k] = m[k]
+		}
+	}
+	annotate("annotations", svc.Annotations)
+	annotate(ExtensionKey+".annotations", s.ext.Annotations)
 
 	wlLabels = maps.Clone(podLabels)
 	wlAnn = maps.Clone(podAnn)

@@ -42,8 +42,9 @@ func (c *converter) probes(svc *types.ServiceConfig) (readiness, liveness, start
 	period := seconds(hc.Interval, defaultInterval)
 	timeout := seconds(hc.Timeout, defaultTimeout)
 	failures := int32(defaultRetries)
-	if hc.Retries != nil {
-		failures = int32(min(max(*hc.Retries, 1), math.MaxInt32))
+	if hc.Retries != nil && *hc.Retries > 0 {
+		// Docker reads retries: 0 as its default, 3.
+		failures = int32(min(*hc.Retries, math.MaxInt32))
 	}
 	probe := func() *corev1.Probe {
 		return &corev1.Probe{
@@ -61,7 +62,9 @@ func (c *converter) probes(svc *types.ServiceConfig) (readiness, liveness, start
 			interval = time.Duration(*hc.StartInterval)
 		}
 		startup.PeriodSeconds = seconds(nil, interval)
-		startup.FailureThreshold = int32(max(1, math.Ceil(float64(*hc.StartPeriod)/float64(interval))))
+		// The period is whole seconds: divide by what Kubernetes will use.
+		period := time.Duration(startup.PeriodSeconds) * time.Second
+		startup.FailureThreshold = int32(max(1, math.Ceil(float64(*hc.StartPeriod)/float64(period))))
 	} else if hc.StartInterval != nil {
 		c.warn(svc.Name, "healthcheck.start_interval", "has no effect without start_period, dropped")
 	}

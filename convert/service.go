@@ -2,12 +2,15 @@ package convert
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // maxPorts bounds the ports of one service once ranges are expanded.
@@ -26,20 +29,30 @@ type svcPort struct {
 // that order, without duplicates.
 func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
 	svc := s.svc
+	if len(svc.Ports) > maxPorts {
+		return nil, unsupportedf("ports: %d ports once ranges are expanded; at most %d are supported", len(svc.Ports), maxPorts)
+	}
 	var out []svcPort
 	names := map[string]bool{}
+	type portKey struct {
+		port  int32
+		proto corev1.Protocol
+	}
+	seen := map[portKey]int32{} // -> target
 	add := func(key, composeName string, port, target int32, proto corev1.Protocol, appProto string) {
-		for _, e := range out {
-			if e.port == port && e.protocol == proto {
-				if e.target != target {
-					c.warn(svc.Name, key, "port %d/%s is given twice (targets %d and %d); keeping target %d", port, proto, e.target, target, e.target)
-				}
-				return
+		if t, ok := seen[portKey{port, proto}]; ok {
+			if t != target {
+				c.warn(svc.Name, key, "port %d/%s is given twice (targets %d and %d); keeping target %d", port, proto, t, target, t)
 			}
+			return
 		}
+		seen[portKey{port, proto}] = target
 		name := portName(composeName, string(proto), port)
 		if names[name] {
 			name = portName("", string(proto), port)
+		}
+		for i := 2; names[name]; i++ {
+			name = fmt.Sprintf("%s-%d", portName("", string(proto), port), i)
 		}
 		names[name] = true
 		out = append(out, svcPort{name: name, port: port, target: target, protocol: proto, appProtocol: appProto})
@@ -84,8 +97,8 @@ func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
 		if err != nil {
 			return nil, fmt.Errorf("expose: %w", err)
 		}
-		if last-first >= maxPorts {
-			return nil, unsupportedf("expose: range %s has %d ports; at most %d are supported", spec, last-first+1, maxPorts)
+		if last-first >= maxPorts || len(out)+int(last-first) >= maxPorts {
+			return nil, unsupportedf("expose: range %s has %d ports; at most %d are supported in all", spec, last-first+1, maxPorts)
 		}
 		for p := first; p <= last; p++ {
 			add("expose", "", p, p, proto, "")
@@ -154,7 +167,16 @@ func (c *converter) kubeService(s *svcCtx) error {
 		ObjectMeta: c.objectMeta(s, s.name),
 		Spec:       corev1.ServiceSpec{Selector: s.selector},
 	}
-	k.Annotations = nilIfEmpty(ext.Annotations)
+	for _, key := range slices.Sorted(maps.Keys(ext.Annotations)) {
+		if len(validation.IsQualifiedName(key)) > 0 {
+			c.warn(svc.Name, ExtensionKey+".service.annotations", "%q is not a valid Kubernetes annotation key, dropped", key)
+			continue
+		}
+		if k.Annotations == nil {
+			k.Annotations = map[string]string{}
+		}
+		k.Annotations[key] = ext.Annotations[key]
+	}
 	for _, p := range s.ports {
 		sp := corev1.ServicePort{Name: p.name, Port: p.port, TargetPort: intstr.FromInt32(p.target), Protocol: p.protocol}
 		if p.appProtocol != "" {

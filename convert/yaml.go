@@ -66,7 +66,7 @@ func (w *yamlWriter) mapBody(m map[string]any, indent int, inline bool) {
 			w.ok = false
 			return
 		}
-		w.scalar(k)
+		w.scalar(k, indent)
 		w.buf.WriteByte(':')
 		switch v := m[k].(type) {
 		case map[string]any:
@@ -85,7 +85,7 @@ func (w *yamlWriter) mapBody(m map[string]any, indent int, inline bool) {
 			w.seqBody(v, indent, false)
 		default:
 			w.buf.WriteByte(' ')
-			w.scalar(v)
+			w.scalar(v, indent+len(k)+2)
 			w.buf.WriteByte('\n')
 		}
 	}
@@ -113,16 +113,17 @@ func (w *yamlWriter) seqBody(l []any, indent int, inline bool) {
 			}
 			w.seqBody(e, indent+2, true)
 		default:
-			w.scalar(e)
+			w.scalar(e, indent+2)
 			w.buf.WriteByte('\n')
 		}
 	}
 }
 
-func (w *yamlWriter) scalar(v any) {
+// scalar writes v starting at column col.
+func (w *yamlWriter) scalar(v any, col int) {
 	switch v := v.(type) {
 	case string:
-		w.str(v)
+		w.str(v, col)
 	case int64:
 		w.buf.WriteString(strconv.FormatInt(v, 10))
 	case int32:
@@ -138,32 +139,38 @@ func (w *yamlWriter) scalar(v any) {
 	}
 }
 
-// str writes a string plain when yaml.v2 would, else as yaml.v2 quotes it.
-func (w *yamlWriter) str(s string) {
+// str writes a string, starting at column col, plain when yaml.v2 would,
+// else as yaml.v2 quotes it.
+func (w *yamlWriter) str(s string, col int) {
 	if plainSafe(s) {
 		w.buf.WriteString(s)
 		return
 	}
-	if q, ok := w.quoted[s]; ok {
-		w.buf.WriteString(q)
-		return
+	q, ok := w.quoted[s]
+	if !ok {
+		// yaml.v2 writes multi-line strings as literal blocks indented
+		// by context: leave those to it.
+		if !utf8.ValidString(s) || strings.ContainsAny(s, "\n\r\u0085\u2028\u2029") {
+			w.ok = false
+			return
+		}
+		b, err := yaml.Marshal(s)
+		if err != nil || bytes.IndexByte(b, '\n') != len(b)-1 {
+			w.ok = false
+			return
+		}
+		q = string(b[:len(b)-1])
+		if w.quoted == nil {
+			w.quoted = map[string]string{}
+		}
+		w.quoted[s] = q
 	}
-	// yaml.v2 folds long lines at spaces and writes multi-line strings as
-	// literal blocks, both depending on the column: leave those to it.
-	if !utf8.ValidString(s) || strings.ContainsAny(s, "\n\r\u0085\u2028\u2029") || (len(s) > 40 && strings.ContainsAny(s, " \t")) {
+	// yaml.v2 folds a scalar at a space once the line passes 80 columns;
+	// a line that ends before that cannot fold.
+	if col+len(q) > 76 && strings.ContainsAny(s, " \t") {
 		w.ok = false
 		return
 	}
-	b, err := yaml.Marshal(s)
-	if err != nil || bytes.IndexByte(b, '\n') != len(b)-1 {
-		w.ok = false
-		return
-	}
-	q := string(b[:len(b)-1])
-	if w.quoted == nil {
-		w.quoted = map[string]string{}
-	}
-	w.quoted[s] = q
 	w.buf.WriteString(q)
 }
 

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -17,6 +18,7 @@ var yamlCases = []string{
 	"/bin/sh", "http://localhost:8080/healthz", "a:", "a:b", "a::b", "a,b", "x=y", "a+b", "a@b", "a%b", "a~b",
 	"postgres://db:5432/app", "registry.example.com/team/svc:1.0", "--port", "250m", "512Mi", "1Gi", "1", "curl -f http://localhost || exit 1",
 	"a long value with spaces that is longer than eighty characters when indented deeply enough",
+	"Storefront web frontend for the shop app", "twenty chars w space", "a b", "a b c d e f g h i j k l",
 	"multi\nline", "trailing\n", "cr\rhere", "<<", "=", "12:30", "1:20:30", "+1", "0o17", "0b101",
 	"Host(`example.com`) && PathPrefix(`/api`)", "\x00nul", "\u2028sep", "é", "a\u00a0b",
 }
@@ -36,13 +38,21 @@ func TestYAMLMatchesSigsYAML(t *testing.T) {
 	})
 }
 
+// yamlDoc puts s as a key and as a value at many depths and columns.
 func yamlDoc(s string) map[string]any {
-	return map[string]any{
+	doc := map[string]any{
 		"key":  s,
 		s:      "value",
 		"list": []any{s, map[string]any{"name": s, "value": s}},
 		"deep": map[string]any{"deeper": map[string]any{"deepest": []any{map[string]any{"command": []any{s, s}}}}},
 	}
+	nested := doc
+	for i := range 12 {
+		next := map[string]any{"k": s, "a-longer-key-name": s, "l": []any{s}}
+		nested[fmt.Sprintf("level%d", i)] = next
+		nested = next
+	}
+	return doc
 }
 
 func checkYAML(t *testing.T, doc map[string]any) {

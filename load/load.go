@@ -11,6 +11,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"sigs.k8s.io/yaml"
 )
 
 // Options are the compose CLI's project flags.
@@ -67,7 +68,7 @@ func Project(ctx context.Context, o Options) (*types.Project, error) {
 	}
 	p, err := opts.LoadProject(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("loading compose project: %w", oneLine(err))
+		return nil, fmt.Errorf("loading compose project: %w", oneLine(withFileName(err, opts.ConfigPaths)))
 	}
 	return p.WithoutUnnecessaryResources(), nil
 }
@@ -99,4 +100,29 @@ func oneLine(err error) error {
 		return err
 	}
 	return lineError{err}
+}
+
+// withFileName names the file of a YAML syntax error, which compose-go
+// reports without it, by parsing each file on its own.
+func withFileName(err error, files []string) error {
+	if !strings.HasPrefix(err.Error(), "yaml:") {
+		return err
+	}
+	for _, f := range files {
+		if f == "-" {
+			if len(files) == 1 {
+				return fmt.Errorf("standard input: %w", err)
+			}
+			continue
+		}
+		b, readErr := os.ReadFile(f)
+		if readErr != nil {
+			continue
+		}
+		var v any
+		if yaml.Unmarshal(b, &v) != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	return err
 }

@@ -35,7 +35,7 @@ func Compose(n, replicas int) string {
       replicas: %d
       resources:
         limits: {cpus: "1", memory: 512M}
-        reservations: {cpus: "0.25", memory: 128M}
+        reservations: {cpus: "0.1", memory: 128M}
 `, i, i, i%10, 10000+i, i, replicas)
 		if i%10 == 0 {
 			sb.WriteString("    x-kubernetes:\n      autoscale: {min: 2, max: 10, cpu: 70}\n")
