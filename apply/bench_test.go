@@ -21,13 +21,13 @@ import (
 )
 
 // benchObjects converts benchgen's n-service project for namespace ns.
-// The services have no replicas: the benchmark measures applying, and 2,000
-// pods would keep the controllers (and the API server) busy for minutes on
-// the one simulated node.
+// The services run one pod each (two for the autoscaled tenth) and reserve
+// nothing, so that the pods of all four namespaces fit on the one
+// simulated node.
 func benchObjects(b *testing.B, n int, ns string) []*unstructured.Unstructured {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "compose.yaml")
-	if err := os.WriteFile(path, []byte(benchgen.Compose(n, 0)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(benchgen.Compose(n, benchgen.Options{NoReservations: true})), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	p, err := load.Project(context.Background(), load.Options{Files: []string{path}, Environ: []string{}})

@@ -3,6 +3,9 @@ package apply
 import (
 	"context"
 	"fmt"
+	"io"
+	"slices"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -21,6 +24,8 @@ type DeleteOptions struct {
 	// Wait returns only once every deleted object is gone.
 	Wait    bool
 	Timeout time.Duration
+	// Warnings receives what delete leaves in place and why.
+	Warnings io.Writer
 }
 
 // Delete deletes every object in the project's ApplySet, and only those,
@@ -80,10 +85,22 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 		}
 	}
 	for _, u := range members {
-		if u.GroupVersionKind().GroupKind() == nsGK {
-			if err := del(u); err != nil {
-				return results, err
+		if u.GroupVersionKind().GroupKind() != nsGK {
+			continue
+		}
+		// A namespace holding objects hoist did not apply stays, with them.
+		foreign, err := c.foreignObjects(ctx, u.GetName(), members)
+		if err != nil {
+			return results, err
+		}
+		if len(foreign) > 0 {
+			if o.Warnings != nil {
+				fmt.Fprintf(o.Warnings, "Warning: namespace/%s kept: it holds objects hoist did not apply (%s)\n", u.GetName(), strings.Join(foreign, ", "))
 			}
+			continue
+		}
+		if err := del(u); err != nil {
+			return results, err
 		}
 	}
 	if o.Wait && o.DryRun == DryRunNone {
@@ -143,4 +160,55 @@ func waitErr(ctx context.Context, ref Ref, err error) error {
 		return fmt.Errorf("%w waiting for %s to be deleted", ErrTimeout, ref)
 	}
 	return fmt.Errorf("waiting for %s to be deleted: %w", ref, err)
+}
+
+// foreignObjects lists (at most five) objects in namespace ns that are not
+// members of the set and not made by Kubernetes itself: objects with an
+// owner, events, endpoints, the default ServiceAccount and the root CA
+// ConfigMap do not count.
+func (c *Client) foreignObjects(ctx context.Context, ns string, members []*unstructured.Unstructured) ([]string, error) {
+	isMember := map[Ref]bool{}
+	for _, u := range members {
+		isMember[refOf(u)] = true
+	}
+	lists, err := c.discovery.ServerPreferredNamespacedResources()
+	if err != nil && len(lists) == 0 {
+		return nil, fmt.Errorf("discovering the resources in namespace %s: %w", ns, err)
+	}
+	var out []string
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			continue
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") || !slices.Contains(r.Verbs, "list") || r.Name == "events" || r.Name == "endpoints" {
+				continue
+			}
+			gvr := gv.WithResource(r.Name)
+			items, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{Limit: 100})
+			if apierrors.IsForbidden(err) || apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("listing %s in namespace %s: %w", gvr.GroupResource(), ns, err)
+			}
+			for _, u := range items.Items {
+				u.SetGroupVersionKind(gv.WithKind(r.Kind))
+				ref := refOf(&u)
+				switch {
+				case isMember[ref], len(u.GetOwnerReferences()) > 0,
+					r.Kind == "ServiceAccount" && u.GetName() == "default",
+					r.Kind == "ConfigMap" && u.GetName() == "kube-root-ca.crt",
+					r.Kind == "Secret" && u.GetLabels()[LabelApplySetID] != "":
+					continue
+				}
+				out = append(out, ref.String())
+				if len(out) == 5 {
+					return out, nil
+				}
+			}
+		}
+	}
+	return out, nil
 }

@@ -191,6 +191,9 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 
 	c.checkKeys(svc)
 	c.checkExtension(s)
+	if err := c.komposeLabels(s); err != nil {
+		return err
+	}
 
 	ctr, err := c.container(s)
 	if err != nil {
@@ -315,7 +318,9 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
-		put("labels", k, svc.Labels[k], podLabels, podAnn)
+		if !isKomposeLabel(k) {
+			put("labels", k, svc.Labels[k], podLabels, podAnn)
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.ext.Labels)) {
 		put(ExtensionKey+".labels", k, s.ext.Labels[k], podLabels, podAnn)

@@ -267,13 +267,51 @@ func TestApplyLifecycle(t *testing.T) {
 		t.Errorf("ps alias:\n%s", r.stdout)
 	}
 
-	// delete removes the set and its parent, and nothing else.
+	// delete removes the set and its parent, and nothing else: the
+	// namespace hoist created stays while it holds the look-alike.
 	r = k.mustHoist("delete", "-n", ns, "--wait")
-	if !strings.Contains(r.stdout, "deployment.apps/web deleted") || !strings.Contains(r.stdout, "namespace/"+ns+" deleted") {
+	if !strings.Contains(r.stdout, "deployment.apps/web deleted") || strings.Contains(r.stdout, "namespace/") {
 		t.Errorf("delete:\n%s", r.stdout)
 	}
+	if !strings.Contains(r.stderr, "namespace/"+ns+" kept: it holds objects hoist did not apply (configmap/worker)") {
+		t.Errorf("delete must say why it keeps the namespace:\n%s", r.stderr)
+	}
 	k.mustBeGone(deployments, ns, "web")
+	k.mustBeGone(services, ns, "db")
+	k.mustBeGone(hpas, ns, "web")
 	k.mustBeGone(secrets, ns, "shop")
+	k.mustGet(configmaps, ns, "worker")
+	k.mustGet(namespaces, "", ns)
+	if err := k.dyn.Resource(namespaces).Delete(context.Background(), ns, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServiceReplace: a service that gains ports goes from a headless
+// Service to one with a cluster IP, which needs a new Service object.
+func TestServiceReplace(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	ns := "replace"
+	k.compose("services:\n  app:\n    image: example/app\n")
+	k.mustHoist("apply", "-n", ns, "--create-namespace")
+	if ip, _, _ := unstructured.NestedString(k.mustGet(services, ns, "app").Object, "spec", "clusterIP"); ip != "None" {
+		t.Fatalf("clusterIP %q, want None", ip)
+	}
+	k.compose("services:\n  app:\n    image: example/app\n    expose: [\"8080\"]\n")
+	r := k.mustHoist("apply", "-n", ns)
+	if !strings.Contains(r.stdout, "service/app configured") {
+		t.Errorf("apply:\n%s", r.stdout)
+	}
+	if ip, _, _ := unstructured.NestedString(k.mustGet(services, ns, "app").Object, "spec", "clusterIP"); ip == "None" || ip == "" {
+		t.Errorf("clusterIP %q after gaining a port", ip)
+	}
+	k.compose("services:\n  app:\n    image: example/app\n")
+	k.mustHoist("apply", "-n", ns)
+	if ip, _, _ := unstructured.NestedString(k.mustGet(services, ns, "app").Object, "spec", "clusterIP"); ip != "None" {
+		t.Errorf("clusterIP %q after losing its ports, want None", ip)
+	}
+	k.mustHoist("down", "-n", ns)
 	k.mustBeGone(namespaces, "", ns)
 }
 
@@ -305,6 +343,23 @@ func TestServerDryRun(t *testing.T) {
 	r = k.mustHoist("down", "-n", ns)
 	if r.stdout != "" || !strings.Contains(r.stderr, "No resources found") {
 		t.Errorf("down of nothing: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+
+	// A namespace that existed before is used, never adopted: down leaves it.
+	r = k.mustHoist("apply", "-n", ns, "--create-namespace")
+	if !strings.Contains(r.stdout, "namespace/"+ns+" unchanged") {
+		t.Errorf("apply into an existing namespace:\n%s", r.stdout)
+	}
+	if l := k.mustGet(namespaces, "", ns).GetLabels()["applyset.kubernetes.io/part-of"]; l != "" {
+		t.Errorf("the existing namespace was adopted into ApplySet %s", l)
+	}
+	r = k.mustHoist("down", "-n", ns)
+	if strings.Contains(r.stdout, "namespace/") || !strings.Contains(r.stdout, "deployment.apps/web deleted") {
+		t.Errorf("down:\n%s", r.stdout)
+	}
+	k.mustGet(namespaces, "", ns)
+	if got := k.resourceVersions(ns); len(got) != 0 {
+		t.Errorf("down left objects behind: %v", got)
 	}
 }
 

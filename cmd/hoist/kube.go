@@ -7,9 +7,11 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/spf13/cobra"
 
 	"github.com/hoist-dev/hoist/apply"
+	"github.com/hoist-dev/hoist/convert"
 	"github.com/hoist-dev/hoist/load"
 )
 
@@ -140,12 +142,16 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) 
 	if err != nil {
 		return err
 	}
+	setName, err := applySetName(project.Name)
+	if err != nil {
+		return err
+	}
 	client, err := apply.Connect(cmd.Context(), conn)
 	if err != nil {
 		return err
 	}
 	results, err := client.Apply(cmd.Context(), res.Objects, apply.Options{
-		Project: project.Name, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
+		Project: setName, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
 		DryRun: dryRun, Prune: f.prune, Concurrency: f.concurrency,
 	})
 	printResults(streams, results)
@@ -204,12 +210,16 @@ func (f *applyFlags) diff(cmd *cobra.Command, streams IOStreams, g *globalFlags)
 	if err != nil {
 		return err
 	}
+	setName, err := applySetName(project.Name)
+	if err != nil {
+		return err
+	}
 	client, err := apply.Connect(cmd.Context(), conn)
 	if err != nil {
 		return err
 	}
 	differs, err := client.Diff(cmd.Context(), res.Objects, apply.Options{
-		Project: project.Name, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
+		Project: setName, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
 		Prune: f.prune, Concurrency: f.concurrency,
 	}, streams.Out)
 	if err != nil {
@@ -221,17 +231,27 @@ func (f *applyFlags) diff(cmd *cobra.Command, streams IOStreams, g *globalFlags)
 	return nil
 }
 
-// projectName is -p, else the loaded project's name: delete and status
-// need only the name, so a missing compose file is fine with -p.
+// projectName is the name of the project's ApplySet parent: the loaded
+// project's name, or -p when there is no compose file (delete and status
+// need only the name), made a valid object name.
 func projectName(cmd *cobra.Command, f *projectFlags) (string, error) {
-	p, err := load.Project(cmd.Context(), f.options())
-	if err != nil {
-		if f.projectName != "" {
-			return f.projectName, nil
-		}
+	name := loader.NormalizeProjectName(f.projectName)
+	if p, err := load.Project(cmd.Context(), f.options()); err == nil {
+		name = p.Name
+	} else if name == "" {
 		return "", err
 	}
-	return p.Name, nil
+	return applySetName(name)
+}
+
+// applySetName turns a compose project name (which may hold "_") into the
+// name of the ApplySet parent Secret.
+func applySetName(project string) (string, error) {
+	name, err := convert.ObjectName(project)
+	if err != nil {
+		return "", fmt.Errorf("project %q: %w", project, err)
+	}
+	return name, nil
 }
 
 // deleteFlags are the flags of delete and down.
@@ -264,9 +284,13 @@ func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Comma
 			if err != nil {
 				return err
 			}
-			results, err := client.Delete(cmd.Context(), apply.DeleteOptions{
+			o := apply.DeleteOptions{
 				Project: name, Tooling: tooling(), FieldManager: f.fieldManager, DryRun: dryRun, Wait: f.wait, Timeout: f.timeout,
-			})
+			}
+			if !g.quiet {
+				o.Warnings = streams.ErrOut
+			}
+			results, err := client.Delete(cmd.Context(), o)
 			printResults(streams, results)
 			if err == nil && len(results) == 0 && !g.quiet {
 				fmt.Fprintf(streams.ErrOut, "No resources found for project %q in namespace %s\n", name, client.Namespace)

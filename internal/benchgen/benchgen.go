@@ -6,11 +6,20 @@ import (
 	"strings"
 )
 
+// Options shape the generated services.
+type Options struct {
+	// Replicas of every service.
+	Replicas int
+	// NoReservations leaves out CPU and memory reservations, so that the
+	// pods of many projects fit on one simulated node.
+	NoReservations bool
+}
+
 // Compose returns a compose file with n services of the everyday shape:
 // image, a published port and an exposed one, environment, command,
-// healthcheck, resources, the given replicas; every tenth is autoscaled. It
+// healthcheck, limits and reservations; every tenth is autoscaled. It
 // converts to 2n objects plus one HPA per ten services.
-func Compose(n, replicas int) string {
+func Compose(n int, o Options) string {
 	var sb strings.Builder
 	sb.WriteString("name: bench\nservices:\n")
 	for i := range n {
@@ -35,8 +44,10 @@ func Compose(n, replicas int) string {
       replicas: %d
       resources:
         limits: {cpus: "1", memory: 512M}
-        reservations: {cpus: "0.1", memory: 128M}
-`, i, i, i%10, 10000+i, i, replicas)
+`, i, i, i%10, 10000+i, i, o.Replicas)
+		if !o.NoReservations {
+			sb.WriteString("        reservations: {cpus: \"0.25\", memory: 128M}\n")
+		}
 		if i%10 == 0 {
 			sb.WriteString("    x-kubernetes:\n      autoscale: {min: 2, max: 10, cpu: 70}\n")
 		}
