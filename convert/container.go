@@ -38,8 +38,8 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 	s.ports = ports
 	c.deploy(svc)
 	ctr.Resources = c.resources(svc)
-	ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe = c.probes(svc)
-	return ctr, nil
+	ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe, err = c.probes(svc, s.ext.Probes)
+	return ctr, err
 }
 
 // image is the service's image, or the name docker compose gives a

@@ -292,9 +292,6 @@ func (c *converter) checkExtension(s *svcCtx) {
 	if len(e.Ingress) > 0 {
 		c.warn(s.svc.Name, ExtensionKey+".ingress", "not converted yet, dropped")
 	}
-	if len(e.Probes) > 0 {
-		c.warn(s.svc.Name, ExtensionKey+".probes", "not converted yet, dropped")
-	}
 }
 
 // metadata splits compose labels into Kubernetes labels and annotations for

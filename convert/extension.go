@@ -21,7 +21,7 @@ type Extension struct {
 	Service          *ServiceExtension   `json:"service,omitempty"`
 	Ingress          json.RawMessage     `json:"ingress,omitempty"`
 	Autoscale        *Autoscale          `json:"autoscale,omitempty"`
-	Probes           json.RawMessage     `json:"probes,omitempty"`
+	Probes           *ProbesExtension    `json:"probes,omitempty"`
 	ServiceAccount   string              `json:"serviceAccount,omitempty"`
 	ImagePullSecrets []string            `json:"imagePullSecrets,omitempty"`
 	NodeSelector     map[string]string   `json:"nodeSelector,omitempty"`
@@ -35,6 +35,19 @@ type ServiceExtension struct {
 	Type        corev1.ServiceType `json:"type,omitempty"`
 	Annotations map[string]string  `json:"annotations,omitempty"`
 	NodePort    int32              `json:"nodePort,omitempty"`
+}
+
+// ProbesExtension is x-kubernetes.probes: which probes the healthcheck
+// becomes, and optionally a Kubernetes-native check that replaces its test.
+// Timing still comes from the healthcheck (or compose's defaults).
+type ProbesExtension struct {
+	// Readiness and Liveness turn either probe off; both default to true.
+	Readiness *bool `json:"readiness,omitempty"`
+	Liveness  *bool `json:"liveness,omitempty"`
+	// At most one handler replaces the healthcheck's test.
+	HTTPGet   *corev1.HTTPGetAction   `json:"httpGet,omitempty"`
+	TCPSocket *corev1.TCPSocketAction `json:"tcpSocket,omitempty"`
+	GRPC      *corev1.GRPCAction      `json:"grpc,omitempty"`
 }
 
 // decodeExtension decodes raw values (project defaults first, then the

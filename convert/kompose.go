@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
 )
 
 // komposePrefix marks kompose's configuration labels: hoist reads them
@@ -76,4 +75,3 @@ func (c *converter) komposeLabels(s *svcCtx) error {
 
 // isKomposeLabel reports whether a compose label configures kompose.
 func isKomposeLabel(k string) bool { return strings.HasPrefix(k, komposePrefix) }
-

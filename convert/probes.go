@@ -18,25 +18,41 @@ const (
 
 // probes maps a compose healthcheck to a readiness and a liveness probe
 // with the same check, plus a startup probe when start_period is set.
-func (c *converter) probes(svc *types.ServiceConfig) (readiness, liveness, startup *corev1.Probe) {
-	hc := svc.HealthCheck
-	if hc == nil || hc.Disable {
-		return nil, nil, nil
+// x-kubernetes.probes may turn either off or replace the check with an
+// httpGet, tcpSocket or grpc handler.
+func (c *converter) probes(svc *types.ServiceConfig, ext *ProbesExtension) (readiness, liveness, startup *corev1.Probe, err error) {
+	handler, err := probeHandler(ext)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	var cmd []string
+	hc := svc.HealthCheck
 	switch {
+	case hc != nil && (hc.Disable || (len(hc.Test) > 0 && hc.Test[0] == "NONE")):
+		if handler != nil {
+			c.warn(svc.Name, ExtensionKey+".probes", "ignored: the healthcheck is disabled")
+		}
+		return nil, nil, nil, nil
+	case handler != nil:
+		// The native check replaces the test; timing still comes from
+		// the healthcheck.
+	case hc == nil:
+		if ext != nil {
+			c.warn(svc.Name, ExtensionKey+".probes", "ignored: no healthcheck and no httpGet, tcpSocket or grpc check")
+		}
+		return nil, nil, nil, nil
 	case len(hc.Test) == 0:
 		c.warn(svc.Name, "healthcheck.test", "not set: the image's own HEALTHCHECK is invisible to Kubernetes, so no probes are emitted")
-		return nil, nil, nil
-	case hc.Test[0] == "NONE":
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	case hc.Test[0] == "CMD" && len(hc.Test) > 1:
-		cmd = hc.Test[1:]
+		handler = &corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: hc.Test[1:]}}
 	case hc.Test[0] == "CMD-SHELL" && len(hc.Test) == 2:
-		cmd = []string{"/bin/sh", "-c", hc.Test[1]}
+		handler = &corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c", hc.Test[1]}}}
 	default:
 		c.warn(svc.Name, "healthcheck.test", "%q is not a CMD, CMD-SHELL or NONE test, so no probes are emitted", []string(hc.Test))
-		return nil, nil, nil
+		return nil, nil, nil, nil
+	}
+	if hc == nil {
+		hc = &types.HealthCheckConfig{}
 	}
 
 	period := seconds(hc.Interval, defaultInterval)
@@ -48,13 +64,18 @@ func (c *converter) probes(svc *types.ServiceConfig) (readiness, liveness, start
 	}
 	probe := func() *corev1.Probe {
 		return &corev1.Probe{
-			ProbeHandler:     corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: cmd}},
+			ProbeHandler:     *handler.DeepCopy(),
 			PeriodSeconds:    period,
 			TimeoutSeconds:   timeout,
 			FailureThreshold: failures,
 		}
 	}
-	readiness, liveness = probe(), probe()
+	if ext == nil || ext.Readiness == nil || *ext.Readiness {
+		readiness = probe()
+	}
+	if ext == nil || ext.Liveness == nil || *ext.Liveness {
+		liveness = probe()
+	}
 	if hc.StartPeriod != nil && *hc.StartPeriod > 0 {
 		startup = probe()
 		interval := defaultStartInterval
@@ -68,7 +89,32 @@ func (c *converter) probes(svc *types.ServiceConfig) (readiness, liveness, start
 	} else if hc.StartInterval != nil {
 		c.warn(svc.Name, "healthcheck.start_interval", "has no effect without start_period, dropped")
 	}
-	return readiness, liveness, startup
+	return readiness, liveness, startup, nil
+}
+
+// probeHandler is the native check x-kubernetes.probes gives, if any.
+func probeHandler(ext *ProbesExtension) (*corev1.ProbeHandler, error) {
+	if ext == nil {
+		return nil, nil
+	}
+	var h corev1.ProbeHandler
+	n := 0
+	if ext.HTTPGet != nil {
+		h.HTTPGet, n = ext.HTTPGet, n+1
+	}
+	if ext.TCPSocket != nil {
+		h.TCPSocket, n = ext.TCPSocket, n+1
+	}
+	if ext.GRPC != nil {
+		h.GRPC, n = ext.GRPC, n+1
+	}
+	switch n {
+	case 0:
+		return nil, nil
+	case 1:
+		return &h, nil
+	}
+	return nil, invalidf("%s.probes: give at most one of httpGet, tcpSocket and grpc", ExtensionKey)
 }
 
 // seconds is d (or def when d is unset or zero) rounded up to whole

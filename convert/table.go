@@ -22,10 +22,10 @@ var extensionKeys = []struct {
 	{"tolerations", keyRule{keyMapped, "pod `tolerations`"}},
 	{"labels", keyRule{keyMapped, "workload and pod labels"}},
 	{"annotations", keyRule{keyMapped, "workload and pod annotations"}},
+	{"probes", keyRule{keyMapped, "`readiness`/`liveness: false` turn a probe off; `httpGet`, `tcpSocket` or `grpc` replaces the healthcheck's test"}},
 	{"workload", keyRule{keyNotYet, "`deployment` only"}},
 	{"schedule", keyRule{keyNotYet, ""}},
 	{"ingress", keyRule{keyNotYet, ""}},
-	{"probes", keyRule{keyNotYet, ""}},
 }
 
 // MappingTable renders, as Markdown, what this version does with every

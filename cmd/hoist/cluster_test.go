@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -392,8 +397,53 @@ func TestWait(t *testing.T) {
 	if strings.Contains(r.stderr, "deployment.apps/web:") {
 		t.Errorf("the timeout names ready workloads too:\n%s", r.stderr)
 	}
+
+	// Ctrl-C while waiting exits 130; running again converges.
+	cmd := exec.Command(hoistBin, "up", "-n", ns, "--timeout", "5m")
+	cmd.Dir = k.dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KUBECONFIG=" + k.kubeconfig}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "waiting: deployment.apps/huge") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if exitErr := (*exec.ExitError)(nil); !errors.As(err, &exitErr) || exitErr.ExitCode() != 130 {
+		t.Errorf("interrupted up: %v, want exit 130; stderr:\n%s", err, stderr.String())
+	}
+	k.compose(shopCompose)
+	r = k.mustHoist("up", "-n", ns, "--timeout", "60s")
+	if !strings.Contains(r.stdout, "deployment.apps/huge pruned") {
+		t.Errorf("rerun after an interrupt:\n%s", r.stdout)
+	}
+
 	k.mustHoist("down", "-n", ns)
 	k.mustBeGone(namespaces, "", ns)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestConflicts: fields another manager owns are not taken without
