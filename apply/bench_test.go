@@ -21,13 +21,13 @@ import (
 )
 
 // benchObjects converts benchgen's n-service project for namespace ns.
-// The services run one pod each (two for the autoscaled tenth) and reserve
-// nothing, so that the pods of all four namespaces fit on the one
+// The services run no pods (two for the autoscaled tenth) and request no
+// resources, so that the pods of all four namespaces fit on the one
 // simulated node.
 func benchObjects(b *testing.B, n int, ns string) []*unstructured.Unstructured {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "compose.yaml")
-	if err := os.WriteFile(path, []byte(benchgen.Compose(n, benchgen.Options{NoReservations: true})), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(benchgen.Compose(n, benchgen.Options{NoResources: true})), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	p, err := load.Project(context.Background(), load.Options{Files: []string{path}, Environ: []string{}})

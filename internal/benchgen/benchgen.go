@@ -10,9 +10,10 @@ import (
 type Options struct {
 	// Replicas of every service.
 	Replicas int
-	// NoReservations leaves out CPU and memory reservations, so that the
-	// pods of many projects fit on one simulated node.
-	NoReservations bool
+	// NoResources leaves out limits and reservations (which become
+	// requests), so that the pods of many projects fit on one simulated
+	// node.
+	NoResources bool
 }
 
 // Compose returns a compose file with n services of the everyday shape:
@@ -42,11 +43,9 @@ func Compose(n int, o Options) string {
       start_period: 20s
     deploy:
       replicas: %d
-      resources:
-        limits: {cpus: "1", memory: 512M}
 `, i, i, i%10, 10000+i, i, o.Replicas)
-		if !o.NoReservations {
-			sb.WriteString("        reservations: {cpus: \"0.25\", memory: 128M}\n")
+		if !o.NoResources {
+			sb.WriteString("      resources:\n        limits: {cpus: \"1\", memory: 512M}\n        reservations: {cpus: \"0.25\", memory: 128M}\n")
 		}
 		if i%10 == 0 {
 			sb.WriteString("    x-kubernetes:\n      autoscale: {min: 2, max: 10, cpu: 70}\n")
