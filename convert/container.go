@@ -39,6 +39,12 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 	c.deploy(svc)
 	ctr.Resources = c.resources(svc)
 	ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe, err = c.probes(svc, s.ext.Probes)
+	if err != nil {
+		return ctr, err
+	}
+	if s.ext.Probes == nil {
+		err = c.komposeProbes(svc, &ctr.ReadinessProbe, &ctr.LivenessProbe)
+	}
 	return ctr, err
 }
 

@@ -5,6 +5,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // komposePrefix marks kompose's configuration labels: hoist reads them
@@ -52,7 +57,9 @@ func (c *converter) komposeLabels(s *svcCtx) error {
 				hpa.Memory = &v
 			}
 		default:
-			c.warn(svc.Name, key, "kompose label not converted yet, dropped")
+			if !strings.HasPrefix(k, komposeHealthcheck) {
+				c.warn(svc.Name, key, "kompose label not converted yet, dropped")
+			}
 		}
 	}
 	if !hasHPA {
@@ -75,3 +82,114 @@ func (c *converter) komposeLabels(s *svcCtx) error {
 
 // isKomposeLabel reports whether a compose label configures kompose.
 func isKomposeLabel(k string) bool { return strings.HasPrefix(k, komposePrefix) }
+
+// komposeHealthcheck prefixes kompose's probe labels:
+// kompose.service.healthcheck.{liveness,readiness}.<setting>.
+const komposeHealthcheck = "kompose.service.healthcheck."
+
+// komposeProbes applies kompose's probe labels, as kompose does: liveness
+// keeps the healthcheck's timing and may swap its check for http_get_path
+// and http_get_port or tcp_port; readiness, when any readiness label is
+// set, is its own probe from test, http_get_* or tcp_port (else the
+// healthcheck's check), interval, timeout, retries, and start_period as
+// initialDelaySeconds; readiness.disable drops it.
+func (c *converter) komposeProbes(svc *types.ServiceConfig, readiness, liveness **corev1.Probe) error {
+	get := func(probe, setting string) (string, bool) {
+		v, ok := svc.Labels[komposeHealthcheck+probe+"."+setting]
+		return strings.TrimSpace(v), ok
+	}
+	handler := func(probe string) (*corev1.ProbeHandler, error) {
+		if path, ok := get(probe, "http_get_path"); ok {
+			port, _ := get(probe, "http_get_port")
+			n, err := strconv.ParseInt(port, 10, 32)
+			if err != nil || n < 1 || n > 65535 {
+				return nil, invalidf("labels.%s%s.http_get_port: %q is not a port number", komposeHealthcheck, probe, port)
+			}
+			return &corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromInt32(int32(n))}}, nil
+		}
+		if port, ok := get(probe, "tcp_port"); ok {
+			n, err := strconv.ParseInt(port, 10, 32)
+			if err != nil || n < 1 || n > 65535 {
+				return nil, invalidf("labels.%s%s.tcp_port: %q is not a port number", komposeHealthcheck, probe, port)
+			}
+			return &corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(int32(n))}}, nil
+		}
+		if test, ok := get(probe, "test"); ok && probe == "readiness" {
+			return &corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c", test}}}, nil
+		}
+		return nil, nil
+	}
+
+	h, err := handler("liveness")
+	if err != nil {
+		return err
+	}
+	if h != nil {
+		if *liveness == nil {
+			c.warn(svc.Name, "labels."+komposeHealthcheck+"liveness.*", "ignored: liveness takes its timing from a healthcheck, and there is none")
+		} else {
+			(*liveness).ProbeHandler = *h
+		}
+	}
+
+	hasReadiness := false
+	for k := range svc.Labels {
+		if strings.HasPrefix(k, komposeHealthcheck+"readiness.") {
+			hasReadiness = true
+		}
+	}
+	if !hasReadiness {
+		return nil
+	}
+	if v, ok := get("readiness", "disable"); ok {
+		off, err := strconv.ParseBool(v)
+		if err != nil {
+			return invalidf("labels.%sreadiness.disable: %q is not true or false", komposeHealthcheck, v)
+		}
+		if off {
+			*readiness = nil
+			return nil
+		}
+	}
+	h, err = handler("readiness")
+	if err != nil {
+		return err
+	}
+	probe := &corev1.Probe{PeriodSeconds: seconds(nil, defaultInterval), TimeoutSeconds: seconds(nil, defaultTimeout), FailureThreshold: defaultRetries}
+	if base := *readiness; base != nil {
+		probe = base.DeepCopy()
+	}
+	if h != nil {
+		probe.ProbeHandler = *h
+	}
+	if probe.Exec == nil && probe.HTTPGet == nil && probe.TCPSocket == nil && probe.GRPC == nil {
+		c.warn(svc.Name, "labels."+komposeHealthcheck+"readiness.*", "ignored: no test, http_get_path or tcp_port and no healthcheck to take the check from")
+		return nil
+	}
+	for _, d := range []struct {
+		setting string
+		set     func(int32)
+	}{
+		{"interval", func(n int32) { probe.PeriodSeconds = n }},
+		{"timeout", func(n int32) { probe.TimeoutSeconds = n }},
+		{"start_period", func(n int32) { probe.InitialDelaySeconds = n }},
+	} {
+		if v, ok := get("readiness", d.setting); ok {
+			dur, err := time.ParseDuration(v)
+			if err != nil || dur < 0 {
+				return invalidf("labels.%sreadiness.%s: %q is not a duration", komposeHealthcheck, d.setting, v)
+			}
+			td := types.Duration(dur)
+			d.set(seconds(&td, 0))
+		}
+	}
+	if v, ok := get("readiness", "retries"); ok {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 {
+			return invalidf("labels.%sreadiness.retries: %q is not a positive integer", komposeHealthcheck, v)
+		}
+		probe.FailureThreshold = int32(n)
+	}
+	*readiness = probe
+	return nil
+}
