@@ -284,24 +284,42 @@ func (c *Client) prepare(objs []*unstructured.Unstructured, setID string) ([]pre
 	return out, nil
 }
 
-// liveObjects lists, once per resource, the live objects of a stage's
-// kinds, keyed by namespace/name.
+// liveObjects lists, once per resource and all resources at once, the live
+// objects of a stage's kinds, keyed by reference.
 func (c *Client) liveObjects(ctx context.Context, objects []prepared, stage []int) (map[Ref]*unstructured.Unstructured, error) {
-	live := map[Ref]*unstructured.Unstructured{}
+	type target struct {
+		mapping *meta.RESTMapping
+		ns      string
+	}
+	var targets []target
 	listed := map[schema.GroupVersionResource]bool{}
 	for _, i := range stage {
 		p := objects[i]
-		if listed[p.mapping.Resource] {
-			continue
+		if !listed[p.mapping.Resource] {
+			listed[p.mapping.Resource] = true
+			targets = append(targets, target{p.mapping, p.obj.GetNamespace()})
 		}
-		listed[p.mapping.Resource] = true
-		items, err := c.list(ctx, p.mapping, p.obj.GetNamespace(), "")
-		if apierrors.IsNotFound(err) {
-			continue // the namespace does not exist yet
-		}
-		if err != nil {
-			return nil, err
-		}
+	}
+	lists := make([][]*unstructured.Unstructured, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			items, err := c.list(ctx, t.mapping, t.ns, "")
+			if err != nil && !apierrors.IsNotFound(err) { // NotFound: no namespace yet
+				errs[i] = err
+			}
+			lists[i] = items
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	live := map[Ref]*unstructured.Unstructured{}
+	for _, items := range lists {
 		for _, u := range items {
 			live[refOf(u)] = u
 		}

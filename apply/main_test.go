@@ -1,10 +1,19 @@
 package apply
 
 import (
+	"flag"
 	"os"
 	"testing"
 
 	"github.com/hoist-dev/hoist/internal/testcluster"
 )
 
-func TestMain(m *testing.M) { os.Exit(testcluster.Main(m)) }
+// TestMain starts the local control plane only for the benchmarks: the
+// package's tests do not need it (the apply behaviour is tested against the
+// cluster from cmd/hoist).
+func TestMain(m *testing.M) {
+	os.Exit(testcluster.MainIf(m, func() bool {
+		f := flag.Lookup("test.bench")
+		return f != nil && f.Value.String() != ""
+	}))
+}

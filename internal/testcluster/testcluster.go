@@ -41,10 +41,18 @@ func BinDir() string {
 
 // Main starts the cluster, runs the tests and stops it. Use it from
 // TestMain: os.Exit(testcluster.Main(m)).
-func Main(m *testing.M) int {
+func Main(m *testing.M) int { return MainIf(m, nil) }
+
+// MainIf is Main, but starts the cluster only when need (called after flag
+// parsing) reports that the selected tests or benchmarks use it.
+func MainIf(m *testing.M, need func() bool) int {
 	flag.Parse()
 	if testing.Short() {
 		skipReason = "cluster tests do not run with -short"
+		return m.Run()
+	}
+	if need != nil && !need() {
+		skipReason = "the cluster was not started for this run"
 		return m.Run()
 	}
 	var missing []string
