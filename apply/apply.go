@@ -129,14 +129,7 @@ type prepared struct {
 // bounded concurrency, and returns one result per object in input order,
 // then the pruned objects. Objects without a namespace get the client's.
 func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o Options) ([]Result, error) {
-	if o.FieldManager == "" {
-		o.FieldManager = DefaultFieldManager
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 16
-	}
-	set := newApplySet(o.Project, c.Namespace, o.Tooling, o.FieldManager)
-	objects, err := c.prepare(objs, set.ID())
+	set, objects, err := c.start(objs, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +198,19 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 		}
 	}
 	return results, nil
+}
+
+// start fills in o's defaults and prepares objs as members of o's set.
+func (c *Client) start(objs []*unstructured.Unstructured, o *Options) (*applySet, []prepared, error) {
+	if o.FieldManager == "" {
+		o.FieldManager = DefaultFieldManager
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	set := newApplySet(o.Project, c.Namespace, o.Tooling, o.FieldManager)
+	objects, err := c.prepare(objs, set.ID())
+	return set, objects, err
 }
 
 func isNamespaceMissing(err error) bool { return apierrors.IsNotFound(err) }

@@ -78,7 +78,7 @@ func BenchmarkApply(b *testing.B) {
 	kubectl := filepath.Join(testcluster.BinDir(), "kubectl")
 
 	// settle waits, outside the timer, until the controllers have created
-	// the pods of what an apply created, then a few seconds more, so that
+	// the pods of what an apply created, then half a minute more, so that
 	// their work does not land in the next timed apply. It does not wait
 	// for readiness: under this load the simulated node's heartbeat can
 	// lag, and the node controller then marks pods not ready for a while.
@@ -110,7 +110,9 @@ func BenchmarkApply(b *testing.B) {
 			}
 			time.Sleep(time.Second)
 		}
-		time.Sleep(5 * time.Second)
+		// Then let the endpoint, HPA and kwok controllers finish their
+		// status writes for the new pods and Services.
+		time.Sleep(30 * time.Second)
 	}
 	run := func(name string, first bool, apply func(ns string)) {
 		b.Run(name, func(b *testing.B) {

@@ -25,14 +25,7 @@ import (
 // that applying would prune show as removed. It reports whether anything
 // differs. Secret values are masked.
 func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o Options, out io.Writer) (bool, error) {
-	if o.FieldManager == "" {
-		o.FieldManager = DefaultFieldManager
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 16
-	}
-	set := newApplySet(o.Project, c.Namespace, o.Tooling, o.FieldManager)
-	objects, err := c.prepare(objs, set.ID())
+	set, objects, err := c.start(objs, &o)
 	if err != nil {
 		return false, err
 	}

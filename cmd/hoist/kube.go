@@ -130,23 +130,7 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) 
 	if err != nil {
 		return err
 	}
-	opts, err := f.convert.toOptions(cmd)
-	if err != nil {
-		return err
-	}
-	conn := f.kube.options(streams, g, f.convert.namespace)
-	if opts.Namespace, err = apply.ResolveNamespace(conn); err != nil {
-		return err
-	}
-	project, res, err := f.convert.run(cmd, streams, g, opts)
-	if err != nil {
-		return err
-	}
-	setName, err := applySetName(project.Name)
-	if err != nil {
-		return err
-	}
-	client, err := apply.Connect(cmd.Context(), conn)
+	client, res, setName, err := f.connect(cmd, streams, g)
 	if err != nil {
 		return err
 	}
@@ -197,24 +181,31 @@ differences, 1 differences, 2 or more an error.`,
 	return cmd
 }
 
-func (f *applyFlags) diff(cmd *cobra.Command, streams IOStreams, g *globalFlags) error {
+// connect converts the project for the target namespace (the context's
+// when -n is not given) and connects to the cluster.
+func (f *applyFlags) connect(cmd *cobra.Command, streams IOStreams, g *globalFlags) (*apply.Client, *convert.Result, string, error) {
 	opts, err := f.convert.toOptions(cmd)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	conn := f.kube.options(streams, g, f.convert.namespace)
 	if opts.Namespace, err = apply.ResolveNamespace(conn); err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	project, res, err := f.convert.run(cmd, streams, g, opts)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	setName, err := applySetName(project.Name)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	client, err := apply.Connect(cmd.Context(), conn)
+	return client, res, setName, err
+}
+
+func (f *applyFlags) diff(cmd *cobra.Command, streams IOStreams, g *globalFlags) error {
+	client, res, setName, err := f.connect(cmd, streams, g)
 	if err != nil {
 		return err
 	}
