@@ -355,8 +355,8 @@ func (c *Client) list(ctx context.Context, m *meta.RESTMapping, ns, selector str
 
 // applyStage applies a stage's objects with bounded concurrency.
 func (c *Client) applyStage(ctx context.Context, objects []prepared, stage []int, live map[Ref]*unstructured.Unstructured, o Options, dryRun []string, results []Result) []error {
+	// Each goroutine writes only its own index of results and errs.
 	var (
-		mu   sync.Mutex
 		errs = make([]error, len(objects))
 		wg   sync.WaitGroup
 		sem  = make(chan struct{}, o.Concurrency)
@@ -387,8 +387,6 @@ func (c *Client) applyStage(ctx context.Context, objects []prepared, stage []int
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			action, err := c.applyOne(ctx, p, existing, o, dryRun)
-			mu.Lock()
-			defer mu.Unlock()
 			results[i].Action = action
 			if err != nil {
 				errs[i] = &ObjectError{Ref: p.ref, Err: err}

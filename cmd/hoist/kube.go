@@ -245,15 +245,38 @@ func applySetName(project string) (string, error) {
 	return name, nil
 }
 
-// deleteFlags are the flags of delete and down.
-type deleteFlags struct {
+// targetFlags name a project already on the cluster: delete, down and
+// status need its name, namespace and field manager, not a conversion.
+type targetFlags struct {
 	project      projectFlags
 	namespace    string
 	kube         kubeFlags
 	fieldManager string
-	dryRun       string
-	wait         bool
-	timeout      time.Duration
+}
+
+func (f *targetFlags) add(cmd *cobra.Command) {
+	f.project.add(cmd)
+	f.kube.add(cmd)
+	cmd.Flags().StringVarP(&f.namespace, "namespace", "n", "", "namespace of the project")
+	cmd.Flags().StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "field manager the project was applied with")
+}
+
+// connect finds the project's ApplySet name and connects to the cluster.
+func (f *targetFlags) connect(cmd *cobra.Command, streams IOStreams, g *globalFlags) (*apply.Client, string, error) {
+	name, err := projectName(cmd, &f.project)
+	if err != nil {
+		return nil, "", err
+	}
+	client, err := apply.Connect(cmd.Context(), f.kube.options(streams, g, f.namespace))
+	return client, name, err
+}
+
+// deleteFlags are the flags of delete and down.
+type deleteFlags struct {
+	targetFlags
+	dryRun  string
+	wait    bool
+	timeout time.Duration
 }
 
 func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Command {
@@ -267,11 +290,7 @@ func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Comma
 			if err != nil {
 				return err
 			}
-			name, err := projectName(cmd, &f.project)
-			if err != nil {
-				return err
-			}
-			client, err := apply.Connect(cmd.Context(), f.kube.options(streams, g, f.namespace))
+			client, name, err := f.connect(cmd, streams, g)
 			if err != nil {
 				return err
 			}
@@ -293,11 +312,8 @@ func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Comma
 		cmd.Use = "down"
 		cmd.Short = "Delete everything hoist applied for the project and wait until it is gone"
 	}
-	f.project.add(cmd)
-	f.kube.add(cmd)
+	f.add(cmd)
 	fs := cmd.Flags()
-	fs.StringVarP(&f.namespace, "namespace", "n", "", "namespace of the project")
-	fs.StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "field manager the project was applied with")
 	fs.StringVar(&f.dryRun, "dry-run", "none", "none, client (only print) or server (server-side dry run)")
 	fs.BoolVar(&f.wait, "wait", down, "wait until the objects are gone")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long --wait waits")
@@ -305,18 +321,14 @@ func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Comma
 }
 
 func newStatusCommand(streams IOStreams, g *globalFlags) *cobra.Command {
-	f := &deleteFlags{}
+	f := &targetFlags{}
 	cmd := &cobra.Command{
 		Use:     "status",
 		Aliases: []string{"ps"},
 		Short:   "List the project's workloads on the cluster with their readiness, Services and autoscalers",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			name, err := projectName(cmd, &f.project)
-			if err != nil {
-				return err
-			}
-			client, err := apply.Connect(cmd.Context(), f.kube.options(streams, g, f.namespace))
+			client, name, err := f.connect(cmd, streams, g)
 			if err != nil {
 				return err
 			}
@@ -331,10 +343,7 @@ func newStatusCommand(streams IOStreams, g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	f.project.add(cmd)
-	f.kube.add(cmd)
-	cmd.Flags().StringVarP(&f.namespace, "namespace", "n", "", "namespace of the project")
-	cmd.Flags().StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "field manager the project was applied with")
+	f.add(cmd)
 	return cmd
 }
 
