@@ -132,7 +132,7 @@ func (c *converter) env(svc *types.ServiceConfig) []corev1.EnvVar {
 	for _, k := range slices.Sorted(maps.Keys(svc.Environment)) {
 		v := svc.Environment[k]
 		if v == nil {
-			c.warn(svc.Name, "environment."+k, "no value given and none in the environment, dropped")
+			c.drop(svc.Name, "environment."+k, "no value given and none in the environment, dropped")
 			continue
 		}
 		env = append(env, corev1.EnvVar{Name: k, Value: escape(*v)})
@@ -152,10 +152,10 @@ func (c *converter) deploy(svc *types.ServiceConfig) {
 		c.warn(svc.Name, "deploy.mode", "%q is not converted yet; converted as a Deployment", d.Mode)
 	}
 	if d.UpdateConfig != nil {
-		c.warn(svc.Name, "deploy.update_config", "not converted yet, dropped")
+		c.drop(svc.Name, "deploy.update_config", "not converted yet, dropped")
 	}
 	if d.RollbackConfig != nil {
-		c.warn(svc.Name, "deploy.rollback_config", "roll back with kubectl rollout undo, dropped")
+		c.drop(svc.Name, "deploy.rollback_config", "roll back with kubectl rollout undo, dropped")
 	}
 	if rp := d.RestartPolicy; rp != nil {
 		switch rp.Condition {
@@ -164,12 +164,12 @@ func (c *converter) deploy(svc *types.ServiceConfig) {
 			c.warn(svc.Name, "deploy.restart_policy.condition", "%q (a Job) is not converted yet; converted as a Deployment whose pods always restart", rp.Condition)
 		}
 		if rp.Delay != nil || rp.MaxAttempts != nil || rp.Window != nil {
-			c.warn(svc.Name, "deploy.restart_policy", "delay, max_attempts and window are replaced by Kubernetes' restart back-off, dropped")
+			c.drop(svc.Name, "deploy.restart_policy", "delay, max_attempts and window are replaced by Kubernetes' restart back-off, dropped")
 		}
 	}
 	p := d.Placement
 	if len(p.Constraints) > 0 || len(p.Preferences) > 0 || p.MaxReplicas > 0 {
-		c.warn(svc.Name, "deploy.placement", "not converted yet, dropped")
+		c.drop(svc.Name, "deploy.placement", "not converted yet, dropped")
 	}
 	switch d.EndpointMode {
 	case "", "vip", "dnsrr":

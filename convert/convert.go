@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -36,17 +35,28 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 		}
 		c.add(ns)
 	}
+	// Project-wide passes that services depend on: which services join
+	// another's pod, which volumes are shared.
+	if err := c.prepareWorkloads(); err != nil {
+		return nil, err
+	}
+	if err := c.prepareStorage(); err != nil {
+		return nil, err
+	}
 	for _, name := range project.ServiceNames() {
 		svc := project.Services[name]
 		if err := c.service(&svc); err != nil {
 			return nil, fmt.Errorf("service %q: %w", name, err)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(project.Jobs)) {
-		c.warnings = append(c.warnings, Warning{Key: "jobs." + name, Message: "not converted yet, dropped"})
+	// Project-level objects.
+	for _, step := range []func() error{c.projectStorage, c.projectConfigs, c.networkPolicies, c.jobs} {
+		if err := step(); err != nil {
+			return nil, err
+		}
 	}
 	if len(project.Models) > 0 {
-		c.warnings = append(c.warnings, Warning{Key: "models", Message: "compose models are not supported by Kubernetes, dropped"})
+		c.drop("", "models", "compose models are not supported by Kubernetes, dropped")
 	}
 	if c.err != nil {
 		return nil, c.err
@@ -114,8 +124,14 @@ func (c *converter) validate() error {
 	return nil
 }
 
+// warn records an approximation: the key is mapped, but not exactly.
 func (c *converter) warn(service, key, format string, args ...any) {
 	c.warnings = append(c.warnings, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// drop records a key, or part of one, that has no effect on the output.
+func (c *converter) drop(service, key, format string, args ...any) {
+	c.warnings = append(c.warnings, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...), Dropped: true})
 }
 
 // add converts a typed object to its unstructured form, without status and
@@ -169,6 +185,19 @@ type svcCtx struct {
 	selector map[string]string
 	labels   map[string]string // standard labels of every object of the service
 	ports    []svcPort
+	// kind is the workload kind: Deployment, DaemonSet, StatefulSet or Job.
+	kind string
+	// claims are the PersistentVolumeClaims the pod mounts, for the update
+	// strategy (Recreate when one is ReadWriteOnce).
+	claims []claimUse
+	// claimTemplates are a StatefulSet's own volumes, one claim per pod.
+	claimTemplates []corev1.PersistentVolumeClaim
+}
+
+// claimUse is one PersistentVolumeClaim a pod mounts.
+type claimUse struct {
+	name          string
+	readWriteOnce bool
 }
 
 func (c *converter) objectMeta(s *svcCtx, name string) metav1.ObjectMeta {
@@ -195,6 +224,8 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 		return err
 	}
 
+	s.kind = c.workloadKind(s)
+
 	ctr, err := c.container(s)
 	if err != nil {
 		return err
@@ -216,32 +247,38 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 		secs := ceilSeconds(*g)
 		pod.Spec.TerminationGracePeriodSeconds = &secs
 	}
+	// Each step adds its part of the pod; the container is
+	// pod.Spec.Containers[0].
+	for _, step := range []func(*svcCtx, *corev1.PodSpec) error{
+		c.storage,        // volumes, tmpfs, shm_size, volumes_from
+		c.configsSecrets, // configs, secrets, secret-looking environment
+		c.security,       // securityContext
+		c.podNetwork,     // extra_hosts, dns, hostname
+		c.dependsOn,      // wait init containers
+		c.podWorkload,    // lifecycle hooks, placement, platform, host namespaces
+	} {
+		if err := step(s, &pod.Spec); err != nil {
+			return err
+		}
+	}
 
 	replicas := c.replicas(svc)
-	hpa, err := c.autoscaler(s, replicas, &ctr.Resources)
+	hpa, err := c.autoscaler(s, replicas, &pod.Spec.Containers[0].Resources)
 	if err != nil {
 		return err
 	}
 	meta := c.objectMeta(s, name)
 	meta.Labels, meta.Annotations = wlLabels, wlAnnotations
-	d := &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: meta,
-		Spec: appsv1.DeploymentSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: s.selector},
-			Template: pod,
-		},
+	if err := c.workload(s, meta, pod, replicas, hpa); err != nil {
+		return err
 	}
-	if hpa == nil {
-		// With an autoscaler the HPA owns the replica count; applying one
-		// here would fight it on every apply.
-		d.Spec.Replicas = &replicas
-	}
-	c.add(d)
 	if hpa != nil {
 		c.add(hpa)
 	}
-	return c.kubeService(s)
+	if err := c.kubeService(s); err != nil {
+		return err
+	}
+	return c.serviceNetwork(s)
 }
 
 // checkKeys warns about every key the service sets that this version does
@@ -251,14 +288,14 @@ func (c *converter) checkKeys(svc *types.ServiceConfig) {
 		rule, ok := serviceKeys[key]
 		switch {
 		case !ok:
-			c.warn(svc.Name, key, "not supported by hoist, dropped")
+			c.drop(svc.Name, key, "not supported by hoist, dropped")
 		case rule.status == keyNotYet:
 			if key == "networks" && onlyDefaultNetwork(svc) {
 				continue
 			}
-			c.warn(svc.Name, key, "not converted yet, dropped")
+			c.drop(svc.Name, key, "not converted yet, dropped")
 		case rule.status == keyDropped:
-			c.warn(svc.Name, key, "%s, dropped", rule.to)
+			c.drop(svc.Name, key, "%s, dropped", rule.to)
 		}
 	}
 	switch r := svc.Restart; {
@@ -287,10 +324,10 @@ func (c *converter) checkExtension(s *svcCtx) {
 		c.warn(s.svc.Name, ExtensionKey+".workload", "%q is not converted yet; converted as a Deployment", e.Workload)
 	}
 	if e.Schedule != "" {
-		c.warn(s.svc.Name, ExtensionKey+".schedule", "not converted yet, dropped")
+		c.drop(s.svc.Name, ExtensionKey+".schedule", "not converted yet, dropped")
 	}
 	if len(e.Ingress) > 0 {
-		c.warn(s.svc.Name, ExtensionKey+".ingress", "not converted yet, dropped")
+		c.drop(s.svc.Name, ExtensionKey+".ingress", "not converted yet, dropped")
 	}
 }
 
@@ -302,12 +339,12 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 	podAnn = map[string]string{}
 	put := func(key, labelKey, value string, labels, ann map[string]string) {
 		if _, reserved := s.labels[labelKey]; reserved {
-			c.warn(svc.Name, key, "%q is set by hoist; the compose value is ignored", labelKey)
+			c.drop(svc.Name, key, "%q is set by hoist; the compose value is ignored", labelKey)
 			return
 		}
 		switch {
 		case len(validation.IsQualifiedName(labelKey)) > 0:
-			c.warn(svc.Name, key, "%q is not a valid Kubernetes label or annotation key, dropped", labelKey)
+			c.drop(svc.Name, key, "%q is not a valid Kubernetes label or annotation key, dropped", labelKey)
 		case len(validation.IsValidLabelValue(value)) == 0:
 			labels[labelKey] = value
 		default:
@@ -325,7 +362,7 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 	annotate := func(key string, m map[string]string) {
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-				c.warn(svc.Name, key, "%q is not a valid Kubernetes annotation key, dropped", k)
+				c.drop(svc.Name, key, "%q is not a valid Kubernetes annotation key, dropped", k)
 				continue
 			}
 			podAnn[k] = m[k]

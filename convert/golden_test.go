@@ -87,6 +87,9 @@ func convertDir(t *testing.T, dir string, opts convert.Options) (out, warnings s
 	if err != nil {
 		return "", "", err
 	}
+	if opts.HostPaths, err = load.HostPaths(project); err != nil {
+		return "", "", err
+	}
 	res, err := convert.Convert(project, opts)
 	if err != nil {
 		return "", "", err

@@ -42,7 +42,24 @@ type keyRule struct {
 	to string
 }
 
-var serviceKeys = map[string]keyRule{
+// serviceKeys is every service key hoist knows: the core keys below and
+// those of each area's own table.
+var serviceKeys = mergeKeys(coreKeys, workloadKeys, storageKeys, configKeys, networkKeys, dependsKeys, securityKeys)
+
+func mergeKeys(tables ...map[string]keyRule) map[string]keyRule {
+	all := map[string]keyRule{}
+	for _, t := range tables {
+		for k, r := range t {
+			if _, dup := all[k]; dup {
+				panic("convert: key " + k + " is in two key tables")
+			}
+			all[k] = r
+		}
+	}
+	return all
+}
+
+var coreKeys = map[string]keyRule{
 	// Mapped.
 	"annotations":       {keyMapped, "workload and pod template annotations"},
 	"build":             {keyMapped, "image `<project>-<service>` (`--registry`, `--tag`) with a warning: hoist does not build"},
@@ -72,38 +89,6 @@ var serviceKeys = map[string]keyRule{
 	"stop_grace_period": {keyMapped, "`terminationGracePeriodSeconds`"},
 	"tty":               {keyMapped, "container `tty`"},
 	"working_dir":       {keyMapped, "container `workingDir`"},
-
-	// In MAPPING.md, not converted by this version.
-	"cap_add":      {keyNotYet, ""},
-	"cap_drop":     {keyNotYet, ""},
-	"configs":      {keyNotYet, ""},
-	"depends_on":   {keyNotYet, ""},
-	"dns":          {keyNotYet, ""},
-	"dns_opt":      {keyNotYet, ""},
-	"dns_search":   {keyNotYet, ""},
-	"domainname":   {keyNotYet, ""},
-	"extra_hosts":  {keyNotYet, ""},
-	"group_add":    {keyNotYet, ""},
-	"hostname":     {keyNotYet, ""},
-	"ipc":          {keyNotYet, ""},
-	"links":        {keyNotYet, ""},
-	"network_mode": {keyNotYet, ""},
-	"networks":     {keyNotYet, ""},
-	"pid":          {keyNotYet, ""},
-	"platform":     {keyNotYet, ""},
-	"post_start":   {keyNotYet, ""},
-	"pre_start":    {keyNotYet, ""},
-	"pre_stop":     {keyNotYet, ""},
-	"privileged":   {keyNotYet, ""},
-	"read_only":    {keyNotYet, ""},
-	"secrets":      {keyNotYet, ""},
-	"security_opt": {keyNotYet, ""},
-	"shm_size":     {keyNotYet, ""},
-	"sysctls":      {keyNotYet, ""},
-	"tmpfs":        {keyNotYet, ""},
-	"user":         {keyNotYet, ""},
-	"volumes":      {keyNotYet, ""},
-	"volumes_from": {keyNotYet, ""},
 
 	// No Kubernetes equivalent.
 	"attach":              {keyDropped, "log attachment is a compose CLI setting"},

@@ -58,7 +58,7 @@ func (c *converter) komposeLabels(s *svcCtx) error {
 			}
 		default:
 			if !strings.HasPrefix(k, komposeHealthcheck) {
-				c.warn(svc.Name, key, "kompose label not converted yet, dropped")
+				c.drop(svc.Name, key, "kompose label not converted yet, dropped")
 			}
 		}
 	}
@@ -66,7 +66,7 @@ func (c *converter) komposeLabels(s *svcCtx) error {
 		return nil
 	}
 	if s.ext.Autoscale != nil {
-		c.warn(svc.Name, "labels."+komposePrefix+"hpa.*", "ignored: %s.autoscale is set", ExtensionKey)
+		c.drop(svc.Name, "labels."+komposePrefix+"hpa.*", "ignored: %s.autoscale is set", ExtensionKey)
 		return nil
 	}
 	if hpa.MaxReplicas == 0 {
@@ -126,7 +126,7 @@ func (c *converter) komposeProbes(svc *types.ServiceConfig, readiness, liveness 
 	}
 	if h != nil {
 		if *liveness == nil {
-			c.warn(svc.Name, "labels."+komposeHealthcheck+"liveness.*", "ignored: liveness takes its timing from a healthcheck, and there is none")
+			c.drop(svc.Name, "labels."+komposeHealthcheck+"liveness.*", "ignored: liveness takes its timing from a healthcheck, and there is none")
 		} else {
 			(*liveness).ProbeHandler = *h
 		}
@@ -163,7 +163,7 @@ func (c *converter) komposeProbes(svc *types.ServiceConfig, readiness, liveness 
 		probe.ProbeHandler = *h
 	}
 	if probe.Exec == nil && probe.HTTPGet == nil && probe.TCPSocket == nil && probe.GRPC == nil {
-		c.warn(svc.Name, "labels."+komposeHealthcheck+"readiness.*", "ignored: no test, http_get_path or tcp_port and no healthcheck to take the check from")
+		c.drop(svc.Name, "labels."+komposeHealthcheck+"readiness.*", "ignored: no test, http_get_path or tcp_port and no healthcheck to take the check from")
 		return nil
 	}
 	for _, d := range []struct {

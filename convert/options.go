@@ -26,7 +26,49 @@ type Options struct {
 	Registry string `json:"registry,omitempty"`
 	// Tag is the tag of the image name hoist derives for build-only services.
 	Tag string `json:"tag,omitempty"`
+	// AllowHostPaths emits hostPath volumes for bind mounts outside the
+	// project (and the Docker socket) instead of refusing them.
+	AllowHostPaths bool `json:"allowHostPaths,omitempty"`
+	// EnvSecrets is which environment variables go into a Secret: auto
+	// (secret-looking names, the default when empty), all or none.
+	EnvSecrets EnvSecrets `json:"envSecrets,omitempty"`
+	// NoNetworkPolicies turns off the NetworkPolicy per compose network.
+	NoNetworkPolicies bool `json:"noNetworkPolicies,omitempty"`
+	// IgnoreDependsOn turns off the init containers that wait for
+	// depends_on dependencies.
+	IgnoreDependsOn bool `json:"ignoreDependsOn,omitempty"`
+	// WaitImage is the image of those init containers; empty means
+	// DefaultWaitImage.
+	WaitImage string `json:"waitImage,omitempty"`
+	// HostPaths is what load found at the host paths the project
+	// references (bind mount sources, config and secret files), keyed by
+	// absolute path. convert does no I/O: a path missing here is treated
+	// as missing on the host.
+	HostPaths map[string]*HostPath `json:"-"`
 }
+
+// EnvSecrets selects the environment variables that go into a Secret.
+type EnvSecrets string
+
+// The --env-secrets values.
+const (
+	EnvSecretsAuto EnvSecrets = "auto"
+	EnvSecretsAll  EnvSecrets = "all"
+	EnvSecretsNone EnvSecrets = "none"
+)
+
+// ParseEnvSecrets parses the --env-secrets flag.
+func ParseEnvSecrets(s string) (EnvSecrets, error) {
+	switch e := EnvSecrets(s); e {
+	case EnvSecretsAuto, EnvSecretsAll, EnvSecretsNone:
+		return e, nil
+	}
+	return "", invalidf("env-secrets %q: want auto, all or none", s)
+}
+
+// DefaultWaitImage is the pinned image of the init containers that wait
+// for dependencies.
+const DefaultWaitImage = "busybox:1.37.0"
 
 // Autoscale is a HorizontalPodAutoscaler request. Nil fields take defaults:
 // MinReplicas the service's replicas, and a 70% CPU target when neither

@@ -29,7 +29,7 @@ func (c *converter) probes(svc *types.ServiceConfig, ext *ProbesExtension) (read
 	switch {
 	case hc != nil && (hc.Disable || (len(hc.Test) > 0 && hc.Test[0] == "NONE")):
 		if handler != nil {
-			c.warn(svc.Name, ExtensionKey+".probes", "ignored: the healthcheck is disabled")
+			c.drop(svc.Name, ExtensionKey+".probes", "ignored: the healthcheck is disabled")
 		}
 		return nil, nil, nil, nil
 	case handler != nil:
@@ -37,7 +37,7 @@ func (c *converter) probes(svc *types.ServiceConfig, ext *ProbesExtension) (read
 		// the healthcheck.
 	case hc == nil:
 		if ext != nil {
-			c.warn(svc.Name, ExtensionKey+".probes", "ignored: no healthcheck and no httpGet, tcpSocket or grpc check")
+			c.drop(svc.Name, ExtensionKey+".probes", "ignored: no healthcheck and no httpGet, tcpSocket or grpc check")
 		}
 		return nil, nil, nil, nil
 	case len(hc.Test) == 0:
@@ -87,7 +87,7 @@ func (c *converter) probes(svc *types.ServiceConfig, ext *ProbesExtension) (read
 		period := time.Duration(startup.PeriodSeconds) * time.Second
 		startup.FailureThreshold = int32(max(1, math.Ceil(float64(*hc.StartPeriod)/float64(period))))
 	} else if hc.StartInterval != nil {
-		c.warn(svc.Name, "healthcheck.start_interval", "has no effect without start_period, dropped")
+		c.drop(svc.Name, "healthcheck.start_interval", "has no effect without start_period, dropped")
 	}
 	return readiness, liveness, startup, nil
 }

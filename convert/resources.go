@@ -62,14 +62,14 @@ func (c *converter) resources(svc *types.ServiceConfig) corev1.ResourceRequireme
 		res types.Resource
 	}{{"deploy.resources.limits", limits}, {"deploy.resources.reservations", reservations}} {
 		if r.res.Pids != 0 {
-			c.warn(svc.Name, r.key+".pids", "PID limits are set per node by the kubelet, dropped")
+			c.drop(svc.Name, r.key+".pids", "PID limits are set per node by the kubelet, dropped")
 		}
 		if len(r.res.GenericResources) > 0 {
-			c.warn(svc.Name, r.key+".generic_resources", "not supported by Kubernetes, dropped")
+			c.drop(svc.Name, r.key+".generic_resources", "not supported by Kubernetes, dropped")
 		}
 	}
 	if len(limits.Devices) > 0 {
-		c.warn(svc.Name, "deploy.resources.limits.devices", "devices are requested under reservations, dropped")
+		c.drop(svc.Name, "deploy.resources.limits.devices", "devices are requested under reservations, dropped")
 	}
 	gpus := map[corev1.ResourceName]int64{}
 	c.gpus(svc.Name, "gpus", svc.Gpus, gpus)
@@ -100,7 +100,7 @@ func cpuQuantity(cpus float64) resource.Quantity {
 func (c *converter) gpus(service, key string, reqs []types.DeviceRequest, out map[corev1.ResourceName]int64) {
 	for _, d := range reqs {
 		if key == "deploy.resources.reservations.devices" && !slices.Contains(d.Capabilities, "gpu") {
-			c.warn(service, key, "device request %v needs a device plugin, dropped", d.Capabilities)
+			c.drop(service, key, "device request %v needs a device plugin, dropped", d.Capabilities)
 			continue
 		}
 		var name corev1.ResourceName
@@ -110,7 +110,7 @@ func (c *converter) gpus(service, key string, reqs []types.DeviceRequest, out ma
 		case "amd":
 			name = "amd.com/gpu"
 		default:
-			c.warn(service, key, "GPU driver %q has no known Kubernetes resource, dropped", d.Driver)
+			c.drop(service, key, "GPU driver %q has no known Kubernetes resource, dropped", d.Driver)
 			continue
 		}
 		n := int64(d.Count)

@@ -169,7 +169,7 @@ func (c *converter) kubeService(s *svcCtx) error {
 	}
 	for _, key := range slices.Sorted(maps.Keys(ext.Annotations)) {
 		if len(validation.IsQualifiedName(key)) > 0 {
-			c.warn(svc.Name, ExtensionKey+".service.annotations", "%q is not a valid Kubernetes annotation key, dropped", key)
+			c.drop(svc.Name, ExtensionKey+".service.annotations", "%q is not a valid Kubernetes annotation key, dropped", key)
 			continue
 		}
 		if k.Annotations == nil {
@@ -195,14 +195,14 @@ func (c *converter) kubeService(s *svcCtx) error {
 			c.warn(svc.Name, typKey, "the service has no ports; a headless ClusterIP Service is emitted instead of %s", typ)
 		}
 		if ext.NodePort != 0 {
-			c.warn(svc.Name, ExtensionKey+".service.nodePort", "the service has no ports, dropped")
+			c.drop(svc.Name, ExtensionKey+".service.nodePort", "the service has no ports, dropped")
 		}
 		c.add(k)
 		return nil
 	case dnsrr && typ == corev1.ServiceTypeClusterIP:
 		k.Spec.ClusterIP = corev1.ClusterIPNone
 	case dnsrr:
-		c.warn(svc.Name, "deploy.endpoint_mode", "dnsrr needs a headless Service, which type %s cannot be; ignored", typ)
+		c.drop(svc.Name, "deploy.endpoint_mode", "dnsrr needs a headless Service, which type %s cannot be; ignored", typ)
 	}
 	if typ != corev1.ServiceTypeClusterIP {
 		k.Spec.Type = typ

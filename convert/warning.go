@@ -24,6 +24,9 @@ type Warning struct {
 	Key string
 	// Message says what happened to the key.
 	Message string
+	// Dropped is true when the key (or part of it) has no effect on the
+	// output; false when it is mapped with an approximation.
+	Dropped bool
 }
 
 func (w Warning) String() string {

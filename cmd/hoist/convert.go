@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
@@ -44,6 +47,12 @@ type convertFlags struct {
 	registry        string
 	tag             string
 	strict          bool
+	allowHostPaths  bool
+	envSecrets      string
+	networkPolicies bool
+	dependsOn       string
+	waitImage       string
+	report          string
 }
 
 func (f *convertFlags) add(cmd *cobra.Command) {
@@ -57,6 +66,12 @@ func (f *convertFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&f.registry, "registry", "", "registry prefix of the image names of build-only services")
 	fs.StringVar(&f.tag, "tag", "", "tag of the image names of build-only services")
 	fs.BoolVar(&f.strict, "strict", false, "fail when anything is approximated or dropped")
+	fs.BoolVar(&f.allowHostPaths, "allow-host-paths", false, "emit hostPath volumes for bind mounts outside the project and the Docker socket instead of refusing them")
+	fs.StringVar(&f.envSecrets, "env-secrets", "auto", "environment variables that go into a Secret: auto (secret-looking names), all or none")
+	fs.BoolVar(&f.networkPolicies, "network-policies", true, "emit a NetworkPolicy per compose network when the project declares networks")
+	fs.StringVar(&f.dependsOn, "depends-on", "wait", "depends_on: wait (init containers wait for dependencies) or ignore")
+	fs.StringVar(&f.waitImage, "wait-image", convert.DefaultWaitImage, "image of the init containers that wait for dependencies")
+	fs.StringVar(&f.report, "report", "", "write a JSON report of what happened to every compose key to this file")
 }
 
 // run loads and converts the project, printing warnings unless quiet.
@@ -65,12 +80,20 @@ func (f *convertFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags
 	if err != nil {
 		return nil, nil, err
 	}
+	if opts.HostPaths, err = load.HostPaths(project); err != nil {
+		return nil, nil, err
+	}
 	res, err := convert.Convert(project, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	if !g.quiet {
 		printWarnings(streams, res.Warnings)
+	}
+	if f.report != "" {
+		if err := writeReport(f.report, convert.NewReport(project, res)); err != nil {
+			return nil, nil, err
+		}
 	}
 	if f.strict && len(res.Warnings) > 0 {
 		return nil, nil, fmt.Errorf("%d warning(s) and --strict is set", len(res.Warnings))
@@ -123,8 +146,21 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 		CreateNamespace: f.createNamespace,
 		Registry:        f.registry,
 		Tag:             f.tag,
+		AllowHostPaths:  f.allowHostPaths,
+		WaitImage:       f.waitImage,
 	}
 	var err error
+	if opts.EnvSecrets, err = convert.ParseEnvSecrets(f.envSecrets); err != nil {
+		return opts, err
+	}
+	opts.NoNetworkPolicies = !f.networkPolicies
+	switch f.dependsOn {
+	case "wait":
+	case "ignore":
+		opts.IgnoreDependsOn = true
+	default:
+		return opts, fmt.Errorf("--depends-on %q: want wait or ignore", f.dependsOn)
+	}
 	if cmd.Flags().Changed("replicas") {
 		r := f.replicas
 		opts.Replicas = &r
@@ -145,6 +181,31 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 		opts.Autoscale[name] = spec
 	}
 	return opts, nil
+}
+
+// writeReport writes the JSON report atomically: a failed write leaves no
+// half-written file.
+func writeReport(path string, r *convert.Report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".hoist-report-*")
+	if err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing report %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing report %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	return nil
 }
 
 func printWarnings(streams IOStreams, warnings []convert.Warning) {
