@@ -57,7 +57,7 @@ func (c *converter) komposeLabels(s *svcCtx) error {
 				hpa.Memory = &v
 			}
 		default:
-			if !strings.HasPrefix(k, komposeHealthcheck) {
+			if !strings.HasPrefix(k, komposeHealthcheck) && !komposeHandled(k) {
 				c.drop(svc.Name, key, "kompose label not converted yet, dropped")
 			}
 		}
@@ -192,4 +192,18 @@ func (c *converter) komposeProbes(svc *types.ServiceConfig, readiness, liveness 
 	}
 	*readiness = probe
 	return nil
+}
+
+// komposeHandled reports whether an area reads the kompose label k. Each
+// area lists the label prefixes it reads in its own file and warns about
+// their values itself.
+func komposeHandled(k string) bool {
+	for _, prefixes := range [][]string{workloadKompose, storageKompose, networkKompose, securityKompose} {
+		for _, p := range prefixes {
+			if strings.HasPrefix(k, p) {
+				return true
+			}
+		}
+	}
+	return false
 }

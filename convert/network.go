@@ -24,3 +24,6 @@ func (c *converter) serviceNetwork(s *svcCtx) error { return nil }
 
 // networkPolicies emits one NetworkPolicy per compose network.
 func (c *converter) networkPolicies() error { return nil }
+
+// networkKompose are the kompose label prefixes this area reads.
+var networkKompose = []string{}

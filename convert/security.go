@@ -17,3 +17,6 @@ var securityKeys = map[string]keyRule{
 
 // security sets the pod's and the container's securityContext.
 func (c *converter) security(s *svcCtx, pod *corev1.PodSpec) error { return nil }
+
+// securityKompose are the kompose label prefixes this area reads.
+var securityKompose = []string{}

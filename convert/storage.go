@@ -20,3 +20,6 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error { return nil }
 
 // projectStorage emits the PersistentVolumeClaims of named volumes.
 func (c *converter) projectStorage() error { return nil }
+
+// storageKompose are the kompose label prefixes this area reads.
+var storageKompose = []string{}

@@ -59,3 +59,6 @@ func (c *converter) jobs() error {
 	}
 	return nil
 }
+
+// workloadKompose are the kompose label prefixes this area reads.
+var workloadKompose = []string{}
