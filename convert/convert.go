@@ -192,6 +192,9 @@ type svcCtx struct {
 	claims []claimUse
 	// claimTemplates are a StatefulSet's own volumes, one claim per pod.
 	claimTemplates []corev1.PersistentVolumeClaim
+	// podLabels are extra pod template labels the steps add, such as
+	// network membership for NetworkPolicies.
+	podLabels map[string]string
 }
 
 // claimUse is one PersistentVolumeClaim a pod mounts.
@@ -260,6 +263,10 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 		if err := step(s, &pod.Spec); err != nil {
 			return err
 		}
+	}
+
+	for k, v := range s.podLabels {
+		pod.Labels[k] = v
 	}
 
 	replicas := c.replicas(svc)
