@@ -35,14 +35,7 @@ func TestGolden(t *testing.T) {
 		dir := filepath.Dir(f)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Parallel()
-			var opts convert.Options
-			if b, err := os.ReadFile(filepath.Join(dir, "options.json")); err == nil {
-				dec := json.NewDecoder(bytes.NewReader(b))
-				dec.DisallowUnknownFields()
-				if err := dec.Decode(&opts); err != nil {
-					t.Fatalf("options.json: %v", err)
-				}
-			}
+			opts := readOptions(t, dir)
 			got, warnings, convErr := convertDir(t, dir, opts)
 			// Run twice more: map iteration order must never show.
 			for range 2 {
@@ -68,6 +61,20 @@ func TestGolden(t *testing.T) {
 			checkGolden(t, filepath.Join(dir, "warnings.txt"), warnings)
 		})
 	}
+}
+
+// readOptions reads dir/options.json, when present, as convert.Options.
+func readOptions(t *testing.T, dir string) convert.Options {
+	t.Helper()
+	var opts convert.Options
+	if b, err := os.ReadFile(filepath.Join(dir, "options.json")); err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opts); err != nil {
+			t.Fatalf("%s: %v", filepath.Join(dir, "options.json"), err)
+		}
+	}
+	return opts
 }
 
 func errString(err error) string {

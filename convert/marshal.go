@@ -17,13 +17,13 @@ const (
 	FormatJSON Format = "json"
 )
 
-// ParseFormat accepts "yaml" or "json".
+// ParseFormat accepts "yaml", "json", "kustomize" or "helm".
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(s); f {
-	case FormatYAML, FormatJSON:
+	case FormatYAML, FormatJSON, FormatKustomize, FormatHelm:
 		return f, nil
 	}
-	return "", invalidf("format %q: want yaml or json", s)
+	return "", invalidf("format %q: want yaml, json, kustomize or helm", s)
 }
 
 // Marshal serialises objects, in the order given, as a YAML stream or as

@@ -103,7 +103,7 @@ func (f *convertFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags
 
 func newConvertCommand(streams IOStreams, g *globalFlags) *cobra.Command {
 	f := &convertFlags{}
-	var formatFlag string
+	var formatFlag, outDir string
 	cmd := &cobra.Command{
 		Use:   "convert",
 		Short: "Print the Kubernetes objects for a compose project",
@@ -119,13 +119,23 @@ approximated or dropped go to stderr; --strict makes them an error.`,
 			if err != nil {
 				return err
 			}
+			if format.NeedsDirectory() && outDir == "" {
+				return fmt.Errorf("--format %s writes a directory: set -o DIR", format)
+			}
 			opts, err := f.toOptions(cmd)
 			if err != nil {
 				return err
 			}
-			_, res, err := f.run(cmd, streams, g, opts)
+			project, res, err := f.run(cmd, streams, g, opts)
 			if err != nil {
 				return err
+			}
+			if outDir != "" {
+				files, err := convert.Files(res.Objects, format, project.Name)
+				if err != nil {
+					return err
+				}
+				return writeDir(outDir, files)
 			}
 			out, err := convert.Marshal(res.Objects, format)
 			if err != nil {
@@ -136,7 +146,8 @@ approximated or dropped go to stderr; --strict makes them an error.`,
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&formatFlag, "format", "yaml", "output format: yaml or json (a v1 List)")
+	cmd.Flags().StringVar(&formatFlag, "format", "yaml", "output format: yaml, json (a v1 List), kustomize or helm (a chart); kustomize and helm need -o")
+	cmd.Flags().StringVarP(&outDir, "output", "o", "", "write a directory instead of stdout: one file per object, a kustomization, or a chart; replaces the directory's previous output")
 	return cmd
 }
 

@@ -1,0 +1,178 @@
+package convert_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/hoist-dev/hoist/convert"
+	"github.com/hoist-dev/hoist/load"
+)
+
+// goldenObjects converts every golden case that converts without error.
+func goldenObjects(t *testing.T) map[string]*convert.Result {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "want.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*convert.Result{}
+	for _, f := range files {
+		dir := filepath.Dir(f)
+		opts := readOptions(t, dir)
+		project, err := load.Project(context.Background(), load.Options{Files: []string{filepath.Join(dir, "compose.yaml")}, Environ: []string{}})
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		if opts.HostPaths, err = load.HostPaths(project); err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		res, err := convert.Convert(project, opts)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		out[filepath.Base(dir)] = res
+	}
+	if len(out) < 20 {
+		t.Fatalf("found %d golden cases", len(out))
+	}
+	return out
+}
+
+// TestHelmChartRendersTheSameObjects renders the chart of every golden
+// case with its own values.yaml and compares the result with the plain
+// output. The templates use only Go template built-ins, so text/template
+// renders them as helm does.
+func TestHelmChartRendersTheSameObjects(t *testing.T) {
+	for name, res := range goldenObjects(t) {
+		t.Run(name, func(t *testing.T) {
+			files, err := convert.Files(res.Objects, convert.FormatHelm, "my_project")
+			if err != nil {
+				t.Fatal(err)
+			}
+			byPath := map[string][]byte{}
+			var templates []string
+			for _, f := range files {
+				byPath[f.Path] = f.Data
+				if strings.HasPrefix(f.Path, "templates/") {
+					templates = append(templates, f.Path)
+				}
+			}
+			if !bytes.Contains(byPath["Chart.yaml"], []byte("name: my-project\n")) {
+				t.Errorf("Chart.yaml:\n%s", byPath["Chart.yaml"])
+			}
+			var values map[string]any
+			if err := yaml.Unmarshal(byPath["values.yaml"], &values); err != nil {
+				t.Fatalf("values.yaml: %v", err)
+			}
+			if len(templates) != len(res.Objects) {
+				t.Fatalf("%d templates for %d objects", len(templates), len(res.Objects))
+			}
+			byName := map[string]map[string]any{}
+			for _, o := range res.Objects {
+				byName[kindName(o.Object)] = o.Object
+			}
+			for _, p := range templates {
+				tmpl, err := template.New(p).Option("missingkey=error").Parse(string(byPath[p]))
+				if err != nil {
+					t.Fatalf("%s: %v", p, err)
+				}
+				var out bytes.Buffer
+				if err := tmpl.Execute(&out, map[string]any{"Values": values}); err != nil {
+					t.Fatalf("%s: %v", p, err)
+				}
+				var got map[string]any
+				if err := yaml.Unmarshal(out.Bytes(), &got); err != nil {
+					t.Fatalf("%s renders invalid YAML: %v\n%s", p, err, out.String())
+				}
+				want := byName[kindName(got)]
+				if want == nil {
+					t.Fatalf("%s renders %s, which is not in the output", p, kindName(got))
+				}
+				delete(byName, kindName(got))
+				wantJSON, _ := yaml.Marshal(want)
+				var wantNorm map[string]any
+				if err := yaml.Unmarshal(wantJSON, &wantNorm); err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(wantNorm, got); diff != "" {
+					t.Errorf("%s renders differently (-want +got):\n%s", p, diff)
+				}
+			}
+		})
+	}
+}
+
+func kindName(obj map[string]any) string {
+	u := unstructured.Unstructured{Object: obj}
+	return u.GetKind() + "/" + u.GetName()
+}
+
+func TestHelmEscapesTemplateText(t *testing.T) {
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "tpl"},
+		"data":     map[string]any{"page.html": "{{ .Title }} and {{"},
+	}}
+	files, err := convert.Files([]*unstructured.Unstructured{obj}, convert.FormatHelm, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.Path != "templates/04-configmap-tpl.yaml" {
+			continue
+		}
+		tmpl := template.Must(template.New("").Option("missingkey=error").Parse(string(f.Data)))
+		var out bytes.Buffer
+		if err := tmpl.Execute(&out, map[string]any{"Values": map[string]any{}}); err != nil {
+			t.Fatal(err)
+		}
+		if want := "  page.html: '{{ .Title }} and {{'\n"; !strings.Contains(out.String(), want) {
+			t.Errorf("rendered:\n%s\nwant a line %q", out.String(), want)
+		}
+		return
+	}
+	t.Fatalf("no ConfigMap template in %v", files)
+}
+
+func TestFilesKustomize(t *testing.T) {
+	res := goldenObjects(t)["namespace"]
+	res.Objects = res.Objects[:3]
+	files, err := convert.Files(res.Objects, convert.FormatKustomize, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	var kustomization string
+	for _, f := range files {
+		paths = append(paths, f.Path)
+		if f.Path == "kustomization.yaml" {
+			kustomization = string(f.Data)
+		}
+	}
+	want := []string{"00-namespace-shop.yaml", "06-service-web.yaml", "07-deployment-web.yaml", "kustomization.yaml"}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+	wantK := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- 00-namespace-shop.yaml\n- 06-service-web.yaml\n- 07-deployment-web.yaml\n"
+	if diff := cmp.Diff(wantK, kustomization); diff != "" {
+		t.Errorf("kustomization.yaml (-want +got):\n%s", diff)
+	}
+	// One file per object holds exactly the object's stream document.
+	for i, f := range files[:len(files)-1] {
+		b, err := convert.Marshal(res.Objects[i:i+1], convert.FormatYAML)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, f.Data) {
+			t.Errorf("%s differs from the stream output", f.Path)
+		}
+	}
+}

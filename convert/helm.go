@@ -1,0 +1,191 @@
+package convert
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// A Helm chart whose templates, rendered with the chart's own values,
+// give exactly the objects of the plain output. values.yaml holds, per
+// service (keyed by object name): image and tag, replicas, resources and
+// autoscale. The templates use only Go template built-ins (index, if), so
+// they render the same under helm and plain text/template.
+
+// workloadPodSpecPath is where each workload kind keeps its pod spec.
+var workloadPodSpecPath = map[string][]string{
+	"Deployment":  {"spec", "template", "spec"},
+	"StatefulSet": {"spec", "template", "spec"},
+	"DaemonSet":   {"spec", "template", "spec"},
+	"Job":         {"spec", "template", "spec"},
+	"CronJob":     {"spec", "jobTemplate", "spec", "template", "spec"},
+}
+
+type placeholders struct {
+	n    int
+	expr map[string]string
+}
+
+// put returns a placeholder for expr: a plain YAML scalar no real value
+// holds, replaced by expr after marshalling.
+func (p *placeholders) put(expr string) string {
+	token := fmt.Sprintf("hoist-helm-value-%d-x9q", p.n)
+	p.n++
+	p.expr[token] = expr
+	return token
+}
+
+func helmChart(objs []*unstructured.Unstructured, project string) ([]File, error) {
+	name, err := ObjectName(project)
+	if err != nil {
+		return nil, fmt.Errorf("chart name: %w", err)
+	}
+	services := map[string]map[string]any{}
+	var files []File
+	for _, o := range objs {
+		obj := deepCopy(o)
+		ph := &placeholders{expr: map[string]string{}}
+		svc := o.GetLabels()[LabelName]
+		v := services[svc]
+		newValues := func() map[string]any {
+			if v == nil {
+				v = map[string]any{}
+				services[svc] = v
+			}
+			return v
+		}
+		switch kind := o.GetKind(); {
+		case workloadPodSpecPath[kind] != nil && svc != "":
+			vals := newValues()
+			if r, ok, _ := unstructured.NestedFieldNoCopy(obj, "spec", "replicas"); ok && (kind == "Deployment" || kind == "StatefulSet") {
+				vals["replicas"] = r
+				_ = unstructured.SetNestedField(obj, ph.put("{{ $v.replicas }}"), "spec", "replicas")
+			}
+			podSpec, _, _ := unstructured.NestedMap(obj, workloadPodSpecPath[kind]...)
+			helmContainers(podSpec, svc, vals, ph)
+			if err := unstructured.SetNestedMap(obj, podSpec, workloadPodSpecPath[kind]...); err != nil {
+				return nil, err
+			}
+		case kind == "HorizontalPodAutoscaler" && svc != "":
+			vals := newValues()
+			as := map[string]any{}
+			if m, ok, _ := unstructured.NestedFieldNoCopy(obj, "spec", "minReplicas"); ok {
+				as["min"] = m
+				_ = unstructured.SetNestedField(obj, ph.put("{{ $v.autoscale.min }}"), "spec", "minReplicas")
+			}
+			if m, ok, _ := unstructured.NestedFieldNoCopy(obj, "spec", "maxReplicas"); ok {
+				as["max"] = m
+				_ = unstructured.SetNestedField(obj, ph.put("{{ $v.autoscale.max }}"), "spec", "maxReplicas")
+			}
+			metrics, _, _ := unstructured.NestedSlice(obj, "spec", "metrics")
+			for _, m := range metrics {
+				mm, _ := m.(map[string]any)
+				res, _ := mm["resource"].(map[string]any)
+				target, _ := res["target"].(map[string]any)
+				metric, _ := res["name"].(string)
+				if u, ok := target["averageUtilization"]; ok && (metric == "cpu" || metric == "memory") {
+					as[metric] = u
+					target["averageUtilization"] = ph.put("{{ $v.autoscale." + metric + " }}")
+				}
+			}
+			_ = unstructured.SetNestedSlice(obj, metrics, "spec", "metrics")
+			vals["autoscale"] = as
+		}
+		b, err := marshalMap(obj)
+		if err != nil {
+			return nil, err
+		}
+		text := strings.ReplaceAll(string(b), "{{", `{{ "{{" }}`)
+		for token, expr := range ph.expr {
+			text = strings.ReplaceAll(text, token, expr)
+		}
+		if len(ph.expr) > 0 {
+			text = fmt.Sprintf("{{- $v := index .Values.services %q }}\n", svc) + text
+		}
+		files = append(files, File{Path: "templates/" + objectFileName(o) + ".yaml", Data: []byte(text)})
+	}
+	chart, err := marshalMap(map[string]any{
+		"apiVersion":  "v2",
+		"name":        name,
+		"description": fmt.Sprintf("Kubernetes objects of the compose project %s, converted by hoist", project),
+		"type":        "application",
+		"version":     "0.1.0",
+	})
+	if err != nil {
+		return nil, err
+	}
+	svcValues := map[string]any{}
+	for k, v := range services {
+		svcValues[k] = v
+	}
+	values, err := marshalMap(map[string]any{"services": svcValues})
+	if err != nil {
+		return nil, err
+	}
+	var head bytes.Buffer
+	head.WriteString("# Per service, by Kubernetes name: image and tag, replicas, container\n# resources and autoscaler bounds. Rendered unchanged, the chart gives the\n# same objects as `hoist convert`.\n")
+	head.Write(values)
+	files = append(files,
+		File{Path: "Chart.yaml", Data: chart},
+		File{Path: "values.yaml", Data: head.Bytes()},
+	)
+	sortFiles(files)
+	return files, nil
+}
+
+// helmContainers puts the main container's image and resources into
+// values. Other containers that run the same image (pre_start hooks, seed
+// containers) follow the same value.
+func helmContainers(podSpec map[string]any, svc string, vals map[string]any, ph *placeholders) {
+	containers, _ := podSpec["containers"].([]any)
+	var image string
+	for _, c := range containers {
+		cm, _ := c.(map[string]any)
+		if cm["name"] != svc {
+			continue
+		}
+		image, _ = cm["image"].(string)
+		repo, tag := splitImage(image)
+		vals["image"], vals["tag"] = repo, tag
+		if res, ok := cm["resources"].(map[string]any); ok && len(res) > 0 {
+			vals["resources"] = runtimeCopy(res)
+			for _, kind := range sortedKeys(res) {
+				quantities, _ := res[kind].(map[string]any)
+				for _, q := range sortedKeys(quantities) {
+					quantities[q] = ph.put(fmt.Sprintf("{{ printf \"%%q\" (printf \"%%v\" (index $v.resources %q %q)) }}", kind, q))
+				}
+			}
+		}
+	}
+	if image == "" {
+		return
+	}
+	expr := ph.put("{{ $v.image }}{{ if $v.tag }}:{{ $v.tag }}{{ end }}")
+	for _, field := range []string{"initContainers", "containers"} {
+		list, _ := podSpec[field].([]any)
+		for _, c := range list {
+			if cm, _ := c.(map[string]any); cm["image"] == image {
+				cm["image"] = expr
+			}
+		}
+	}
+}
+
+// splitImage splits an image reference into repository and tag; a digest
+// stays in the repository.
+func splitImage(ref string) (repo, tag string) {
+	if strings.Contains(ref, "@") {
+		return ref, ""
+	}
+	slash := strings.LastIndex(ref, "/")
+	if colon := strings.LastIndex(ref, ":"); colon > slash {
+		return ref[:colon], ref[colon+1:]
+	}
+	return ref, ""
+}
+
+func runtimeCopy(m map[string]any) map[string]any {
+	return deepCopy(&unstructured.Unstructured{Object: m})
+}
