@@ -167,7 +167,7 @@ func dropEmpty(m map[string]any) {
 				delete(m, k)
 			}
 		case map[string]any:
-			if len(v) == 0 && (k == "strategy" || k == "resources" || k == "spec") {
+			if len(v) == 0 && (k == "strategy" || k == "updateStrategy" || k == "resources" || k == "spec") {
 				delete(m, k)
 				continue
 			}
@@ -250,6 +250,7 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 // owner's context, whose workload kind and selector the steps see.
 func (c *converter) pod(svc *types.ServiceConfig, owner *svcCtx) (*svcCtx, corev1.PodTemplateSpec, metav1.ObjectMeta, error) {
 	var pod corev1.PodTemplateSpec
+	svc = c.samePodDeps(svc)
 	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
 	if err != nil {
 		return nil, pod, metav1.ObjectMeta{}, err

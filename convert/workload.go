@@ -293,6 +293,8 @@ func (c *converter) workloadKind(s *svcCtx) (string, error) {
 			if maxAttempts != nil {
 				n := int32(min(*maxAttempts, 1<<30))
 				plan.backoffLimit = &n
+			} else if job == nil && plan.komposeBackoff == nil {
+				c.warn(svc.Name, restartKey, "approximated: on-failure retries without limit; the %s gives up after Kubernetes' default of 6 retries (backoffLimit)", plan.kind)
 			}
 		case types.RestartPolicyAlways:
 			if restartKey != "" {

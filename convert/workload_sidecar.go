@@ -20,12 +20,6 @@ import (
 func (c *converter) sidecars(s *svcCtx, pod *corev1.PodTemplateSpec) error {
 	for _, name := range c.wl.sidecars[s.svc.Name] {
 		svc := c.project.Services[name]
-		// compose-go adds a dependency on the service joined; inside one
-		// pod it would wait for itself.
-		if _, ok := svc.DependsOn[s.svc.Name]; ok {
-			svc.DependsOn = maps.Clone(svc.DependsOn)
-			delete(svc.DependsOn, s.svc.Name)
-		}
 		c.sidecarDrops(&svc, s)
 		ys, ypod, _, err := c.pod(&svc, s)
 		if err != nil {
@@ -36,6 +30,30 @@ func (c *converter) sidecars(s *svcCtx, pod *corev1.PodTemplateSpec) error {
 		}
 	}
 	return nil
+}
+
+// samePodDeps returns svc without its dependencies on services of its own
+// pod: compose-go adds one for network_mode, pid and ipc service:X, and
+// inside one pod a wait for it would wait for itself.
+func (c *converter) samePodDeps(svc *types.ServiceConfig) *types.ServiceConfig {
+	var drop []string
+	for dep := range svc.DependsOn {
+		if _, ok := c.project.Services[dep]; ok && c.samePod(svc.Name, dep) {
+			drop = append(drop, dep)
+		}
+	}
+	if len(drop) == 0 {
+		return svc
+	}
+	cp := *svc
+	cp.DependsOn = maps.Clone(svc.DependsOn)
+	for _, dep := range drop {
+		delete(cp.DependsOn, dep)
+	}
+	if len(cp.DependsOn) == 0 {
+		cp.DependsOn = nil
+	}
+	return &cp
 }
 
 // sidecarDrops warns about what a service that joins another's pod cannot
@@ -197,6 +215,9 @@ func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.Pod
 		}
 		field, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		switch {
+		case f.Name == "ShareProcessNamespace":
+			// pid: service:<a container of this pod>, which is exact.
+			df.Set(pf)
 		case f.Name == "TerminationGracePeriodSeconds":
 			// The pod waits for the slowest container to stop.
 			if df.IsNil() || *d.TerminationGracePeriodSeconds < *p.TerminationGracePeriodSeconds {
