@@ -180,8 +180,12 @@ func (c *converter) mergePod(s, y *svcCtx, dst *corev1.PodTemplateSpec, src core
 		if i := slices.IndexFunc(s.ports, func(e svcPort) bool { return e.port == yp.port && e.protocol == yp.protocol }); i >= 0 {
 			return invalidf("services %q and %q share one network namespace (network_mode) and both publish port %d/%s", s.svc.Name, ysvc, yp.port, yp.protocol)
 		}
+		taken := func(n string) bool { return slices.ContainsFunc(s.ports, func(e svcPort) bool { return e.name == n }) }
 		name := yp.name
-		for i := 2; slices.ContainsFunc(s.ports, func(e svcPort) bool { return e.name == name }); i++ {
+		if taken(name) {
+			name = portName("", string(yp.protocol), yp.port)
+		}
+		for i := 2; taken(name); i++ {
 			name = fmt.Sprintf("%s-%d", portName("", string(yp.protocol), yp.port), i)
 		}
 		yp.name = name
