@@ -397,7 +397,8 @@ func (c *converter) replicaWarnings(s *svcCtx, plan *workloadPlan) {
 	svc := s.svc
 	key := ""
 	switch {
-	case c.opts.Replicas != nil:
+	case c.opts.Replicas != nil && !isJobKind(plan.kind):
+		// --replicas scales long-running services, not run counts.
 		key = "--replicas"
 	case svc.Deploy != nil && svc.Deploy.Replicas != nil:
 		key = "deploy.replicas"
@@ -407,7 +408,15 @@ func (c *converter) replicaWarnings(s *svcCtx, plan *workloadPlan) {
 	if key == "" {
 		return
 	}
-	n := c.replicas(svc)
+	n := int32(1)
+	switch key {
+	case "--replicas":
+		n = *c.opts.Replicas
+	case "deploy.replicas":
+		n = int32(*svc.Deploy.Replicas)
+	case "scale":
+		n = int32(*svc.Scale)
+	}
 	switch plan.kind {
 	case kindDaemonSet:
 		if key != "--replicas" {

@@ -33,8 +33,15 @@ func (c *converter) jobs() error {
 			WorkloadSpec:  job.WorkloadSpec,
 			Extensions:    job.Extensions,
 		}
+		start := len(c.warnings)
 		if err := c.service(&svc); err != nil {
 			return fmt.Errorf("job %q: %w", name, err)
+		}
+		// Warnings name the job by its key path, not as a service.
+		for i := start; i < len(c.warnings); i++ {
+			if w := &c.warnings[i]; w.Service == name {
+				w.Service, w.Key = "", "jobs."+name+"."+w.Key
+			}
 		}
 	}
 	return nil
