@@ -13,9 +13,11 @@ import (
 // StatusRow is one workload of a project on the cluster.
 type StatusRow struct {
 	Ref Ref
-	// Ready is "ready/desired" pods (succeeded/completions for Jobs).
+	// Ready is "ready/desired" pods (succeeded/completions for Jobs, the
+	// number of running Jobs for CronJobs).
 	Ready string
-	// State is "running", "progressing", "complete" or "failed".
+	// State is "running", "progressing", "complete" or "failed"; for
+	// CronJobs "scheduled" or "suspended".
 	State string
 	// Ports are the Service's ports, "80/TCP", or "headless".
 	Ports string
@@ -52,6 +54,14 @@ func (c *Client) Status(ctx context.Context, project, fieldManager string) ([]St
 		case gk.Kind == "HorizontalPodAutoscaler":
 			target, _, _ := unstructured.NestedString(u.Object, "spec", "scaleTargetRef", "name")
 			hpas[target] = u
+		case gk == schema.GroupKind{Group: "batch", Kind: "CronJob"}:
+			// A CronJob has no rollout: it is scheduled once created.
+			state := "scheduled"
+			if suspend, _, _ := unstructured.NestedBool(u.Object, "spec", "suspend"); suspend {
+				state = "suspended"
+			}
+			active, _, _ := unstructured.NestedSlice(u.Object, "status", "active")
+			rows = append(rows, StatusRow{Ref: refOf(u), Ready: fmt.Sprintf("%d active", len(active)), State: state})
 		case workloadKinds[gk]:
 			st := evaluate(u)
 			state := "progressing"

@@ -29,7 +29,8 @@ type WaitOptions struct {
 // ErrTimeout is returned when workloads are not ready in time.
 var ErrTimeout = errors.New("timed out")
 
-// workloadKinds are the kinds Wait waits for.
+// workloadKinds are the kinds Wait waits for. A CronJob has no rollout to
+// wait for: it counts as ready once applied.
 var workloadKinds = map[schema.GroupKind]bool{
 	{Group: "apps", Kind: "Deployment"}:  true,
 	{Group: "apps", Kind: "StatefulSet"}: true,

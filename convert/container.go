@@ -140,36 +140,15 @@ func (c *converter) env(svc *types.ServiceConfig) []corev1.EnvVar {
 	return env
 }
 
-// deploy warns about the deploy keys handled elsewhere or not at all.
+// deploy warns about the deploy keys handled elsewhere or not at all. The
+// workload area reads mode, update_config, restart_policy and placement.
 func (c *converter) deploy(svc *types.ServiceConfig) {
 	d := svc.Deploy
 	if d == nil {
 		return
 	}
-	switch d.Mode {
-	case "", "replicated":
-	default:
-		c.warn(svc.Name, "deploy.mode", "%q is not converted yet; converted as a Deployment", d.Mode)
-	}
-	if d.UpdateConfig != nil {
-		c.drop(svc.Name, "deploy.update_config", "not converted yet, dropped")
-	}
 	if d.RollbackConfig != nil {
 		c.drop(svc.Name, "deploy.rollback_config", "roll back with kubectl rollout undo, dropped")
-	}
-	if rp := d.RestartPolicy; rp != nil {
-		switch rp.Condition {
-		case "", "any":
-		default:
-			c.warn(svc.Name, "deploy.restart_policy.condition", "%q (a Job) is not converted yet; converted as a Deployment whose pods always restart", rp.Condition)
-		}
-		if rp.Delay != nil || rp.MaxAttempts != nil || rp.Window != nil {
-			c.drop(svc.Name, "deploy.restart_policy", "delay, max_attempts and window are replaced by Kubernetes' restart back-off, dropped")
-		}
-	}
-	p := d.Placement
-	if len(p.Constraints) > 0 || len(p.Preferences) > 0 || p.MaxReplicas > 0 {
-		c.drop(svc.Name, "deploy.placement", "not converted yet, dropped")
 	}
 	switch d.EndpointMode {
 	case "", "vip", "dnsrr":

@@ -44,6 +44,10 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 		return nil, err
 	}
 	for _, name := range project.ServiceNames() {
+		if c.sidecarOwner(name) != "" {
+			// Converted into the pod of the service whose network it joins.
+			continue
+		}
 		svc := project.Services[name]
 		if err := c.service(&svc); err != nil {
 			return nil, fmt.Errorf("service %q: %w", name, err)
@@ -71,6 +75,7 @@ type converter struct {
 	partOf   string
 	projExt  any
 	names    map[string]string // compose service name -> object name
+	wl       workloadState
 	objects  []*unstructured.Unstructured
 	warnings []Warning
 	err      error
@@ -162,7 +167,7 @@ func dropEmpty(m map[string]any) {
 				delete(m, k)
 			}
 		case map[string]any:
-			if len(v) == 0 && (k == "strategy" || k == "resources" || k == "spec") {
+			if len(v) == 0 && (k == "strategy" || k == "updateStrategy" || k == "resources" || k == "spec") {
 				delete(m, k)
 				continue
 			}
@@ -208,9 +213,47 @@ func (c *converter) objectMeta(s *svcCtx, name string) metav1.ObjectMeta {
 }
 
 func (c *converter) service(svc *types.ServiceConfig) error {
-	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	s, pod, meta, err := c.pod(svc, nil)
 	if err != nil {
 		return err
+	}
+	// Services that join this one's network (network_mode: service:<this>)
+	// are containers of its pod.
+	if err := c.sidecars(s, &pod); err != nil {
+		return err
+	}
+
+	replicas := c.replicas(svc)
+	hpa, err := c.autoscaler(s, replicas, &pod.Spec.Containers[0].Resources)
+	if err != nil {
+		return err
+	}
+	if err := c.workload(s, meta, pod, replicas, hpa); err != nil {
+		return err
+	}
+	if hpa != nil {
+		c.add(hpa)
+	}
+	if isJobKind(s.kind) {
+		// A run-to-completion pod serves nothing: no Service, no aliases.
+		return nil
+	}
+	if err := c.kubeService(s); err != nil {
+		return err
+	}
+	return c.serviceNetwork(s)
+}
+
+// pod runs the per-service steps and returns the service's context, its
+// pod template and the workload's metadata. owner is nil for a service that
+// gets its own workload; for a service that joins another's pod it is the
+// owner's context, whose workload kind and selector the steps see.
+func (c *converter) pod(svc *types.ServiceConfig, owner *svcCtx) (*svcCtx, corev1.PodTemplateSpec, metav1.ObjectMeta, error) {
+	var pod corev1.PodTemplateSpec
+	svc = c.samePodDeps(svc)
+	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	if err != nil {
+		return nil, pod, metav1.ObjectMeta{}, err
 	}
 	name := c.names[svc.Name]
 	s := &svcCtx{
@@ -224,17 +267,21 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 	c.checkKeys(svc)
 	c.checkExtension(s)
 	if err := c.komposeLabels(s); err != nil {
-		return err
+		return nil, pod, metav1.ObjectMeta{}, err
 	}
 
-	s.kind = c.workloadKind(s)
+	if owner != nil {
+		s.kind, s.selector = owner.kind, owner.selector
+	} else if s.kind, err = c.workloadKind(s); err != nil {
+		return nil, pod, metav1.ObjectMeta{}, err
+	}
 
 	ctr, err := c.container(s)
 	if err != nil {
-		return err
+		return nil, pod, metav1.ObjectMeta{}, err
 	}
 	podLabels, podAnnotations, wlLabels, wlAnnotations := c.metadata(s)
-	pod := corev1.PodTemplateSpec{
+	pod = corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: podAnnotations},
 		Spec: corev1.PodSpec{
 			Containers:         []corev1.Container{ctr},
@@ -261,31 +308,16 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 		c.podWorkload,    // lifecycle hooks, placement, platform, host namespaces
 	} {
 		if err := step(s, &pod.Spec); err != nil {
-			return err
+			return nil, pod, metav1.ObjectMeta{}, err
 		}
 	}
 
 	for k, v := range s.podLabels {
 		pod.Labels[k] = v
 	}
-
-	replicas := c.replicas(svc)
-	hpa, err := c.autoscaler(s, replicas, &pod.Spec.Containers[0].Resources)
-	if err != nil {
-		return err
-	}
 	meta := c.objectMeta(s, name)
 	meta.Labels, meta.Annotations = wlLabels, wlAnnotations
-	if err := c.workload(s, meta, pod, replicas, hpa); err != nil {
-		return err
-	}
-	if hpa != nil {
-		c.add(hpa)
-	}
-	if err := c.kubeService(s); err != nil {
-		return err
-	}
-	return c.serviceNetwork(s)
+	return s, pod, meta, nil
 }
 
 // checkKeys warns about every key the service sets that this version does
@@ -305,13 +337,6 @@ func (c *converter) checkKeys(svc *types.ServiceConfig) {
 			c.drop(svc.Name, key, "%s, dropped", rule.to)
 		}
 	}
-	switch r := svc.Restart; {
-	case r == "", r == types.RestartPolicyAlways, r == types.RestartPolicyUnlessStopped:
-	case r == types.RestartPolicyNo, strings.HasPrefix(r, types.RestartPolicyOnFailure):
-		c.warn(svc.Name, "restart", "%q (a Job) is not converted yet; converted as a Deployment whose pods always restart", r)
-	default:
-		c.warn(svc.Name, "restart", "unknown policy %q; converted as a Deployment whose pods always restart", r)
-	}
 	if svc.ContainerName != "" {
 		c.warn(svc.Name, "container_name", "approximated: pods are named by Kubernetes; the container is named %q", c.names[svc.Name])
 	}
@@ -327,12 +352,6 @@ func onlyDefaultNetwork(svc *types.ServiceConfig) bool {
 
 func (c *converter) checkExtension(s *svcCtx) {
 	e := s.ext
-	if e.Workload != "" && !strings.EqualFold(e.Workload, "deployment") {
-		c.warn(s.svc.Name, ExtensionKey+".workload", "%q is not converted yet; converted as a Deployment", e.Workload)
-	}
-	if e.Schedule != "" {
-		c.drop(s.svc.Name, ExtensionKey+".schedule", "not converted yet, dropped")
-	}
 	if len(e.Ingress) > 0 {
 		c.drop(s.svc.Name, ExtensionKey+".ingress", "not converted yet, dropped")
 	}

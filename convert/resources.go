@@ -137,6 +137,10 @@ func (c *converter) autoscaler(s *svcCtx, replicas int32, rr *corev1.ResourceReq
 	if a == nil {
 		return nil, nil
 	}
+	if !scalable(s.kind) {
+		c.drop(svc.Name, key, "a %s cannot be autoscaled, dropped", s.kind)
+		return nil, nil
+	}
 	minReplicas := max(replicas, 1)
 	if a.MinReplicas != nil {
 		minReplicas = *a.MinReplicas
@@ -162,7 +166,7 @@ func (c *converter) autoscaler(s *svcCtx, replicas int32, rr *corev1.ResourceReq
 		TypeMeta:   metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"},
 		ObjectMeta: c.objectMeta(s, s.name),
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
-			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: s.name},
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: s.kind, Name: s.name},
 			MinReplicas:    &minReplicas,
 			MaxReplicas:    a.MaxReplicas,
 		},

@@ -199,7 +199,9 @@ func (c *converter) kubeService(s *svcCtx) error {
 		}
 		c.add(k)
 		return nil
-	case dnsrr && typ == corev1.ServiceTypeClusterIP:
+	case (dnsrr || s.kind == kindStatefulSet) && typ == corev1.ServiceTypeClusterIP:
+		// A StatefulSet's Service governs its pods' DNS names, which
+		// needs it headless.
 		k.Spec.ClusterIP = corev1.ClusterIPNone
 	case dnsrr:
 		c.drop(svc.Name, "deploy.endpoint_mode", "dnsrr needs a headless Service, which type %s cannot be; ignored", typ)
@@ -217,5 +219,30 @@ func (c *converter) kubeService(s *svcCtx) error {
 		k.Spec.Ports[0].NodePort = ext.NodePort
 	}
 	c.add(k)
+	if s.kind == kindStatefulSet && typ != corev1.ServiceTypeClusterIP {
+		return c.governingHeadless(s, k)
+	}
+	return nil
+}
+
+// governingHeadless emits the headless Service that governs a StatefulSet
+// whose own Service cannot be headless.
+func (c *converter) governingHeadless(s *svcCtx, k *corev1.Service) error {
+	name := c.governingService(s)
+	for svc, n := range c.names {
+		if n == name {
+			return invalidf("the StatefulSet's headless Service %q has the name of service %q; rename one", name, svc)
+		}
+	}
+	h := &corev1.Service{
+		TypeMeta:   k.TypeMeta,
+		ObjectMeta: c.objectMeta(s, name),
+		Spec:       corev1.ServiceSpec{Selector: s.selector, ClusterIP: corev1.ClusterIPNone},
+	}
+	for _, p := range k.Spec.Ports {
+		p.NodePort = 0
+		h.Spec.Ports = append(h.Spec.Ports, p)
+	}
+	c.add(h)
 	return nil
 }

@@ -23,8 +23,8 @@ var extensionKeys = []struct {
 	{"labels", keyRule{keyMapped, "workload and pod labels"}},
 	{"annotations", keyRule{keyMapped, "workload and pod annotations"}},
 	{"probes", keyRule{keyMapped, "`readiness`/`liveness: false` turn a probe off; `httpGet`, `tcpSocket` or `grpc` replaces the healthcheck's test"}},
-	{"workload", keyRule{keyNotYet, "`deployment` only"}},
-	{"schedule", keyRule{keyNotYet, ""}},
+	{"workload", keyRule{keyMapped, "`deployment`, `statefulset` (with a headless governing Service), `daemonset`, `job` or `cronjob`"}},
+	{"schedule", keyRule{keyMapped, "a CronJob with this cron `schedule`"}},
 	{"ingress", keyRule{keyNotYet, ""}},
 }
 

@@ -1,0 +1,134 @@
+package convert
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// maxCronJobName is the longest CronJob name: the controller appends an
+// 11-character suffix to name its Jobs, which must stay within 63.
+const maxCronJobName = 52
+
+// missedFiresDeadline is how late a CronJob run may start when compose asks
+// to skip missed fires.
+const missedFiresDeadline = int64(60)
+
+// jobs converts the top-level jobs: section. A job is a container like a
+// service's, so it goes through the same steps; it becomes a Job, or a
+// CronJob per schedule.
+func (c *converter) jobs() error {
+	for _, name := range slices.Sorted(maps.Keys(c.wl.jobs)) {
+		job := c.wl.jobs[name]
+		svc := types.ServiceConfig{
+			Name:          name,
+			Profiles:      job.Profiles,
+			ContainerSpec: job.ContainerSpec,
+			WorkloadSpec:  job.WorkloadSpec,
+			Extensions:    job.Extensions,
+		}
+		start := len(c.warnings)
+		if err := c.service(&svc); err != nil {
+			return fmt.Errorf("job %q: %w", name, err)
+		}
+		// Warnings name the job by its key path, not as a service.
+		for i := start; i < len(c.warnings); i++ {
+			if w := &c.warnings[i]; w.Service == name {
+				w.Service, w.Key = "", "jobs."+name+"."+w.Key
+			}
+		}
+	}
+	return nil
+}
+
+// jobTriggers reads a top-level job's triggers: each schedule is a
+// CronJob; without one the job is a Job.
+func (c *converter) jobTriggers(name string, job *types.JobConfig, plan *workloadPlan) (string, error) {
+	t := job.Triggers
+	if t == nil {
+		t = &types.TriggerConfig{}
+	}
+	var crons []cronSpec
+	for i, sc := range t.Schedule {
+		key := fmt.Sprintf("triggers.schedule[%d]", i)
+		if strings.TrimSpace(sc.Cron) == "" {
+			return "", invalidf("%s: cron is empty", key)
+		}
+		cs := cronSpec{key: key, schedule: strings.TrimSpace(sc.Cron), timeZone: sc.Timezone, concurrency: batchv1.ForbidConcurrent}
+		switch sc.Concurrency {
+		case "", "forbid":
+		case "queue":
+			c.warn(name, key+".concurrency", "approximated: Kubernetes cannot queue a run; a run that fires while the previous one is still running is skipped (Forbid)")
+		default:
+			return "", invalidf("%s.concurrency: %q: want forbid or queue", key, sc.Concurrency)
+		}
+		switch sc.MissedFires {
+		case "", "one":
+			// The CronJob controller starts one catch-up run.
+		case "skip":
+			d := missedFiresDeadline
+			cs.startingDeadline = &d
+			c.warn(name, key+".missed_fires", "approximated: a run that cannot start within %ds of its time is skipped (startingDeadlineSeconds)", d)
+		default:
+			return "", invalidf("%s.missed_fires: %q: want one or skip", key, sc.MissedFires)
+		}
+		crons = append(crons, cs)
+	}
+	if t.Manual != nil && !*t.Manual && len(crons) > 0 {
+		c.drop(name, "triggers.manual", "anyone who can create Jobs can run a CronJob by hand (kubectl create job --from), dropped")
+	}
+	switch {
+	case len(crons) > 0 && len(plan.crons) > 0:
+		c.drop(name, "triggers.schedule", "ignored: %s.schedule is set", ExtensionKey)
+	case len(crons) > 0:
+		plan.crons = crons
+	}
+	if len(plan.crons) == 0 {
+		c.warn(name, "triggers", "approximated: the Job runs once when applied; compose runs the job only when asked")
+		return kindJob, nil
+	}
+	return kindCronJob, nil
+}
+
+// cronJobs emits one CronJob per schedule.
+func (c *converter) cronJobs(s *svcCtx, plan *workloadPlan, meta metav1.ObjectMeta, pod corev1.PodTemplateSpec) error {
+	if len(plan.crons) > 1 {
+		c.warn(s.svc.Name, "triggers.schedule", "approximated: Kubernetes CronJobs have one schedule; each schedule becomes its own CronJob %s-1 .. %s-%d", s.name, s.name, len(plan.crons))
+	}
+	for i, cs := range plan.crons {
+		name := s.name
+		if len(plan.crons) > 1 {
+			name = fmt.Sprintf("%s-%d", s.name, i+1)
+		}
+		if len(name) > maxCronJobName {
+			return invalidf("CronJob name %q is longer than %d characters; shorten the name", name, maxCronJobName)
+		}
+		m := *meta.DeepCopy()
+		m.Name = name
+		cj := &batchv1.CronJob{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: kindCronJob},
+			ObjectMeta: m,
+			Spec: batchv1.CronJobSpec{
+				Schedule:                cs.schedule,
+				ConcurrencyPolicy:       cs.concurrency,
+				StartingDeadlineSeconds: cs.startingDeadline,
+				JobTemplate: batchv1.JobTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: meta.Labels, Annotations: meta.Annotations},
+					Spec:       c.jobSpec(s, plan, pod),
+				},
+			},
+		}
+		if cs.timeZone != "" {
+			tz := cs.timeZone
+			cj.Spec.TimeZone = &tz
+		}
+		c.add(cj)
+	}
+	return nil
+}

@@ -1,0 +1,281 @@
+package convert
+
+import (
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// sidecars converts the services that join s's network
+// (network_mode: service:<s>) and adds them to its pod: their containers,
+// init containers and volumes, and their ports to its Service. They get no
+// workload and no Service of their own, as in compose, where they have no
+// address of their own either.
+func (c *converter) sidecars(s *svcCtx, pod *corev1.PodTemplateSpec) error {
+	for _, name := range c.wl.sidecars[s.svc.Name] {
+		svc := c.project.Services[name]
+		c.sidecarDrops(&svc, s)
+		ys, ypod, _, err := c.pod(&svc, s)
+		if err != nil {
+			return fmt.Errorf("service %q, which joins this pod: %w", name, err)
+		}
+		if err := c.mergePod(s, ys, pod, ypod); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// samePodDeps returns svc without its dependencies on services of its own
+// pod: compose-go adds one for network_mode, pid and ipc service:X, and
+// inside one pod a wait for it would wait for itself.
+func (c *converter) samePodDeps(svc *types.ServiceConfig) *types.ServiceConfig {
+	var drop []string
+	for dep := range svc.DependsOn {
+		if _, ok := c.project.Services[dep]; ok && c.samePod(svc.Name, dep) {
+			drop = append(drop, dep)
+		}
+	}
+	if len(drop) == 0 {
+		return svc
+	}
+	cp := *svc
+	cp.DependsOn = maps.Clone(svc.DependsOn)
+	for _, dep := range drop {
+		delete(cp.DependsOn, dep)
+	}
+	if len(cp.DependsOn) == 0 {
+		cp.DependsOn = nil
+	}
+	return &cp
+}
+
+// sidecarDrops warns about what a service that joins another's pod cannot
+// have of its own.
+func (c *converter) sidecarDrops(svc *types.ServiceConfig, owner *svcCtx) {
+	why := fmt.Sprintf("the service runs in the pod of %q, dropped", owner.svc.Name)
+	if svc.Deploy != nil && (svc.Deploy.Replicas != nil || svc.Deploy.Mode != "" || svc.Deploy.UpdateConfig != nil || svc.Deploy.RestartPolicy != nil) {
+		c.drop(svc.Name, "deploy", "replicas, mode, update_config and restart_policy: %s", why)
+	}
+	if svc.Scale != nil {
+		c.drop(svc.Name, "scale", "%s", why)
+	}
+	if r := svc.Restart; r != "" && r != "always" && r != "unless-stopped" {
+		c.drop(svc.Name, "restart", "%s", why)
+	}
+	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	if err != nil {
+		return // reported by pod
+	}
+	if ext.Workload != "" || ext.Schedule != "" || ext.Autoscale != nil || ext.Service != nil {
+		c.drop(svc.Name, ExtensionKey, "workload, schedule, autoscale and service: %s", why)
+	}
+	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
+		if strings.HasPrefix(k, komposeControllerType) || strings.HasPrefix(k, komposeCronJobLabelPrefix) || strings.HasPrefix(k, "kompose.hpa.") {
+			c.drop(svc.Name, "labels."+k, "%s", why)
+		}
+	}
+}
+
+// mergePod adds the sidecar y's pod to s's.
+func (c *converter) mergePod(s, y *svcCtx, dst *corev1.PodTemplateSpec, src corev1.PodTemplateSpec) error {
+	ysvc := y.svc.Name
+	// Pod template metadata, but for the sidecar's standard labels.
+	for _, kv := range []struct {
+		key      string
+		dst, src *map[string]string
+	}{{"labels", &dst.Labels, &src.Labels}, {"annotations", &dst.Annotations, &src.Annotations}} {
+		for _, k := range slices.Sorted(maps.Keys(*kv.src)) {
+			if _, std := y.labels[k]; std && kv.key == "labels" {
+				continue
+			}
+			v := (*kv.src)[k]
+			if old, ok := (*kv.dst)[k]; ok {
+				if old != v {
+					c.drop(ysvc, kv.key, "%q: the pod of %q has %q, dropped", k, s.svc.Name, old)
+				}
+				continue
+			}
+			if *kv.dst == nil {
+				*kv.dst = map[string]string{}
+			}
+			(*kv.dst)[k] = v
+		}
+	}
+
+	d, p := &dst.Spec, src.Spec
+	// Volumes: the same name means the same volume; a different volume of
+	// the same name is renamed in the sidecar's mounts.
+	renames := map[string]string{}
+	for _, v := range p.Volumes {
+		i := slices.IndexFunc(d.Volumes, func(e corev1.Volume) bool { return e.Name == v.Name })
+		switch {
+		case i < 0:
+			d.Volumes = append(d.Volumes, v)
+		case reflect.DeepEqual(d.Volumes[i], v):
+		default:
+			n := uniqueName(v.Name, y.name, func(n string) bool {
+				return slices.ContainsFunc(d.Volumes, func(e corev1.Volume) bool { return e.Name == n })
+			})
+			renames[v.Name] = n
+			v.Name = n
+			d.Volumes = append(d.Volumes, v)
+		}
+	}
+	rename := func(ctrs []corev1.Container) []corev1.Container {
+		for i := range ctrs {
+			ctrs[i].VolumeMounts = slices.Clone(ctrs[i].VolumeMounts)
+			for j, m := range ctrs[i].VolumeMounts {
+				if n, ok := renames[m.Name]; ok {
+					ctrs[i].VolumeMounts[j].Name = n
+				}
+			}
+		}
+		return ctrs
+	}
+	p.Containers, p.InitContainers = rename(slices.Clone(p.Containers)), rename(slices.Clone(p.InitContainers))
+
+	addInit := func(ic corev1.Container) {
+		taken := func(n string) bool {
+			return slices.ContainsFunc(d.InitContainers, func(e corev1.Container) bool { return e.Name == n }) ||
+				slices.ContainsFunc(d.Containers, func(e corev1.Container) bool { return e.Name == n })
+		}
+		for _, e := range d.InitContainers {
+			if reflect.DeepEqual(e, ic) {
+				return // the same wait or hook
+			}
+		}
+		if taken(ic.Name) {
+			ic.Name = uniqueName(ic.Name, y.name, taken)
+		}
+		d.InitContainers = append(d.InitContainers, ic)
+	}
+	for _, ic := range p.InitContainers {
+		addInit(ic)
+	}
+	if isJobKind(s.kind) {
+		// A regular container would keep the Job from completing; a
+		// restartable init container (a native sidecar) stops with it.
+		always := corev1.ContainerRestartPolicyAlways
+		for _, ctr := range p.Containers {
+			ctr.RestartPolicy = &always
+			addInit(ctr)
+		}
+	} else {
+		d.Containers = append(d.Containers, p.Containers...)
+	}
+
+	if err := c.mergePodFields(s, y, d, p); err != nil {
+		return err
+	}
+
+	// The sidecar's ports are served by the pod, so by s's Service.
+	for _, yp := range y.ports {
+		if i := slices.IndexFunc(s.ports, func(e svcPort) bool { return e.port == yp.port && e.protocol == yp.protocol }); i >= 0 {
+			return invalidf("services %q and %q share one network namespace (network_mode) and both publish port %d/%s", s.svc.Name, ysvc, yp.port, yp.protocol)
+		}
+		taken := func(n string) bool { return slices.ContainsFunc(s.ports, func(e svcPort) bool { return e.name == n }) }
+		name := yp.name
+		if taken(name) {
+			name = portName("", string(yp.protocol), yp.port)
+		}
+		for i := 2; taken(name); i++ {
+			name = fmt.Sprintf("%s-%d", portName("", string(yp.protocol), yp.port), i)
+		}
+		yp.name = name
+		s.ports = append(s.ports, yp)
+	}
+	s.claims = append(s.claims, y.claims...)
+	for _, t := range y.claimTemplates {
+		if !slices.ContainsFunc(s.claimTemplates, func(e corev1.PersistentVolumeClaim) bool { return e.Name == t.Name }) {
+			s.claimTemplates = append(s.claimTemplates, t)
+		}
+	}
+	return nil
+}
+
+// mergePodFields merges the pod-level fields other than containers and
+// volumes: lists are joined, maps merged, and a setting the owner lacks is
+// taken for the whole pod, with a warning.
+func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.PodSpec) error {
+	ysvc := y.svc.Name
+	dv, pv := reflect.ValueOf(d).Elem(), reflect.ValueOf(p)
+	t := dv.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		switch f.Name {
+		case "Containers", "InitContainers", "Volumes", "EphemeralContainers":
+			continue
+		}
+		df, pf := dv.Field(i), pv.Field(i)
+		if pf.IsZero() || reflect.DeepEqual(df.Interface(), pf.Interface()) {
+			continue
+		}
+		field, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case f.Name == "ShareProcessNamespace":
+			// pid: service:<a container of this pod>, which is exact.
+			df.Set(pf)
+		case f.Name == "TerminationGracePeriodSeconds":
+			// The pod waits for the slowest container to stop.
+			if df.IsNil() || *d.TerminationGracePeriodSeconds < *p.TerminationGracePeriodSeconds {
+				df.Set(pf)
+			}
+		case pf.Kind() == reflect.Slice:
+			for j := range pf.Len() {
+				e := pf.Index(j)
+				found := false
+				for k := range df.Len() {
+					if reflect.DeepEqual(df.Index(k).Interface(), e.Interface()) {
+						found = true
+						break
+					}
+				}
+				if !found {
+					df.Set(reflect.Append(df, e))
+				}
+			}
+		case pf.Kind() == reflect.Map:
+			// A copy: the owner's map may be its x-kubernetes block's.
+			m := reflect.MakeMap(df.Type())
+			for _, k := range df.MapKeys() {
+				m.SetMapIndex(k, df.MapIndex(k))
+			}
+			df.Set(m)
+			keys := pf.MapKeys()
+			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+			for _, k := range keys {
+				if old := df.MapIndex(k); old.IsValid() {
+					if !reflect.DeepEqual(old.Interface(), pf.MapIndex(k).Interface()) {
+						c.drop(ysvc, "pod."+field, "%v: the pod of %q has %v, dropped", k, s.svc.Name, old)
+					}
+					continue
+				}
+				df.SetMapIndex(k, pf.MapIndex(k))
+			}
+		case df.IsZero():
+			df.Set(pf)
+			c.warn(ysvc, "pod."+field, "approximated: set on the whole pod of %q, which this service joins", s.svc.Name)
+		default:
+			c.drop(ysvc, "pod."+field, "the pod of %q has its own, dropped", s.svc.Name)
+		}
+	}
+	return nil
+}
+
+// uniqueName is base-suffix, shortened to a DNS-1123 label, numbered when
+// taken.
+func uniqueName(base, suffix string, taken func(string) bool) string {
+	n := truncName(base, validation.DNS1123LabelMaxLength-len(suffix)-1) + "-" + suffix
+	for i := 2; taken(n); i++ {
+		s := fmt.Sprintf("-%s-%d", suffix, i)
+		n = truncName(base, validation.DNS1123LabelMaxLength-len(s)) + s
+	}
+	return n
+}
