@@ -84,8 +84,8 @@ func TestHostPaths(t *testing.T) {
 		filepath.Join(proj, "empty"):              {InProject: true, Exists: true, Dir: true},
 		filepath.Join(proj, "missing"):            {InProject: true},
 		filepath.Join(proj, "linked-outside-dir"): {Exists: true, Dir: true},
-		outside:                                   {Exists: true, Dir: true},
-		filepath.Join(outside, "secret.txt"):      {Exists: true},
+		outside:                              {Exists: true, Dir: true},
+		filepath.Join(outside, "secret.txt"): {Exists: true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("HostPaths (-want +got):\n%s", diff)
