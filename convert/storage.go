@@ -67,6 +67,16 @@ func decodeVolumeExtension(volume string, raw any) (VolumeExtension, error) {
 		return ext, nil
 	}
 	key := "volumes." + volume + "." + ExtensionKey
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return ext, invalidf("%s: want a mapping with size, storageClass and accessMode", key)
+	}
+	// encoding/json matches keys case-insensitively: check them exactly.
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if k != "size" && k != "storageClass" && k != "accessMode" {
+			return ext, invalidf("%s: unknown key %q (want size, storageClass, accessMode)", key, k)
+		}
+	}
 	b, err := json.Marshal(raw)
 	if err != nil {
 		return ext, fmt.Errorf("%s: %w", key, err)
@@ -177,7 +187,7 @@ func (c *converter) prepareStorage() error {
 			v := m.vol
 			switch v.Type {
 			case types.VolumeTypeVolume:
-				if cl, ok := st.claims[volumeClaimID(v.Source)]; ok && v.Source != "" {
+				if cl, ok := st.claims[volumeClaimID(v.Source)]; ok && v.Source != "" && !komposeEmptyDir(&svc) {
 					c.addUser(cl, &svc)
 				}
 			case types.VolumeTypeBind:
@@ -451,6 +461,12 @@ const (
 	bindEmptyDir                   // kompose.volume.type: emptyDir
 )
 
+// komposeEmptyDir reports whether kompose.volume.type makes the service's
+// volumes emptyDirs.
+func komposeEmptyDir(svc *types.ServiceConfig) bool {
+	return strings.EqualFold(strings.TrimSpace(svc.Labels[komposeVolumeType]), "emptyDir")
+}
+
 func isDockerSocket(p string) bool { return slices.Contains(dockerSockets, filepath.Clean(p)) }
 
 // hostPath is what load found at a host path; a path it did not read is
@@ -497,6 +513,17 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 	for _, vf := range svc.VolumesFrom {
 		if _, _, ok := parseVolumesFrom(vf); !ok {
 			c.drop(svc.Name, "volumes_from", "%q: containers outside the project cannot share volumes with a pod, dropped", vf)
+		}
+	}
+	if t, ok := svc.Labels[komposeVolumeType]; ok {
+		switch strings.ToLower(strings.TrimSpace(t)) {
+		case "persistentvolumeclaim", "configmap", "emptydir":
+		case "hostpath":
+			if !c.opts.AllowHostPaths {
+				c.drop(svc.Name, "labels."+komposeVolumeType, "%q needs --allow-host-paths; bind mounts are converted by their content, dropped", t)
+			}
+		default:
+			c.drop(svc.Name, "labels."+komposeVolumeType, "%q is not persistentVolumeClaim, emptyDir, hostPath or configMap, dropped", t)
 		}
 	}
 	for _, m := range c.mountsOf(svc.Name, nil) {
@@ -584,7 +611,11 @@ func (pv *podVolumes) volume(name string, src corev1.VolumeSource) string {
 	for _, t := range pv.s.claimTemplates {
 		taken[t.Name] = t.Name
 	}
-	name = strings.TrimRight(truncate(name, validation.DNS1123LabelMaxLength), "-")
+	if n, err := ObjectName(name); err == nil {
+		name = n
+	} else {
+		name = "volume"
+	}
 	n := uniqueName(taken, name, "\x00new")
 	pv.pod.Volumes = append(pv.pod.Volumes, corev1.Volume{Name: n, VolumeSource: src})
 	return n
@@ -648,7 +679,7 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 			pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
 			return nil
 		}
-		if strings.EqualFold(strings.TrimSpace(svc.Labels[komposeVolumeType]), "emptyDir") {
+		if komposeEmptyDir(svc) {
 			c.warn(svc.Name, "labels."+komposeVolumeType, "approximated: volume %q becomes an emptyDir: its data is lost when the pod is replaced", v.Source)
 			pv.mount(vm, volumeName(v.Source), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
 			return nil
