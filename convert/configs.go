@@ -210,6 +210,7 @@ func (c *converter) mountFile(pv *podVolumes, kind string, r types.FileReference
 	var items []corev1.KeyToPath
 	if o.external {
 		k := safeKey(r.Source)
+		c.warn(svc.Name, key, "approximated: %s %q is external: the existing %s %q must hold the key %q", kind, r.Source, objKind(kind), o.name, k)
 		items = []corev1.KeyToPath{{Key: k, Path: k, Mode: mode}}
 		vm.SubPath = k
 	} else if o.dir {
@@ -319,19 +320,25 @@ var secretWords = map[string]bool{
 // notSecret are whole names that contain a secret word but are not.
 var notSecret = map[string]bool{"PWD": true, "OLDPWD": true}
 
+// pathWords end names that hold where a secret is, not the secret:
+// POSTGRES_PASSWORD_FILE, TLS_KEY_PATH.
+var pathWords = map[string]bool{"FILE": true, "PATH": true, "DIR": true}
+
 // looksSecret reports whether an environment variable's name suggests a
 // secret: one of its words (split at "_", "-", "." and lower-to-upper case
 // changes) is a secret word, or it contains PASSWORD or PASSWD. API_KEY
-// and dbPassword look secret; KEYBOARD, MONKEY and PWD do not.
+// and dbPassword look secret; KEYBOARD, MONKEY, PWD and names ending in
+// _FILE, _PATH or _DIR (where a secret is) do not.
 func looksSecret(name string) bool {
 	upper := strings.ToUpper(name)
-	if notSecret[upper] {
+	words := nameWords(name)
+	if notSecret[upper] || len(words) > 1 && pathWords[strings.ToUpper(words[len(words)-1])] {
 		return false
 	}
 	if strings.Contains(upper, "PASSWORD") || strings.Contains(upper, "PASSWD") {
 		return true
 	}
-	for _, w := range nameWords(name) {
+	for _, w := range words {
 		if secretWords[strings.ToUpper(w)] {
 			return true
 		}

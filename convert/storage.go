@@ -673,6 +673,9 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 		}
 		vm.SubPath = vv.Subpath
 	}
+	if m.from != "" && (v.Type == types.VolumeTypeTmpfs || v.Type == types.VolumeTypeVolume && v.Source == "") {
+		c.warn(svc.Name, key, "approximated: %s: an anonymous or tmpfs volume cannot be shared across pods; this pod gets its own empty one", desc)
+	}
 	switch v.Type {
 	case types.VolumeTypeVolume:
 		if v.Source == "" {
