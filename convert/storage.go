@@ -164,13 +164,18 @@ func (c *converter) prepareStorage() error {
 			if errs := validation.IsDNS1123Subdomain(cl.name); len(errs) > 0 {
 				return invalidf("volumes.%s: external volume name %q is not a valid claim name: %s", key, cl.name, strings.Join(errs, "; "))
 			}
+			if other, ok := st.claimNames[cl.name]; ok && !strings.HasPrefix(other, "\x00") {
+				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other, key, cl.name)
+			}
+			// Several external volumes may name one existing claim.
+			st.claimNames[cl.name] = "\x00" + key
 		} else {
 			n, err := ObjectName(key)
 			if err != nil {
 				return fmt.Errorf("volumes.%s: %w", key, err)
 			}
 			if other, ok := st.claimNames[n]; ok {
-				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other, key, n)
+				return invalidf("volumes %q and %q: both become the claim name %q; rename one", strings.TrimPrefix(other, "\x00"), key, n)
 			}
 			st.claimNames[n] = key
 			cl.name = n
@@ -393,7 +398,7 @@ func (c *converter) pathName(src string) string {
 // displayPath shows a host path relative to the project directory when it
 // is inside it: warnings must not depend on where the project lives.
 func (c *converter) displayPath(src string) string {
-	if rel, err := filepath.Rel(c.project.WorkingDir, src); err == nil && !strings.HasPrefix(rel, "..") {
+	if rel, err := filepath.Rel(c.project.WorkingDir, src); err == nil && !upward(rel) {
 		if rel == "." {
 			return "."
 		}
@@ -476,7 +481,12 @@ func (c *converter) hostPath(src string) *HostPath {
 		return hp
 	}
 	rel, err := filepath.Rel(c.project.WorkingDir, src)
-	return &HostPath{InProject: err == nil && !strings.HasPrefix(rel, "..")}
+	return &HostPath{InProject: err == nil && !upward(rel)}
+}
+
+// upward reports whether a relative path leaves its base directory.
+func upward(rel string) bool {
+	return rel == ".." || strings.HasPrefix(rel, "../") || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel)
 }
 
 func (c *converter) bindKind(svc *types.ServiceConfig, v types.ServiceVolumeConfig) (bindKindT, *HostPath) {
@@ -627,11 +637,16 @@ func volumeSourceEqual(a, b corev1.VolumeSource) bool {
 	return bytes.Equal(ja, jb)
 }
 
+// mounted reports whether the main container mounts something at target.
+func (pv *podVolumes) mounted(target string) bool {
+	return slices.ContainsFunc(pv.pod.Containers[0].VolumeMounts, func(e corev1.VolumeMount) bool { return e.MountPath == target })
+}
+
 // mount adds a volume and mounts it in the main container; key names the
 // compose key for a clash warning. It reports whether it mounted.
 func (pv *podVolumes) mount(m corev1.VolumeMount, name string, src corev1.VolumeSource, key string) bool {
 	ctr := &pv.pod.Containers[0]
-	if slices.ContainsFunc(ctr.VolumeMounts, func(e corev1.VolumeMount) bool { return e.MountPath == m.MountPath }) {
+	if pv.mounted(m.MountPath) {
 		pv.c.drop(pv.s.svc.Name, key, "%s is already mounted by another volume, config or secret, dropped", m.MountPath)
 		return false
 	}
@@ -643,7 +658,7 @@ func (pv *podVolumes) mount(m corev1.VolumeMount, name string, src corev1.Volume
 // mountTemplate mounts a StatefulSet claim template.
 func (pv *podVolumes) mountTemplate(m corev1.VolumeMount, key string) {
 	ctr := &pv.pod.Containers[0]
-	if slices.ContainsFunc(ctr.VolumeMounts, func(e corev1.VolumeMount) bool { return e.MountPath == m.MountPath }) {
+	if pv.mounted(m.MountPath) {
 		pv.c.drop(pv.s.svc.Name, key, "%s is already mounted by another volume, config or secret, dropped", m.MountPath)
 		return
 	}
@@ -870,14 +885,16 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 			pv.mount(vm, bm.name, cm, key)
 			return nil
 		}
-		c.warn(svc.Name, key, "approximated: %q is copied from the ConfigMap %q into an emptyDir by an init container: writes are not persisted and are lost when the pod is replaced", shown, bm.name)
-		seedName := pv.volume(bm.name, cm)
-		if !pv.mount(vm, bm.name+"-rw", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key) {
+		if pv.mounted(vm.MountPath) {
+			pv.mount(vm, "", corev1.VolumeSource{}, key) // warns
 			return nil
 		}
+		c.warn(svc.Name, key, "approximated: %q is copied from the ConfigMap %q into an emptyDir by an init container: writes are not persisted and are lost when the pod is replaced", shown, bm.name)
+		pv.mount(vm, bm.name, corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
+		seedName := pv.volume(bm.name+"-seed", cm)
 		ctr := pv.pod.Containers[0]
 		rw := ctr.VolumeMounts[len(ctr.VolumeMounts)-1].Name
-		pv.pod.InitContainers = append(pv.pod.InitContainers, c.seedContainer(seedName, rw, d))
+		pv.pod.InitContainers = append(pv.pod.InitContainers, c.seedContainer(rw, seedName, rw, d))
 	}
 	return nil
 }
@@ -899,7 +916,7 @@ const (
 // seedContainer copies a ConfigMap's files, in their directory layout,
 // into an emptyDir. It runs the --wait-image (busybox by default): a small
 // pinned image with sh and cp, already pulled for depends_on.
-func (c *converter) seedContainer(from, to string, d *fileData) corev1.Container {
+func (c *converter) seedContainer(name, from, to string, d *fileData) corev1.Container {
 	var tops []string
 	for _, f := range d.files {
 		top, _, _ := strings.Cut(f.path, "/")
@@ -916,10 +933,7 @@ func (c *converter) seedContainer(from, to string, d *fileData) corev1.Container
 	if img == "" {
 		img = DefaultWaitImage
 	}
-	n := "seed-" + from
-	if len(n) > validation.DNS1123LabelMaxLength {
-		n = strings.TrimRight(n[:validation.DNS1123LabelMaxLength], "-")
-	}
+	n := truncName("seed-"+name, "")
 	return corev1.Container{
 		Name:    n,
 		Image:   img,
