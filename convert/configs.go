@@ -1,19 +1,420 @@
 package convert
 
-import corev1 "k8s.io/api/core/v1"
+import (
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
 
 // Config and secrets: configs, secrets, and environment variables with
 // secret-looking names.
 
 var configKeys = map[string]keyRule{
-	"configs": {keyNotYet, ""},
-	"secrets": {keyNotYet, ""},
+	"configs": {keyMapped, "ConfigMap `<name>` (from `file`, `content` or `environment`) mounted at `target` (default `/<name>`) with `subPath`; `mode` -> item `mode`; `external: true` uses an existing ConfigMap"},
+	"secrets": {keyMapped, "Secret `<name>` (from `file` or `environment`) mounted at `target` (default `/run/secrets/<name>`) with `subPath`; `mode` -> item `mode`; `external: true` uses an existing Secret"},
+}
+
+// fileObject is the ConfigMap or Secret of one top-level config or secret.
+type fileObject struct {
+	kind     string // "config" or "secret"
+	key      string // compose name
+	name     string // object name
+	external bool
+	data     *fileData
+	dir      bool // file: is a directory, mounted whole
+	users    []string
+}
+
+// prepareConfigs names and reads the configs and secrets services use.
+// Content comes from Options.HostPaths: convert does no I/O.
+func (c *converter) prepareConfigs() error {
+	st := c.store
+	p := c.project
+	used := func(kind, name string) []string {
+		var users []string
+		for _, sn := range p.ServiceNames() {
+			svc := p.Services[sn]
+			refs := []types.FileReferenceConfig{}
+			if kind == "config" {
+				for _, r := range svc.Configs {
+					refs = append(refs, types.FileReferenceConfig(r))
+				}
+			} else {
+				for _, r := range svc.Secrets {
+					refs = append(refs, types.FileReferenceConfig(r))
+				}
+			}
+			if slices.ContainsFunc(refs, func(r types.FileReferenceConfig) bool { return r.Source == name }) {
+				users = append(users, sn)
+			}
+		}
+		return users
+	}
+	for _, kind := range []string{"config", "secret"} {
+		objs, names, all := st.configs, st.mapNames, map[string]types.FileObjectConfig{}
+		for k, v := range p.Configs {
+			all[k] = types.FileObjectConfig(v)
+		}
+		if kind == "secret" {
+			objs, names, all = st.secrets, st.secretNames, map[string]types.FileObjectConfig{}
+			for k, v := range p.Secrets {
+				all[k] = types.FileObjectConfig(v)
+			}
+		}
+		for _, key := range slices.Sorted(maps.Keys(all)) {
+			users := used(kind, key)
+			if len(users) == 0 {
+				continue
+			}
+			cfg := all[key]
+			o := &fileObject{kind: kind, key: key, users: users}
+			objs[key] = o
+			where := kind + "s." + key
+			if cfg.External {
+				o.external = true
+				o.name = cfg.Name
+				if o.name == "" {
+					o.name = key
+				}
+				if errs := validation.IsDNS1123Subdomain(o.name); len(errs) > 0 {
+					return invalidf("%s: external %s name %q is not a valid object name: %s", where, kind, o.name, strings.Join(errs, "; "))
+				}
+				continue
+			}
+			n, err := ObjectName(key)
+			if err != nil {
+				return fmt.Errorf("%s: %w", where, err)
+			}
+			if other, ok := names[n]; ok {
+				return invalidf("%ss %q and %q: both become the name %q; rename one", kind, other, key, n)
+			}
+			names[n] = key
+			o.name = n
+			def := safeKey(key)
+			switch {
+			case cfg.File != "":
+				hp := c.hostPath(cfg.File)
+				shown := c.displayPath(cfg.File)
+				switch {
+				case !hp.Exists:
+					return invalidf("%s %q: file %s does not exist", kind, key, cfg.File)
+				case !hp.InProject:
+					return invalidf("%s %q: file %s is outside the project directory; hoist reads no files outside it (copy it into the project, or create the %s yourself and mark it external: true)", kind, key, cfg.File, objKind(kind))
+				case hp.Files == nil && hp.Size > MaxContent:
+					return invalidf("%s %q: file %s holds more than %d bytes, too much for a %s", kind, key, cfg.File, MaxContent, objKind(kind))
+				}
+				if len(hp.Skipped) > 0 {
+					c.drop("", where+".file", "%q: symlinks %s leave the project and are not followed, dropped", shown, quoteAll(hp.Skipped))
+				}
+				o.dir = hp.Dir
+				if hp.Dir {
+					o.data = newFileData(hp.Files, def)
+				} else {
+					o.data = newFileData([]HostFile{{Data: hp.Files[0].Data, Mode: hp.Files[0].Mode}}, def)
+				}
+			case cfg.Environment != "":
+				v, ok := p.Environment[cfg.Environment]
+				if !ok {
+					return invalidf("%s %q: environment variable %q is not set", kind, key, cfg.Environment)
+				}
+				o.data = newFileData([]HostFile{{Data: []byte(v)}}, def)
+			case cfg.Content != "" || kind == "config":
+				o.data = newFileData([]HostFile{{Data: []byte(cfg.Content)}}, def)
+			default:
+				return invalidf("%s %q: no file or environment", kind, key)
+			}
+			if cfg.Driver != "" {
+				c.drop("", where+".driver", "%q: hoist creates the %s itself, dropped", cfg.Driver, objKind(kind))
+			}
+			if len(cfg.DriverOpts) > 0 {
+				c.drop("", where+".driver_opts", "driver options have no Kubernetes equivalent, dropped")
+			}
+			if cfg.TemplateDriver != "" {
+				c.drop("", where+".template_driver", "%q: templates are not rendered, the content is used as is, dropped", cfg.TemplateDriver)
+			}
+		}
+	}
+	return nil
+}
+
+func objKind(kind string) string {
+	if kind == "secret" {
+		return "Secret"
+	}
+	return "ConfigMap"
 }
 
 // configsSecrets mounts the service's configs and secrets and moves
 // secret-looking environment variables into a Secret.
-func (c *converter) configsSecrets(s *svcCtx, pod *corev1.PodSpec) error { return nil }
+func (c *converter) configsSecrets(s *svcCtx, pod *corev1.PodSpec) error {
+	pv := &podVolumes{c: c, pod: pod, s: s}
+	for _, r := range s.svc.Configs {
+		if err := c.mountFile(pv, "config", types.FileReferenceConfig(r)); err != nil {
+			return err
+		}
+	}
+	for _, r := range s.svc.Secrets {
+		if err := c.mountFile(pv, "secret", types.FileReferenceConfig(r)); err != nil {
+			return err
+		}
+	}
+	return c.envSecrets(s, &pod.Containers[0])
+}
+
+// mountFile mounts one config or secret at its target, with subPath so
+// the target's directory keeps its other files.
+func (c *converter) mountFile(pv *podVolumes, kind string, r types.FileReferenceConfig) error {
+	svc := pv.s.svc
+	objs := c.store.configs
+	if kind == "secret" {
+		objs = c.store.secrets
+	}
+	o := objs[r.Source]
+	if o == nil {
+		return invalidf("%ss: %s %q is not declared under the top-level %ss", kind, kind, r.Source, kind)
+	}
+	target := r.Target
+	switch {
+	case target == "" && kind == "secret":
+		target = "/run/secrets/" + r.Source
+	case target == "":
+		target = "/" + r.Source
+	case !path.IsAbs(target) && kind == "secret":
+		target = "/run/secrets/" + target
+	case !path.IsAbs(target):
+		target = "/" + target
+	}
+	key := kind + "s"
+	var mode *int32
+	if r.Mode != nil {
+		m := int64(*r.Mode)
+		if m < 0 || m > 0o777 {
+			return invalidf("%s: %s %q: mode %o is not between 0 and 0777", key, kind, r.Source, m)
+		}
+		m32 := int32(m)
+		mode = &m32
+	}
+	if r.UID != "" || r.GID != "" {
+		c.warn(svc.Name, key, "approximated: %s %q: uid/gid %s:%s are not set; the files are owned by root (set the pod's fsGroup to give a group access)", kind, r.Source, r.UID, r.GID)
+	}
+	vm := corev1.VolumeMount{MountPath: target, ReadOnly: true}
+	var items []corev1.KeyToPath
+	if o.external {
+		k := safeKey(r.Source)
+		c.warn(svc.Name, key, "approximated: %s %q is external: the existing %s %q must hold the key %q", kind, r.Source, objKind(kind), o.name, k)
+		items = []corev1.KeyToPath{{Key: k, Path: k, Mode: mode}}
+		vm.SubPath = k
+	} else if o.dir {
+		for _, f := range o.data.files {
+			it := corev1.KeyToPath{Key: f.key, Path: f.path, Mode: mode}
+			if mode == nil && f.mode&0o111 != 0 {
+				m := int32(0o755)
+				it.Mode = &m
+			}
+			items = append(items, it)
+		}
+	} else {
+		f := o.data.files[0]
+		it := corev1.KeyToPath{Key: f.key, Path: f.key, Mode: mode}
+		if mode == nil && f.mode&0o111 != 0 {
+			m := int32(0o755)
+			it.Mode = &m
+		}
+		items = []corev1.KeyToPath{it}
+		vm.SubPath = f.key
+	}
+	var src corev1.VolumeSource
+	if kind == "secret" {
+		src.Secret = &corev1.SecretVolumeSource{SecretName: o.name, Items: items}
+	} else {
+		src.ConfigMap = &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: o.name}, Items: items}
+	}
+	pv.mount(vm, o.name, src, key)
+	return nil
+}
 
 // projectConfigs emits the ConfigMaps and Secrets of top-level configs and
-// secrets.
-func (c *converter) projectConfigs() error { return nil }
+// secrets that services use.
+func (c *converter) projectConfigs() error {
+	for _, key := range slices.Sorted(maps.Keys(c.store.configs)) {
+		o := c.store.configs[key]
+		if o.external {
+			continue
+		}
+		cm := &corev1.ConfigMap{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: c.sharedMeta(o.name, o.users),
+		}
+		o.data.fill(&cm.Data, &cm.BinaryData)
+		c.fileObjectLabels(o, &cm.ObjectMeta)
+		c.add(cm)
+	}
+	for _, key := range slices.Sorted(maps.Keys(c.store.secrets)) {
+		o := c.store.secrets[key]
+		if o.external {
+			continue
+		}
+		sec := &corev1.Secret{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+			ObjectMeta: c.sharedMeta(o.name, o.users),
+			Type:       corev1.SecretTypeOpaque,
+			Data:       map[string][]byte{},
+		}
+		for _, f := range o.data.files {
+			sec.Data[f.key] = f.data
+		}
+		c.fileObjectLabels(o, &sec.ObjectMeta)
+		c.add(sec)
+	}
+	return nil
+}
+
+// fileObjectLabels copies a config's or secret's compose labels: valid
+// ones as labels, others as annotations.
+func (c *converter) fileObjectLabels(o *fileObject, meta *metav1.ObjectMeta) {
+	var labels types.Labels
+	if o.kind == "secret" {
+		labels = c.project.Secrets[o.key].Labels
+	} else {
+		labels = c.project.Configs[o.key].Labels
+	}
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		if _, reserved := meta.Labels[k]; reserved {
+			c.drop("", o.kind+"s."+o.key+".labels", "%q is set by hoist; the compose value is ignored", k)
+			continue
+		}
+		switch v := labels[k]; {
+		case len(validation.IsQualifiedName(k)) > 0:
+			c.drop("", o.kind+"s."+o.key+".labels", "%q is not a valid Kubernetes label or annotation key, dropped", k)
+		case len(validation.IsValidLabelValue(v)) == 0:
+			meta.Labels[k] = v
+		default:
+			if meta.Annotations == nil {
+				meta.Annotations = map[string]string{}
+			}
+			meta.Annotations[k] = v
+		}
+	}
+}
+
+// isText reports whether data can be a ConfigMap's data value.
+func isText(data []byte) bool { return utf8.Valid(data) }
+
+// secretWords are the parts of a variable name that make it look secret.
+var secretWords = map[string]bool{
+	"PASSWORD": true, "PASSWORDS": true, "PASSWD": true, "PASS": true, "PASSPHRASE": true, "PWD": true,
+	"SECRET": true, "SECRETS": true, "TOKEN": true, "TOKENS": true,
+	"KEY": true, "KEYS": true, "APIKEY": true, "CREDENTIAL": true, "CREDENTIALS": true, "CREDS": true,
+	"PRIVATE": true, "AUTH": true,
+}
+
+// notSecret are whole names that contain a secret word but are not.
+var notSecret = map[string]bool{"PWD": true, "OLDPWD": true}
+
+// pathWords end names that hold where a secret is, not the secret:
+// POSTGRES_PASSWORD_FILE, TLS_KEY_PATH.
+var pathWords = map[string]bool{"FILE": true, "PATH": true, "DIR": true}
+
+// looksSecret reports whether an environment variable's name suggests a
+// secret: one of its words (split at "_", "-", "." and lower-to-upper case
+// changes) is a secret word, or it contains PASSWORD or PASSWD. API_KEY
+// and dbPassword look secret; KEYBOARD, MONKEY, PWD and names ending in
+// _FILE, _PATH or _DIR (where a secret is) do not.
+func looksSecret(name string) bool {
+	upper := strings.ToUpper(name)
+	words := nameWords(name)
+	if notSecret[upper] || len(words) > 1 && pathWords[strings.ToUpper(words[len(words)-1])] {
+		return false
+	}
+	if strings.Contains(upper, "PASSWORD") || strings.Contains(upper, "PASSWD") {
+		return true
+	}
+	for _, w := range words {
+		if secretWords[strings.ToUpper(w)] {
+			return true
+		}
+	}
+	return false
+}
+
+func nameWords(name string) []string {
+	var words []string
+	var cur []rune
+	var prev rune
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, string(cur))
+			cur = nil
+		}
+	}
+	for _, r := range name {
+		switch {
+		case r == '_' || r == '-' || r == '.':
+			flush()
+		case unicode.IsUpper(r) && unicode.IsLower(prev):
+			flush()
+			cur = append(cur, r)
+		default:
+			cur = append(cur, r)
+		}
+		prev = r
+	}
+	flush()
+	return words
+}
+
+// envSecrets moves environment variables into the Secret <service>-env
+// (by --env-secrets: secret-looking names, all, or none) and references
+// them with secretKeyRef. The Secret holds the raw compose value: values
+// from a Secret are not expanded by Kubernetes.
+func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
+	mode := c.opts.EnvSecrets
+	if mode == EnvSecretsNone {
+		return nil
+	}
+	name := uniqueName(c.store.secretNames, truncName(s.name, "-env"), "env:"+s.svc.Name)
+	data := map[string][]byte{}
+	taken := map[string]string{}
+	for i := range ctr.Env {
+		e := &ctr.Env[i]
+		if e.ValueFrom != nil || (mode != EnvSecretsAll && !looksSecret(e.Name)) {
+			continue
+		}
+		raw := s.svc.Environment[e.Name]
+		if raw == nil {
+			continue
+		}
+		key := uniqueKey(taken, safeKey(e.Name), e.Name)
+		data[key] = []byte(*raw)
+		e.Value = ""
+		e.ValueFrom = &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: name},
+			Key:                  key,
+		}}
+	}
+	if len(data) == 0 {
+		delete(c.store.secretNames, name)
+		return nil
+	}
+	c.add(&corev1.Secret{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: c.objectMeta(s, name),
+		Type:       corev1.SecretTypeOpaque,
+		Data:       data,
+	})
+	return nil
+}
+
+// truncName is base+suffix, base shortened to keep a DNS-1123 label.
+func truncName(base, suffix string) string {
+	return strings.TrimRight(truncate(base, validation.DNS1123LabelMaxLength-len(suffix)), "-") + suffix
+}

@@ -79,6 +79,9 @@ type converter struct {
 	objects  []*unstructured.Unstructured
 	warnings []Warning
 	err      error
+	// store holds the claims, ConfigMaps and Secrets services share
+	// (storage.go, configs.go).
+	store *storeState
 }
 
 func (c *converter) validate() error {

@@ -14,14 +14,15 @@ type HostPath struct {
 	// Dir is true for a directory.
 	Dir bool
 	// Size is the total size of the regular files, following no symlink
-	// that leaves the project.
+	// that leaves the project. Counting stops once it exceeds MaxContent,
+	// so a large data directory is not walked to its end.
 	Size int64
 	// Files are the regular files, sorted by Path, with Path relative to
 	// the host path ("" for a file mount). Nil when Size > MaxContent or
 	// the path is outside the project.
 	Files []HostFile
 	// Skipped are paths, relative to the host path, of symlinks that
-	// resolve outside the project and were not followed.
+	// resolve outside the project (or nowhere) and were not followed.
 	Skipped []string
 }
 

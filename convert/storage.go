@@ -1,25 +1,1115 @@
 package convert
 
-import corev1 "k8s.io/api/core/v1"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
 
 // Storage: volumes, tmpfs, shm_size, volumes_from, and the claims of the
-// project's named volumes.
+// project's named volumes and data directories.
 
 var storageKeys = map[string]keyRule{
-	"shm_size":     {keyNotYet, ""},
-	"tmpfs":        {keyNotYet, ""},
-	"volumes":      {keyNotYet, ""},
-	"volumes_from": {keyNotYet, ""},
+	"shm_size":     {keyMapped, "memory `emptyDir` at `/dev/shm` with `sizeLimit`"},
+	"tmpfs":        {keyMapped, "`emptyDir` with `medium: Memory` and `sizeLimit`"},
+	"volumes":      {keyMapped, "named volume: PersistentVolumeClaim (StatefulSet: `volumeClaimTemplates`); anonymous: `emptyDir`; bind mount in the project: ConfigMap (read-only), `emptyDir` seeded from a ConfigMap (writable) or claim (empty, missing or over 1 MiB); outside the project: refused unless `--allow-host-paths` (`hostPath`); `read_only`, `volume.subpath`, `type: tmpfs`, `type: image`"},
+	"volumes_from": {keyMapped, "the other service's volumes mounted again (`:ro` honoured)"},
 }
 
-// prepareStorage runs before any service is converted.
-func (c *converter) prepareStorage() error { return nil }
+// storageKompose are the kompose label prefixes this area reads.
+var storageKompose = []string{"kompose.volume."}
+
+// kompose volume labels, on services (size, storage class, type) and on
+// top-level volumes (size, selector).
+const (
+	komposeVolumeSize         = "kompose.volume.size"
+	komposeVolumeStorageClass = "kompose.volume.storage-class-name"
+	komposeVolumeType         = "kompose.volume.type"
+	komposeVolumeSelector     = "kompose.volume.selector"
+)
+
+// DefaultVolumeSize is the size of a claim that names none.
+const DefaultVolumeSize = "1Gi"
+
+// The Docker socket is never mounted from the node unless asked.
+var dockerSockets = []string{"/var/run/docker.sock", "/run/docker.sock"}
+
+// VolumeExtension is x-kubernetes on a top-level volume: what the
+// PersistentVolumeClaim asks for.
+type VolumeExtension struct {
+	// Size is a quantity such as 10Gi; default 1Gi.
+	Size string `json:"size,omitempty"`
+	// StorageClass is the claim's storageClassName; default the cluster's.
+	StorageClass string `json:"storageClass,omitempty"`
+	// AccessMode is ReadWriteOnce, ReadWriteMany, ReadOnlyMany or
+	// ReadWriteOncePod; default ReadWriteOnce, or ReadWriteMany when
+	// several pods mount the volume.
+	AccessMode string `json:"accessMode,omitempty"`
+}
+
+// decodeVolumeExtension decodes a top-level volume's x-kubernetes block,
+// rejecting unknown keys.
+func decodeVolumeExtension(volume string, raw any) (VolumeExtension, error) {
+	var ext VolumeExtension
+	if raw == nil {
+		return ext, nil
+	}
+	key := "volumes." + volume + "." + ExtensionKey
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return ext, invalidf("%s: want a mapping with size, storageClass and accessMode", key)
+	}
+	// encoding/json matches keys case-insensitively: check them exactly.
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if k != "size" && k != "storageClass" && k != "accessMode" {
+			return ext, invalidf("%s: unknown key %q (want size, storageClass, accessMode)", key, k)
+		}
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return ext, fmt.Errorf("%s: %w", key, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ext); err != nil {
+		return ext, invalidf("%s: %s", key, strings.TrimPrefix(err.Error(), "json: "))
+	}
+	return ext, nil
+}
+
+var accessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce, corev1.ReadWriteMany, corev1.ReadOnlyMany, corev1.ReadWriteOncePod}
+
+// storeState is what the storage, config and secret steps share across
+// services: the claims and ConfigMaps of the project and their names.
+type storeState struct {
+	claims map[string]*claim // by claimID
+	// bindMaps are the ConfigMaps that carry bind mount content, by host path.
+	bindMaps map[string]*bindMap
+	configs  map[string]*fileObject // compose config name -> ConfigMap
+	secrets  map[string]*fileObject // compose secret name -> Secret
+	// Object names taken, per kind.
+	claimNames, mapNames, secretNames map[string]string
+}
+
+// claim is one PersistentVolumeClaim: a named volume, or a bind-mounted
+// data directory.
+type claim struct {
+	// what names the claim in warnings: `volume "data"` or `"./data"`.
+	what     string
+	key      string // warning key
+	name     string
+	external bool
+	users    []string // compose services mounting it, sorted
+	multi    bool     // several pods mount it
+	size     resource.Quantity
+	class    *string
+	mode     corev1.PersistentVolumeAccessMode
+	explicit bool // mode set by x-kubernetes.accessMode
+	// sizeFixed is set when the volume itself sets the size, so service
+	// labels do not override it.
+	sizeFixed bool
+	labels   map[string]string
+	ann      map[string]string
+	selector *metav1.LabelSelector
+	// template is set when a StatefulSet took it as a claim template.
+	template bool
+}
+
+// bindMap is the ConfigMap holding a bind mount's content.
+type bindMap struct {
+	name  string
+	users []string
+	data  *fileData
+}
+
+func volumeClaimID(volume string) string { return "volume:" + volume }
+func bindClaimID(hostPath string) string { return "bind:" + hostPath }
+
+// prepareStorage runs before any service is converted: it finds every
+// claim and ConfigMap the services share and names them.
+func (c *converter) prepareStorage() error {
+	c.store = &storeState{
+		claims: map[string]*claim{}, bindMaps: map[string]*bindMap{},
+		configs: map[string]*fileObject{}, secrets: map[string]*fileObject{},
+		claimNames: map[string]string{}, mapNames: map[string]string{}, secretNames: map[string]string{},
+	}
+	st := c.store
+	p := c.project
+	// Named volumes: claims named after the compose key.
+	for _, key := range slices.Sorted(maps.Keys(p.Volumes)) {
+		v := p.Volumes[key]
+		ext, err := decodeVolumeExtension(key, v.Extensions[ExtensionKey])
+		if err != nil {
+			return err
+		}
+		cl := &claim{what: fmt.Sprintf("volume %q", key), key: "volumes." + key}
+		if v.External {
+			cl.external = true
+			cl.name = v.Name
+			if cl.name == "" {
+				cl.name = key
+			}
+			if errs := validation.IsDNS1123Subdomain(cl.name); len(errs) > 0 {
+				return invalidf("volumes.%s: external volume name %q is not a valid claim name: %s", key, cl.name, strings.Join(errs, "; "))
+			}
+			if other, ok := st.claimNames[cl.name]; ok && !strings.HasPrefix(other, "\x00") {
+				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other, key, cl.name)
+			}
+			// Several external volumes may name one existing claim.
+			st.claimNames[cl.name] = "\x00" + key
+		} else {
+			n, err := ObjectName(key)
+			if err != nil {
+				return fmt.Errorf("volumes.%s: %w", key, err)
+			}
+			if other, ok := st.claimNames[n]; ok {
+				return invalidf("volumes %q and %q: both become the claim name %q; rename one", strings.TrimPrefix(other, "\x00"), key, n)
+			}
+			st.claimNames[n] = key
+			cl.name = n
+			if err := c.claimSpec(cl, ext, v); err != nil {
+				return err
+			}
+		}
+		st.claims[volumeClaimID(key)] = cl
+	}
+	// Who mounts what.
+	for _, name := range p.ServiceNames() {
+		svc := p.Services[name]
+		for _, m := range c.mountsOf(name, nil) {
+			v := m.vol
+			switch v.Type {
+			case types.VolumeTypeVolume:
+				if cl, ok := st.claims[volumeClaimID(v.Source)]; ok && v.Source != "" && !komposeEmptyDir(&svc) {
+					c.addUser(cl, &svc)
+				}
+			case types.VolumeTypeBind:
+				switch kind, hp := c.bindKind(&svc, v); kind {
+				case bindClaim:
+					id := bindClaimID(v.Source)
+					cl, ok := st.claims[id]
+					if !ok {
+						cl = &claim{what: fmt.Sprintf("%q", c.displayPath(v.Source)), key: "volumes"}
+						if err := c.claimSpec(cl, VolumeExtension{}, types.VolumeConfig{}); err != nil {
+							return err
+						}
+						st.claims[id] = cl
+					}
+					c.addUser(cl, &svc)
+				case bindConfigMap, bindSeeded:
+					bm, ok := st.bindMaps[v.Source]
+					if !ok {
+						bm = &bindMap{data: bindData(hp, v.Source)}
+						st.bindMaps[v.Source] = bm
+					}
+					if !slices.Contains(bm.users, name) {
+						bm.users = append(bm.users, name)
+					}
+				}
+			}
+		}
+	}
+	// Claims of data directories, named after their project path.
+	for _, id := range slices.Sorted(maps.Keys(st.claims)) {
+		cl := st.claims[id]
+		if src, ok := strings.CutPrefix(id, "bind:"); ok {
+			cl.name = uniqueName(st.claimNames, c.pathName(src), id)
+			// Service-level kompose labels may size data directories too.
+			if err := c.komposeClaim(cl); err != nil {
+				return err
+			}
+		} else if !cl.external && len(cl.users) > 0 {
+			if err := c.komposeClaim(cl); err != nil {
+				return err
+			}
+		}
+		if !cl.explicit && cl.multi {
+			cl.mode = corev1.ReadWriteMany
+		}
+	}
+	if err := c.prepareConfigs(); err != nil {
+		return err
+	}
+	for _, src := range slices.Sorted(maps.Keys(st.bindMaps)) {
+		st.bindMaps[src].name = uniqueName(st.mapNames, c.pathName(src), "bind:"+src)
+	}
+	return nil
+}
+
+// claimSpec fills a claim's size, class, mode and metadata from the
+// volume's x-kubernetes block and its labels.
+func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConfig) error {
+	size := DefaultVolumeSize
+	sizeKey := ""
+	if s, ok := v.Labels[komposeVolumeSize]; ok {
+		size, sizeKey = s, cl.key+".labels."+komposeVolumeSize
+	}
+	if ext.Size != "" {
+		size, sizeKey = ext.Size, cl.key+"."+ExtensionKey+".size"
+	}
+	q, err := parseSize(sizeKey, size)
+	if err != nil {
+		return err
+	}
+	cl.size = q
+	// A size set on the volume wins over service labels.
+	cl.sizeFixed = sizeKey != ""
+	if ext.StorageClass != "" {
+		sc := ext.StorageClass
+		cl.class = &sc
+	}
+	cl.mode = corev1.ReadWriteOnce
+	if m := ext.AccessMode; m != "" {
+		i := slices.IndexFunc(accessModes, func(a corev1.PersistentVolumeAccessMode) bool { return strings.EqualFold(string(a), m) })
+		if i < 0 {
+			return invalidf("%s.%s.accessMode: %q is not ReadWriteOnce, ReadWriteMany, ReadOnlyMany or ReadWriteOncePod", cl.key, ExtensionKey, m)
+		}
+		cl.mode, cl.explicit = accessModes[i], true
+	}
+	if sel, ok := v.Labels[komposeVolumeSelector]; ok {
+		cl.selector = &metav1.LabelSelector{MatchLabels: map[string]string{"io.kompose.service": sel}}
+	}
+	for _, k := range slices.Sorted(maps.Keys(v.Labels)) {
+		if isKomposeLabel(k) {
+			continue
+		}
+		if cl.labels == nil {
+			cl.labels, cl.ann = map[string]string{}, map[string]string{}
+		}
+		switch {
+		case len(validation.IsQualifiedName(k)) > 0:
+			c.drop("", cl.key+".labels", "%q is not a valid Kubernetes label or annotation key, dropped", k)
+		case len(validation.IsValidLabelValue(v.Labels[k])) == 0:
+			cl.labels[k] = v.Labels[k]
+		default:
+			cl.ann[k] = v.Labels[k]
+		}
+	}
+	if v.Driver != "" && v.Driver != "local" {
+		c.drop("", cl.key+".driver", "%q is replaced by the claim's storage class (set %s.storageClass), dropped", v.Driver, ExtensionKey)
+	}
+	if len(v.DriverOpts) > 0 {
+		c.drop("", cl.key+".driver_opts", "driver options are replaced by the claim's storage class (set %s.storageClass), dropped", ExtensionKey)
+	}
+	return nil
+}
+
+// komposeClaim applies the service labels kompose.volume.size and
+// kompose.volume.storage-class-name of the claim's first user that sets
+// them, unless the volume itself says.
+func (c *converter) komposeClaim(cl *claim) error {
+	fixedSize := cl.sizeFixed
+	for _, u := range cl.users {
+		labels := c.project.Services[u].Labels
+		if s, ok := labels[komposeVolumeSize]; ok && !fixedSize {
+			q, err := parseSize("services."+u+".labels."+komposeVolumeSize, s)
+			if err != nil {
+				return err
+			}
+			cl.size, fixedSize = q, true
+		}
+		if sc, ok := labels[komposeVolumeStorageClass]; ok && cl.class == nil {
+			sc = strings.TrimSpace(sc)
+			cl.class = &sc
+		}
+	}
+	return nil
+}
+
+func parseSize(key, s string) (resource.Quantity, error) {
+	q, err := resource.ParseQuantity(strings.TrimSpace(s))
+	if err != nil || q.Sign() <= 0 {
+		return q, invalidf("%s: %q is not a positive quantity such as 10Gi", key, s)
+	}
+	return q, nil
+}
+
+// addUser records that a service's pods mount the claim.
+func (c *converter) addUser(cl *claim, svc *types.ServiceConfig) {
+	if !slices.Contains(cl.users, svc.Name) {
+		cl.users = append(cl.users, svc.Name)
+	}
+	if len(cl.users) > 1 || c.replicas(svc) > 1 || c.autoscaled(svc) {
+		cl.multi = true
+	}
+}
+
+// autoscaled reports whether an autoscaler may run more than one pod of
+// the service.
+func (c *converter) autoscaled(svc *types.ServiceConfig) bool {
+	if _, ok := c.opts.Autoscale[svc.Name]; ok {
+		return true
+	}
+	for k := range svc.Labels {
+		if strings.HasPrefix(k, "kompose.hpa.") {
+			return true
+		}
+	}
+	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	return err == nil && ext.Autoscale != nil
+}
+
+// uniqueName takes base for owner, or base with a numeric suffix when
+// another owner has it.
+func uniqueName(taken map[string]string, base, owner string) string {
+	n := base
+	for i := 2; ; i++ {
+		if o, ok := taken[n]; !ok || o == owner {
+			taken[n] = owner
+			return n
+		}
+		suffix := "-" + strconv.Itoa(i)
+		n = strings.TrimRight(truncate(base, validation.DNS1123LabelMaxLength-len(suffix)), "-") + suffix
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// pathName is an object name for a host path in the project: its path
+// relative to the project directory.
+func (c *converter) pathName(src string) string {
+	rel := strings.TrimPrefix(c.displayPath(src), "./")
+	if n, err := ObjectName(strings.ReplaceAll(rel, "/", "-")); err == nil {
+		return n
+	}
+	if n, err := ObjectName(filepath.Base(src)); err == nil {
+		return n
+	}
+	return "data"
+}
+
+// displayPath shows a host path relative to the project directory when it
+// is inside it: warnings must not depend on where the project lives.
+func (c *converter) displayPath(src string) string {
+	if rel, err := filepath.Rel(c.project.WorkingDir, src); err == nil && !upward(rel) {
+		if rel == "." {
+			return "."
+		}
+		return "./" + filepath.ToSlash(rel)
+	}
+	return src
+}
+
+// mountOf is one mount of a service, its own or taken from volumes_from.
+type mountOf struct {
+	vol types.ServiceVolumeConfig
+	// from is the service whose volume it is, for volumes_from.
+	from string
+}
+
+// mountsOf is a service's own mounts followed by those of its
+// volumes_from services (recursively; `:ro` makes them read-only).
+func (c *converter) mountsOf(name string, seen []string) []mountOf {
+	svc, ok := c.project.Services[name]
+	if !ok || slices.Contains(seen, name) {
+		return nil
+	}
+	seen = append(seen, name)
+	var out []mountOf
+	for _, v := range svc.Volumes {
+		out = append(out, mountOf{vol: v})
+	}
+	for _, vf := range svc.VolumesFrom {
+		from, ro, ok := parseVolumesFrom(vf)
+		if !ok {
+			continue
+		}
+		for _, m := range c.mountsOf(from, seen) {
+			if ro {
+				m.vol.ReadOnly = true
+			}
+			if m.from == "" {
+				m.from = from
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// parseVolumesFrom parses "service[:ro|:rw]"; ok is false for
+// "container:name".
+func parseVolumesFrom(s string) (service string, readOnly, ok bool) {
+	if strings.HasPrefix(s, "container:") {
+		return "", false, false
+	}
+	service, mode, _ := strings.Cut(s, ":")
+	return service, mode == "ro", true
+}
+
+// bindKind is what a bind mount becomes.
+type bindKindT int
+
+const (
+	bindRefused   bindKindT = iota // outside the project: dropped
+	bindHostPath                   // outside the project, --allow-host-paths
+	bindConfigMap                  // read-only content
+	bindSeeded                     // writable content: emptyDir seeded from a ConfigMap
+	bindClaim                      // empty, missing or too large: a claim
+	bindEmptyDir                   // kompose.volume.type: emptyDir
+)
+
+// komposeEmptyDir reports whether kompose.volume.type makes the service's
+// volumes emptyDirs.
+func komposeEmptyDir(svc *types.ServiceConfig) bool {
+	return strings.EqualFold(strings.TrimSpace(svc.Labels[komposeVolumeType]), "emptyDir")
+}
+
+func isDockerSocket(p string) bool { return slices.Contains(dockerSockets, filepath.Clean(p)) }
+
+// hostPath is what load found at a host path; a path it did not read is
+// missing.
+func (c *converter) hostPath(src string) *HostPath {
+	if hp := c.opts.HostPaths[filepath.Clean(src)]; hp != nil {
+		return hp
+	}
+	rel, err := filepath.Rel(c.project.WorkingDir, src)
+	return &HostPath{InProject: err == nil && !upward(rel)}
+}
+
+// upward reports whether a relative path leaves its base directory.
+func upward(rel string) bool {
+	return rel == ".." || strings.HasPrefix(rel, "../") || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel)
+}
+
+func (c *converter) bindKind(svc *types.ServiceConfig, v types.ServiceVolumeConfig) (bindKindT, *HostPath) {
+	hp := c.hostPath(v.Source)
+	if isDockerSocket(v.Source) || !hp.InProject {
+		if c.opts.AllowHostPaths {
+			return bindHostPath, hp
+		}
+		return bindRefused, hp
+	}
+	switch strings.ToLower(strings.TrimSpace(svc.Labels[komposeVolumeType])) {
+	case "emptydir":
+		return bindEmptyDir, hp
+	case "hostpath":
+		if c.opts.AllowHostPaths {
+			return bindHostPath, hp
+		}
+	}
+	switch {
+	case !hp.Exists, hp.Dir && hp.Size == 0, hp.Files == nil:
+		// Missing, empty (a data directory; empty marker files such as
+		// .gitkeep count as empty) or too large for a ConfigMap.
+		return bindClaim, hp
+	case v.ReadOnly:
+		return bindConfigMap, hp
+	}
+	return bindSeeded, hp
+}
 
 // storage adds the service's volumes and mounts to the pod.
-func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error { return nil }
+func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
+	svc := s.svc
+	pv := &podVolumes{c: c, pod: pod, s: s}
+	for _, vf := range svc.VolumesFrom {
+		if _, _, ok := parseVolumesFrom(vf); !ok {
+			c.drop(svc.Name, "volumes_from", "%q: containers outside the project cannot share volumes with a pod, dropped", vf)
+		}
+	}
+	if t, ok := svc.Labels[komposeVolumeType]; ok {
+		switch strings.ToLower(strings.TrimSpace(t)) {
+		case "persistentvolumeclaim", "configmap", "emptydir":
+		case "hostpath":
+			if !c.opts.AllowHostPaths {
+				c.drop(svc.Name, "labels."+komposeVolumeType, "%q needs --allow-host-paths; bind mounts are converted by their content, dropped", t)
+			}
+		default:
+			c.drop(svc.Name, "labels."+komposeVolumeType, "%q is not persistentVolumeClaim, emptyDir, hostPath or configMap, dropped", t)
+		}
+	}
+	for _, m := range c.mountsOf(svc.Name, nil) {
+		if err := c.mount(s, pv, m); err != nil {
+			return err
+		}
+	}
+	for _, t := range svc.Tmpfs {
+		target, opts, _ := strings.Cut(t, ":")
+		var size *resource.Quantity
+		for _, o := range strings.Split(opts, ",") {
+			k, val, _ := strings.Cut(strings.TrimSpace(o), "=")
+			switch k {
+			case "":
+			case "size":
+				n, err := parseBytes(val)
+				if err != nil {
+					return invalidf("tmpfs: %q: size %q is not a size", t, val)
+				}
+				size = resource.NewQuantity(n, resource.BinarySI)
+			default:
+				c.drop(svc.Name, "tmpfs", "%q: option %q is not supported by emptyDir, dropped", t, o)
+			}
+		}
+		pv.mount(corev1.VolumeMount{MountPath: target}, volumeName(target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, "tmpfs")
+	}
+	if svc.ShmSize > 0 {
+		size := resource.NewQuantity(int64(svc.ShmSize), resource.BinarySI)
+		pv.mount(corev1.VolumeMount{MountPath: "/dev/shm"}, "dshm", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, "shm_size")
+	}
+	return nil
+}
 
-// projectStorage emits the PersistentVolumeClaims of named volumes.
-func (c *converter) projectStorage() error { return nil }
+// parseBytes parses a docker size: a number with an optional b, k, m or g
+// suffix (binary units).
+func parseBytes(s string) (int64, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	mult := int64(1)
+	s = strings.TrimSuffix(s, "b")
+	switch {
+	case strings.HasSuffix(s, "k"):
+		mult, s = 1<<10, strings.TrimSuffix(s, "k")
+	case strings.HasSuffix(s, "m"):
+		mult, s = 1<<20, strings.TrimSuffix(s, "m")
+	case strings.HasSuffix(s, "g"):
+		mult, s = 1<<30, strings.TrimSuffix(s, "g")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return n * mult, nil
+}
 
-// storageKompose are the kompose label prefixes this area reads.
-var storageKompose = []string{}
+// volumeName is a pod volume name for a mount target: /var/cache/nginx
+// becomes var-cache-nginx.
+func volumeName(target string) string {
+	if n, err := ObjectName(strings.ReplaceAll(strings.Trim(target, "/"), "/", "-")); err == nil {
+		return n
+	}
+	return "volume"
+}
+
+// podVolumes adds volumes and mounts to a pod, reusing a volume when the
+// same source is mounted twice and keeping volume names and mount paths
+// unique.
+type podVolumes struct {
+	c   *converter
+	pod *corev1.PodSpec
+	s   *svcCtx
+}
+
+// volume adds a pod volume, or finds the one with the same source, and
+// returns its name.
+func (pv *podVolumes) volume(name string, src corev1.VolumeSource) string {
+	for _, v := range pv.pod.Volumes {
+		if volumeSourceEqual(v.VolumeSource, src) && src.EmptyDir == nil {
+			return v.Name
+		}
+	}
+	taken := map[string]string{}
+	for _, v := range pv.pod.Volumes {
+		taken[v.Name] = v.Name
+	}
+	for _, t := range pv.s.claimTemplates {
+		taken[t.Name] = t.Name
+	}
+	if n, err := ObjectName(name); err == nil {
+		name = n
+	} else {
+		name = "volume"
+	}
+	n := uniqueName(taken, name, "\x00new")
+	pv.pod.Volumes = append(pv.pod.Volumes, corev1.Volume{Name: n, VolumeSource: src})
+	return n
+}
+
+func volumeSourceEqual(a, b corev1.VolumeSource) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
+}
+
+// mounted reports whether the main container mounts something at target.
+func (pv *podVolumes) mounted(target string) bool {
+	return slices.ContainsFunc(pv.pod.Containers[0].VolumeMounts, func(e corev1.VolumeMount) bool { return e.MountPath == target })
+}
+
+// mount adds a volume and mounts it in the main container; key names the
+// compose key for a clash warning. It reports whether it mounted.
+func (pv *podVolumes) mount(m corev1.VolumeMount, name string, src corev1.VolumeSource, key string) bool {
+	ctr := &pv.pod.Containers[0]
+	if pv.mounted(m.MountPath) {
+		pv.c.drop(pv.s.svc.Name, key, "%s is already mounted by another volume, config or secret, dropped", m.MountPath)
+		return false
+	}
+	m.Name = pv.volume(name, src)
+	ctr.VolumeMounts = append(ctr.VolumeMounts, m)
+	return true
+}
+
+// mountTemplate mounts a StatefulSet claim template.
+func (pv *podVolumes) mountTemplate(m corev1.VolumeMount, key string) {
+	ctr := &pv.pod.Containers[0]
+	if pv.mounted(m.MountPath) {
+		pv.c.drop(pv.s.svc.Name, key, "%s is already mounted by another volume, config or secret, dropped", m.MountPath)
+		return
+	}
+	ctr.VolumeMounts = append(ctr.VolumeMounts, m)
+}
+
+// mount converts one compose mount.
+func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
+	svc := s.svc
+	v := m.vol
+	key := "volumes"
+	desc := fmt.Sprintf("%q", v.Target)
+	if m.from != "" {
+		key = "volumes_from"
+		desc = fmt.Sprintf("%q (from %s)", v.Target, m.from)
+	}
+	vm := corev1.VolumeMount{MountPath: v.Target, ReadOnly: v.ReadOnly}
+	if v.Consistency != "" {
+		c.drop(svc.Name, key, "%s: consistency %q has no Kubernetes equivalent, dropped", desc, v.Consistency)
+	}
+	if vv := v.Volume; vv != nil {
+		if vv.NoCopy {
+			c.drop(svc.Name, key, "%s: nocopy: Kubernetes never copies image content into a volume, dropped", desc)
+		}
+		if len(vv.Labels) > 0 {
+			c.drop(svc.Name, key, "%s: volume labels are not supported on a mount, dropped", desc)
+		}
+		vm.SubPath = vv.Subpath
+	}
+	if m.from != "" && (v.Type == types.VolumeTypeTmpfs || v.Type == types.VolumeTypeVolume && v.Source == "") {
+		c.warn(svc.Name, key, "approximated: %s: an anonymous or tmpfs volume cannot be shared across pods; this pod gets its own empty one", desc)
+	}
+	switch v.Type {
+	case types.VolumeTypeVolume:
+		if v.Source == "" {
+			pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
+			return nil
+		}
+		if komposeEmptyDir(svc) {
+			c.warn(svc.Name, "labels."+komposeVolumeType, "approximated: volume %q becomes an emptyDir: its data is lost when the pod is replaced", v.Source)
+			pv.mount(vm, volumeName(v.Source), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
+			return nil
+		}
+		cl := c.store.claims[volumeClaimID(v.Source)]
+		if cl == nil {
+			return invalidf("%s: %s: volume %q is not declared under the top-level volumes", key, desc, v.Source)
+		}
+		c.mountClaim(s, pv, cl, vm, key)
+	case types.VolumeTypeBind:
+		return c.bind(s, pv, v, vm, key, desc)
+	case types.VolumeTypeTmpfs:
+		var size *resource.Quantity
+		if t := v.Tmpfs; t != nil {
+			if t.Size > 0 {
+				size = resource.NewQuantity(int64(t.Size), resource.BinarySI)
+			}
+			if t.Mode != 0 {
+				c.drop(svc.Name, key, "%s: tmpfs mode %o: an emptyDir is always world-writable, dropped", desc, t.Mode)
+			}
+		}
+		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, key)
+	case types.VolumeTypeImage:
+		if v.Image != nil && v.Image.SubPath != "" {
+			vm.SubPath = v.Image.SubPath
+		}
+		vm.ReadOnly = true
+		c.warn(svc.Name, key, "approximated: %s: an image volume needs Kubernetes 1.33 or later with image volumes enabled", desc)
+		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: v.Source}}, key)
+	default:
+		c.drop(svc.Name, key, "%s: volume type %q has no Kubernetes equivalent, dropped", desc, v.Type)
+	}
+	return nil
+}
+
+// mountClaim mounts a claim: as a StatefulSet's claim template when the
+// service alone uses it, else as a standalone claim.
+func (c *converter) mountClaim(s *svcCtx, pv *podVolumes, cl *claim, vm corev1.VolumeMount, key string) {
+	if cl.external {
+		pv.mount(vm, cl.name, corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: cl.name}}, key)
+		return
+	}
+	if s.kind == "StatefulSet" {
+		if len(cl.users) == 1 {
+			cl.template = true
+			if !slices.ContainsFunc(s.claimTemplates, func(t corev1.PersistentVolumeClaim) bool { return t.Name == cl.name }) {
+				mode := cl.mode
+				if !cl.explicit {
+					// Each pod has its own claim.
+					mode = corev1.ReadWriteOnce
+				}
+				s.claimTemplates = append(s.claimTemplates, corev1.PersistentVolumeClaim{
+					ObjectMeta: metav1.ObjectMeta{Name: cl.name, Labels: mergeLabels(s.labels, cl.labels), Annotations: nilIfEmpty(cl.ann)},
+					Spec:       c.claimSpecOf(cl, mode),
+				})
+			}
+			vm.Name = cl.name
+			pv.mountTemplate(vm, key)
+			return
+		}
+		c.warn(s.svc.Name, key, "approximated: %s is shared with %s, so the StatefulSet's pods share one claim %q instead of one claim each", cl.what, strings.Join(others(cl.users, s.svc.Name), ", "), cl.name)
+	}
+	if pv.mount(vm, cl.name, corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: cl.name}}, key) {
+		rwo := cl.mode == corev1.ReadWriteOnce || cl.mode == corev1.ReadWriteOncePod
+		if !slices.ContainsFunc(s.claims, func(u claimUse) bool { return u.name == cl.name }) {
+			s.claims = append(s.claims, claimUse{name: cl.name, readWriteOnce: rwo})
+		}
+	}
+}
+
+func others(users []string, self string) []string {
+	var out []string
+	for _, u := range users {
+		if u != self {
+			out = append(out, fmt.Sprintf("%q", u))
+		}
+	}
+	return out
+}
+
+func mergeLabels(a, b map[string]string) map[string]string {
+	out := maps.Clone(a)
+	if out == nil {
+		out = map[string]string{}
+	}
+	for k, v := range b {
+		if _, ok := out[k]; !ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (c *converter) claimSpecOf(cl *claim, mode corev1.PersistentVolumeAccessMode) corev1.PersistentVolumeClaimSpec {
+	return corev1.PersistentVolumeClaimSpec{
+		AccessModes:      []corev1.PersistentVolumeAccessMode{mode},
+		Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: cl.size}},
+		StorageClassName: cl.class,
+		Selector:         cl.selector,
+	}
+}
+
+// bind converts a bind mount by what the host path holds.
+func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig, vm corev1.VolumeMount, key, desc string) error {
+	svc := s.svc
+	src := v.Source
+	shown := c.displayPath(src)
+	kind, hp := c.bindKind(svc, v)
+	if b := v.Bind; b != nil {
+		if b.SELinux != "" {
+			c.drop(svc.Name, key, "%s: SELinux relabelling %q is done by the node, dropped", desc, b.SELinux)
+		}
+		if b.Recursive != "" {
+			c.drop(svc.Name, key, "%s: recursive %q has no Kubernetes equivalent, dropped", desc, b.Recursive)
+		}
+		if b.Propagation != "" && kind != bindHostPath {
+			c.drop(svc.Name, key, "%s: propagation %q applies to host paths only, dropped", desc, b.Propagation)
+		}
+	}
+	if kind != bindRefused && kind != bindHostPath && len(hp.Skipped) > 0 {
+		c.drop(svc.Name, key, "%q: symlinks %s leave the project and are not followed, dropped", shown, quoteAll(hp.Skipped))
+	}
+	switch kind {
+	case bindRefused:
+		what := "is outside the project"
+		if isDockerSocket(src) {
+			what = "is the Docker socket"
+		}
+		c.drop(svc.Name, key, "%q %s: refused, dropped (pass --allow-host-paths to mount it from the node with hostPath)", shown, what)
+	case bindHostPath:
+		t := corev1.HostPathDirectoryOrCreate
+		switch {
+		case isDockerSocket(src):
+			t = corev1.HostPathSocket
+		case hp.Exists && hp.Dir:
+			t = corev1.HostPathDirectory
+		case hp.Exists:
+			t = corev1.HostPathFile
+		case v.Bind != nil && !bool(v.Bind.CreateHostPath):
+			t = corev1.HostPathDirectory
+		}
+		if b := v.Bind; b != nil && b.Propagation != "" {
+			var mp corev1.MountPropagationMode
+			switch b.Propagation {
+			case types.PropagationRShared, types.PropagationShared:
+				mp = corev1.MountPropagationBidirectional
+				c.warn(svc.Name, key, "approximated: %s: propagation %q becomes Bidirectional, which needs a privileged container", desc, b.Propagation)
+			case types.PropagationRSlave, types.PropagationSlave:
+				mp = corev1.MountPropagationHostToContainer
+			default:
+				mp = corev1.MountPropagationNone
+			}
+			vm.MountPropagation = &mp
+		}
+		c.warn(svc.Name, key, "approximated: %q is mounted from the node with hostPath (--allow-host-paths): the node must have it", shown)
+		pv.mount(vm, volumeName(strings.TrimPrefix(shown, "./")), corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: src, Type: &t}}, key)
+	case bindEmptyDir:
+		c.warn(svc.Name, "labels."+komposeVolumeType, "approximated: %q becomes an emptyDir: its content is not copied and writes are lost when the pod is replaced", shown)
+		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
+	case bindClaim:
+		cl := c.store.claims[bindClaimID(src)]
+		switch {
+		case !hp.Exists:
+			c.warn(svc.Name, key, "approximated: %q does not exist; it becomes the empty PersistentVolumeClaim %q", shown, cl.name)
+		case hp.Files == nil && hp.Size > 0:
+			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q: copy the content into it", shown, MaxContent, cl.name)
+		default:
+			c.warn(svc.Name, key, "approximated: %q is an empty directory (a data directory); it becomes the PersistentVolumeClaim %q", shown, cl.name)
+		}
+		c.mountClaim(s, pv, cl, vm, key)
+	case bindConfigMap, bindSeeded:
+		bm := c.store.bindMaps[src]
+		d := bm.data
+		vm.ReadOnly = kind == bindConfigMap
+		if !hp.Dir {
+			// A file: mount only it, so the target's directory keeps its
+			// other files.
+			vm.SubPath = d.files[0].path
+		}
+		cm := corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: bm.name},
+			Items:                d.items(kind == bindSeeded),
+		}}
+		if kind == bindConfigMap {
+			pv.mount(vm, bm.name, cm, key)
+			return nil
+		}
+		if pv.mounted(vm.MountPath) {
+			pv.mount(vm, "", corev1.VolumeSource{}, key) // warns
+			return nil
+		}
+		c.warn(svc.Name, key, "approximated: %q is copied from the ConfigMap %q into an emptyDir by an init container: writes are not persisted and are lost when the pod is replaced", shown, bm.name)
+		pv.mount(vm, bm.name, corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
+		seedName := pv.volume(bm.name+"-seed", cm)
+		ctr := pv.pod.Containers[0]
+		rw := ctr.VolumeMounts[len(ctr.VolumeMounts)-1].Name
+		pv.pod.InitContainers = append(pv.pod.InitContainers, c.seedContainer(rw, seedName, rw, d))
+	}
+	return nil
+}
+
+func quoteAll(l []string) string {
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// Where the seeding init container mounts the ConfigMap and the emptyDir.
+const (
+	seedFrom = "/hoist/seed"
+	seedTo   = "/hoist/target"
+)
+
+// seedContainer copies a ConfigMap's files, in their directory layout,
+// into an emptyDir. It runs the --wait-image (busybox by default): a small
+// pinned image with sh and cp, already pulled for depends_on.
+func (c *converter) seedContainer(name, from, to string, d *fileData) corev1.Container {
+	var tops []string
+	for _, f := range d.files {
+		top, _, _ := strings.Cut(f.path, "/")
+		if !slices.Contains(tops, top) {
+			tops = append(tops, top)
+		}
+	}
+	var src []string
+	for _, t := range tops {
+		src = append(src, shellQuote(seedFrom+"/"+t))
+	}
+	script := fmt.Sprintf("cp -RL %s %s/ && chmod -R a+rwX %s", strings.Join(src, " "), seedTo, seedTo)
+	img := c.opts.WaitImage
+	if img == "" {
+		img = DefaultWaitImage
+	}
+	n := truncName("seed-"+name, "")
+	return corev1.Container{
+		Name:    n,
+		Image:   img,
+		Command: []string{"sh", "-c", escape(script)},
+		VolumeMounts: []corev1.VolumeMount{
+			{Name: from, MountPath: seedFrom, ReadOnly: true},
+			{Name: to, MountPath: seedTo},
+		},
+	}
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// projectStorage emits the PersistentVolumeClaims of named volumes and
+// data directories, and the ConfigMaps of bind mount content.
+func (c *converter) projectStorage() error {
+	st := c.store
+	for _, id := range slices.Sorted(maps.Keys(st.claims)) {
+		cl := st.claims[id]
+		if cl.external || cl.template || len(cl.users) == 0 {
+			continue
+		}
+		if cl.mode == corev1.ReadWriteMany && !cl.explicit {
+			why := "its service runs several pods"
+			if len(cl.users) > 1 {
+				why = "services " + strings.Join(others(cl.users, ""), ", ") + " share it"
+			}
+			svc := ""
+			if strings.HasPrefix(id, "bind:") {
+				svc = cl.users[0]
+			}
+			c.warn(svc, cl.key, "approximated: %s becomes the claim %q with access mode ReadWriteMany because %s; the storage class must support it", cl.what, cl.name, why)
+		}
+		meta := c.sharedMeta(cl.name, cl.users)
+		for k, v := range cl.labels {
+			if _, ok := meta.Labels[k]; !ok {
+				meta.Labels[k] = v
+			}
+		}
+		meta.Annotations = nilIfEmpty(cl.ann)
+		c.add(&corev1.PersistentVolumeClaim{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+			ObjectMeta: meta,
+			Spec:       c.claimSpecOf(cl, cl.mode),
+		})
+	}
+	for _, src := range slices.Sorted(maps.Keys(st.bindMaps)) {
+		bm := st.bindMaps[src]
+		cm := &corev1.ConfigMap{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: c.sharedMeta(bm.name, bm.users),
+		}
+		bm.data.fill(&cm.Data, &cm.BinaryData)
+		c.add(cm)
+	}
+	return nil
+}
+
+// sharedMeta is the metadata of an object that services may share: a
+// single user's standard labels, else only the project's.
+func (c *converter) sharedMeta(name string, users []string) metav1.ObjectMeta {
+	labels := map[string]string{LabelPartOf: c.partOf, LabelManagedBy: ManagedBy}
+	if len(users) == 1 {
+		labels[LabelName] = c.names[users[0]]
+	}
+	return metav1.ObjectMeta{Name: name, Namespace: c.opts.Namespace, Labels: labels}
+}
+
+// fileData is the content of a ConfigMap or Secret: files with safe keys.
+type fileData struct {
+	files []dataFile
+}
+
+type dataFile struct {
+	key  string // ConfigMap/Secret key
+	path string // path under the mount
+	data []byte
+	mode uint32
+}
+
+// bindData turns what load read into keys: a file is keyed by its base
+// name, a directory's files by their relative paths made safe.
+func bindData(hp *HostPath, src string) *fileData {
+	def := path.Base(filepath.ToSlash(src))
+	return newFileData(hp.Files, def)
+}
+
+// newFileData keys files: a single file (Path "") gets def, others their
+// relative path with "/" as "_" and other invalid characters as "-"; a key
+// that is taken gets a numeric suffix. Files are sorted, so keys are
+// deterministic.
+func newFileData(files []HostFile, def string) *fileData {
+	d := &fileData{}
+	taken := map[string]string{}
+	for _, f := range files {
+		p := f.Path
+		if p == "" {
+			p = def
+		}
+		key := safeKey(strings.ReplaceAll(p, "/", "_"))
+		key = uniqueKey(taken, key, p)
+		d.files = append(d.files, dataFile{key: key, path: p, data: f.Data, mode: f.Mode})
+	}
+	return d
+}
+
+// safeKey makes s a valid ConfigMap key: [-._a-zA-Z0-9]+, not starting
+// with "..", at most 253 characters.
+func safeKey(s string) string {
+	k := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '-'
+	}, s)
+	for strings.HasPrefix(k, "..") {
+		k = "_" + strings.TrimPrefix(k, ".")
+	}
+	if k == "" || k == "." {
+		k = "file"
+	}
+	return truncate(k, validation.DNS1123SubdomainMaxLength-8)
+}
+
+func uniqueKey(taken map[string]string, key, owner string) string {
+	k := key
+	for i := 2; ; i++ {
+		if _, ok := taken[k]; !ok {
+			taken[k] = owner
+			return k
+		}
+		k = key + "-" + strconv.Itoa(i)
+	}
+}
+
+// items lists the keys to project when paths differ from keys or a file
+// is executable; all, when seeding, so the init container knows the
+// layout. Nil projects every key under its own name.
+func (d *fileData) items(all bool) []corev1.KeyToPath {
+	need := all
+	for _, f := range d.files {
+		if f.key != f.path || f.mode&0o111 != 0 {
+			need = true
+		}
+	}
+	if !need {
+		return nil
+	}
+	var items []corev1.KeyToPath
+	for _, f := range d.files {
+		it := corev1.KeyToPath{Key: f.key, Path: f.path}
+		if f.mode&0o111 != 0 {
+			m := int32(0o755)
+			it.Mode = &m
+		}
+		items = append(items, it)
+	}
+	return items
+}
+
+// fill sets the data of a ConfigMap: UTF-8 files as data, others as
+// binaryData.
+func (d *fileData) fill(data *map[string]string, binary *map[string][]byte) {
+	for _, f := range d.files {
+		if isText(f.data) {
+			if *data == nil {
+				*data = map[string]string{}
+			}
+			(*data)[f.key] = string(f.data)
+		} else {
+			if *binary == nil {
+				*binary = map[string][]byte{}
+			}
+			(*binary)[f.key] = f.data
+		}
+	}
+}

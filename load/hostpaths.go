@@ -1,13 +1,204 @@
 package load
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/hoist-dev/hoist/convert"
 )
 
 // HostPaths reads what the project's bind mounts, config files and secret
-// files hold on the host, for convert.Options.HostPaths.
+// files hold on the host, for convert.Options.HostPaths. Paths outside the
+// project directory (after resolving symlinks) are only stat'ed, never
+// read; inside it, content is read up to convert.MaxContent and symlinks
+// that leave the project are recorded in Skipped, not followed. A project
+// without bind mounts, config files or secret files costs no I/O.
 func HostPaths(p *types.Project) (map[string]*convert.HostPath, error) {
-	return map[string]*convert.HostPath{}, nil
+	out := map[string]*convert.HostPath{}
+	var paths []string
+	add := func(path string) {
+		if path == "" || !filepath.IsAbs(path) {
+			return
+		}
+		path = filepath.Clean(path)
+		if _, ok := out[path]; !ok {
+			out[path] = nil
+			paths = append(paths, path)
+		}
+	}
+	for _, name := range p.ServiceNames() {
+		for _, v := range p.Services[name].Volumes {
+			if v.Type == types.VolumeTypeBind {
+				add(v.Source)
+			}
+		}
+	}
+	for _, c := range p.Configs {
+		if !bool(c.External) {
+			add(c.File)
+		}
+	}
+	for _, s := range p.Secrets {
+		if !bool(s.External) {
+			add(s.File)
+		}
+	}
+	if len(paths) == 0 {
+		return out, nil
+	}
+	sort.Strings(paths)
+	root := realPath(p.WorkingDir)
+	for _, path := range paths {
+		hp, err := readHostPath(root, path)
+		if err != nil {
+			return nil, fmt.Errorf("reading host path %s: %w", path, oneLine(err))
+		}
+		out[path] = hp
+	}
+	return out, nil
+}
+
+// realPath resolves the symlinks of path, or of its longest existing
+// prefix when the rest does not exist.
+func realPath(path string) string {
+	path = filepath.Clean(path)
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		return r
+	}
+	parent := filepath.Dir(path)
+	if parent == path {
+		return path
+	}
+	return filepath.Join(realPath(parent), filepath.Base(path))
+}
+
+// within reports whether path is root or below it.
+func within(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+func readHostPath(root, path string) (*convert.HostPath, error) {
+	real := realPath(path)
+	hp := &convert.HostPath{InProject: within(root, real)}
+	info, err := os.Stat(real)
+	if errors.Is(err, fs.ErrNotExist) {
+		return hp, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	hp.Exists = true
+	hp.Dir = info.IsDir()
+	if !hp.InProject {
+		// Never read what lies outside the project.
+		return hp, nil
+	}
+	r := &reader{root: root, hp: hp, visited: map[string]bool{}}
+	if hp.Dir {
+		err = r.dir(real, "")
+	} else if info.Mode().IsRegular() {
+		err = r.file(real, "", info)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if hp.Size > convert.MaxContent {
+		hp.Files = nil
+	}
+	sort.Slice(hp.Files, func(i, j int) bool { return hp.Files[i].Path < hp.Files[j].Path })
+	slices.Sort(hp.Skipped)
+	return hp, nil
+}
+
+// reader walks one host path inside the project.
+type reader struct {
+	root    string
+	hp      *convert.HostPath
+	visited map[string]bool // real directories entered, against symlink loops
+	full    bool            // Size is over MaxContent: stop reading
+}
+
+func (r *reader) dir(real, rel string) error {
+	if r.visited[real] {
+		return nil
+	}
+	r.visited[real] = true
+	entries, err := os.ReadDir(real)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if r.full {
+			return nil
+		}
+		p := filepath.Join(real, e.Name())
+		relp := e.Name()
+		if rel != "" {
+			relp = rel + "/" + e.Name()
+		}
+		if e.Type()&fs.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(p)
+			if err != nil || !within(r.root, target) {
+				// Leaves the project, or resolves nowhere: never followed.
+				r.hp.Skipped = append(r.hp.Skipped, relp)
+				continue
+			}
+			p = target
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case info.IsDir():
+			if err := r.dir(p, relp); err != nil {
+				return err
+			}
+		case info.Mode().IsRegular():
+			if err := r.file(p, relp, info); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *reader) file(real, rel string, info fs.FileInfo) error {
+	r.hp.Size += info.Size()
+	if r.hp.Size > convert.MaxContent {
+		r.full = true
+		r.hp.Files = nil
+		return nil
+	}
+	f, err := os.Open(real)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// Read at most what still fits, plus one byte to notice growth.
+	data, err := io.ReadAll(io.LimitReader(f, convert.MaxContent-(r.hp.Size-info.Size())+1))
+	if err != nil {
+		return err
+	}
+	if int64(len(data)) != info.Size() {
+		// The file changed while reading: count what is there.
+		r.hp.Size += int64(len(data)) - info.Size()
+		if r.hp.Size > convert.MaxContent {
+			r.full = true
+			r.hp.Files = nil
+			return nil
+		}
+	}
+	r.hp.Files = append(r.hp.Files, convert.HostFile{Path: rel, Data: data, Mode: uint32(info.Mode().Perm())})
+	return nil
 }
