@@ -43,6 +43,9 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	if err := c.prepareStorage(); err != nil {
 		return nil, err
 	}
+	if err := c.prepareNetwork(); err != nil {
+		return nil, err
+	}
 	for _, name := range project.ServiceNames() {
 		svc := project.Services[name]
 		if err := c.service(&svc); err != nil {
@@ -74,6 +77,8 @@ type converter struct {
 	objects  []*unstructured.Unstructured
 	warnings []Warning
 	err      error
+	// net is what the network area computes for the whole project.
+	net networkState
 }
 
 func (c *converter) validate() error {
@@ -332,9 +337,6 @@ func (c *converter) checkExtension(s *svcCtx) {
 	}
 	if e.Schedule != "" {
 		c.drop(s.svc.Name, ExtensionKey+".schedule", "not converted yet, dropped")
-	}
-	if len(e.Ingress) > 0 {
-		c.drop(s.svc.Name, ExtensionKey+".ingress", "not converted yet, dropped")
 	}
 }
 
