@@ -74,7 +74,7 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 	}
 	implicit := implicitDependencies(svc)
 	me := c.podOwner(svc.Name)
-	names := map[string]bool{}
+	names, waited := map[string]bool{}, map[string]bool{}
 	for _, ctr := range slices.Concat(pod.InitContainers, pod.Containers) {
 		names[ctr.Name] = true
 	}
@@ -121,6 +121,11 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 			c.warn(svc.Name, key, "approximated: %q has only UDP ports; the wait only resolves its name", dep)
 		}
 
+		script := waitScript(t, d.Required)
+		if waited[t.host] {
+			continue // through another dependency in the same pod
+		}
+		waited[t.host] = true
 		name, err := ObjectName("wait-for-" + c.names[dep])
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
@@ -133,7 +138,7 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 		pod.InitContainers = append(pod.InitContainers, corev1.Container{
 			Name:            name,
 			Image:           image,
-			Command:         []string{"sh", "-c", waitScript(t, d.Required)},
+			Command:         []string{"sh", "-c", script},
 			Resources:       *waitResources.DeepCopy(),
 			SecurityContext: waitSecurityContext(),
 		})
