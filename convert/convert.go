@@ -43,6 +43,9 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	if err := c.prepareStorage(); err != nil {
 		return nil, err
 	}
+	if err := c.prepareNetwork(); err != nil {
+		return nil, err
+	}
 	for _, name := range project.ServiceNames() {
 		if c.sidecarOwner(name) != "" {
 			// Converted into the pod of the service whose network it joins.
@@ -82,6 +85,8 @@ type converter struct {
 	// store holds the claims, ConfigMaps and Secrets services share
 	// (storage.go, configs.go).
 	store *storeState
+	// net is what the network area computes for the whole project.
+	net networkState
 }
 
 func (c *converter) validate() error {
@@ -268,7 +273,6 @@ func (c *converter) pod(svc *types.ServiceConfig, owner *svcCtx) (*svcCtx, corev
 	s.labels = map[string]string{LabelName: name, LabelPartOf: c.partOf, LabelManagedBy: ManagedBy}
 
 	c.checkKeys(svc)
-	c.checkExtension(s)
 	if err := c.komposeLabels(s); err != nil {
 		return nil, pod, metav1.ObjectMeta{}, err
 	}
@@ -351,13 +355,6 @@ func onlyDefaultNetwork(svc *types.ServiceConfig) bool {
 	}
 	n, ok := svc.Networks["default"]
 	return ok && (n == nil || (len(n.Aliases) == 0 && n.Ipv4Address == "" && n.Ipv6Address == ""))
-}
-
-func (c *converter) checkExtension(s *svcCtx) {
-	e := s.ext
-	if len(e.Ingress) > 0 {
-		c.drop(s.svc.Name, ExtensionKey+".ingress", "not converted yet, dropped")
-	}
 }
 
 // metadata splits compose labels into Kubernetes labels and annotations for

@@ -19,7 +19,7 @@ type Extension struct {
 	Workload         string              `json:"workload,omitempty"`
 	Schedule         string              `json:"schedule,omitempty"`
 	Service          *ServiceExtension   `json:"service,omitempty"`
-	Ingress          json.RawMessage     `json:"ingress,omitempty"`
+	Ingress          *IngressExtension   `json:"ingress,omitempty"`
 	Autoscale        *Autoscale          `json:"autoscale,omitempty"`
 	Probes           *ProbesExtension    `json:"probes,omitempty"`
 	ServiceAccount   string              `json:"serviceAccount,omitempty"`
@@ -35,6 +35,22 @@ type ServiceExtension struct {
 	Type        corev1.ServiceType `json:"type,omitempty"`
 	Annotations map[string]string  `json:"annotations,omitempty"`
 	NodePort    int32              `json:"nodePort,omitempty"`
+}
+
+// IngressExtension is x-kubernetes.ingress: an Ingress (networking.k8s.io/v1)
+// that routes Host and Path (prefix) to one port of the service's Service.
+type IngressExtension struct {
+	// Host is required: the rule's host name.
+	Host string `json:"host"`
+	// Path is the path prefix routed; "/" when empty.
+	Path string `json:"path,omitempty"`
+	// ClassName is spec.ingressClassName; empty for the cluster's default.
+	ClassName string `json:"className,omitempty"`
+	// TLS names the Secret holding the certificate for Host; empty for no
+	// TLS.
+	TLS string `json:"tls,omitempty"`
+	// Port is the Service port the Ingress routes to; the first when 0.
+	Port int32 `json:"port,omitempty"`
 }
 
 // ProbesExtension is x-kubernetes.probes: which probes the healthcheck

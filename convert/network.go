@@ -1,29 +1,444 @@
 package convert
 
-import corev1 "k8s.io/api/core/v1"
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
 
 // Network: aliases, links, NetworkPolicies, extra_hosts, DNS, hostname,
 // Ingress.
 
 var networkKeys = map[string]keyRule{
-	"dns":         {keyNotYet, ""},
-	"dns_opt":     {keyNotYet, ""},
-	"dns_search":  {keyNotYet, ""},
-	"domainname":  {keyNotYet, ""},
-	"extra_hosts": {keyNotYet, ""},
-	"hostname":    {keyNotYet, ""},
-	"links":       {keyNotYet, ""},
-	"networks":    {keyNotYet, ""},
+	"dns":         {keyMapped, "pod `dnsConfig.nameservers` with `dnsPolicy: None` (cluster names then resolve only through these servers)"},
+	"dns_opt":     {keyMapped, "pod `dnsConfig.options`"},
+	"dns_search":  {keyMapped, "pod `dnsConfig.searches`"},
+	"domainname":  {keyMapped, "approximated: pod `subdomain` (a DNS-1123 label)"},
+	"extra_hosts": {keyMapped, "pod `hostAliases`, grouped by IP; `host-gateway` dropped with a warning"},
+	"hostname":    {keyMapped, "pod `hostname` (first label)"},
+	"links":       {keyMapped, "resolve through the target's Service; `service:alias` -> a Service named `alias` (namespace-wide)"},
+	"networks":    {keyMapped, "`aliases` -> extra Services; membership -> pod label `network.hoist.dev/<network>` and one NetworkPolicy per network (`--network-policies=false` turns them off); addresses and driver options dropped"},
 }
 
-// podNetwork sets hostAliases, dnsConfig, hostname and subdomain.
-func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error { return nil }
-
-// serviceNetwork emits the service's alias Services and Ingress.
-func (c *converter) serviceNetwork(s *svcCtx) error { return nil }
-
-// networkPolicies emits one NetworkPolicy per compose network.
-func (c *converter) networkPolicies() error { return nil }
-
 // networkKompose are the kompose label prefixes this area reads.
-var networkKompose = []string{}
+var networkKompose = []string{komposeServiceType, komposeNodePort, komposeExpose}
+
+// kompose Service and Ingress labels.
+const (
+	komposeServiceType  = "kompose.service.type"
+	komposeNodePort     = "kompose.service.nodeport.port"
+	komposeExpose       = "kompose.service.expose"
+	komposeExposeTLS    = "kompose.service.expose.tls-secret"
+	komposeExposeClass  = "kompose.service.expose.ingress-class-name"
+	networkLabelPrefix  = "network.hoist.dev/"
+	defaultNetwork      = "default"
+	hostGateway         = "host-gateway"
+	maxDNSNameservers   = 3
+	maxDNSSearchDomains = 32
+)
+
+// networkState is what the network area computes for the whole project
+// before any service is converted, and collects while services are.
+type networkState struct {
+	// aliases are the extra Services of each compose service: its network
+	// aliases and the link aliases other services give it.
+	aliases map[string][]aliasRef
+	// netLabels maps a compose network to the pod label that marks its
+	// members; empty when no NetworkPolicies are emitted.
+	netLabels map[string]string
+	// kompose holds each service's kompose Service labels.
+	kompose map[string]komposeService
+	// open are the pods that accept traffic from anywhere on some ports:
+	// published ports, NodePort/LoadBalancer Services, Ingress backends.
+	open []openPorts
+}
+
+// aliasRef is one alias Service of a compose service.
+type aliasRef struct {
+	name  string // object name
+	alias string // as written
+	key   string // where it was written
+}
+
+// prepareNetwork resolves aliases and links project-wide (rejecting names
+// that collide) and decides the network labels of NetworkPolicies.
+func (c *converter) prepareNetwork() error {
+	p := c.project
+	c.net.aliases = map[string][]aliasRef{}
+	c.net.kompose = map[string]komposeService{}
+	owner := map[string]string{} // object name -> what owns it
+	for name, obj := range c.names {
+		owner[obj] = fmt.Sprintf("service %q", name)
+	}
+	add := func(target, alias, key, what string) error {
+		obj, err := ObjectName(alias)
+		if err != nil {
+			return fmt.Errorf("service %q: %s: %w", target, key, err)
+		}
+		if obj == c.names[target] {
+			return nil
+		}
+		if obj[0] >= '0' && obj[0] <= '9' {
+			return invalidf("%s: a Kubernetes Service name must start with a letter", what)
+		}
+		mine := fmt.Sprintf("alias of service %q", target)
+		if o, ok := owner[obj]; ok {
+			if o == mine {
+				return nil
+			}
+			return invalidf("%s and %s both become the Kubernetes Service name %q; rename one", what, o, obj)
+		}
+		owner[obj] = mine
+		c.net.aliases[target] = append(c.net.aliases[target], aliasRef{name: obj, alias: alias, key: key})
+		return nil
+	}
+	for _, name := range p.ServiceNames() {
+		svc := p.Services[name]
+		for _, net := range slices.Sorted(maps.Keys(svc.Networks)) {
+			cfg := svc.Networks[net]
+			if cfg == nil {
+				continue
+			}
+			key := "networks." + net + ".aliases"
+			for _, a := range cfg.Aliases {
+				if err := add(name, a, key, fmt.Sprintf("network alias %q of service %q", a, name)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, name := range p.ServiceNames() {
+		for _, l := range p.Services[name].Links {
+			target, alias, ok := strings.Cut(l, ":")
+			if !ok {
+				alias = target
+			}
+			if _, ok := p.Services[target]; !ok {
+				continue // reported by the linking service
+			}
+			target = c.podOwner(target)
+			key := fmt.Sprintf("links (of service %q)", name)
+			if err := add(target, alias, key, fmt.Sprintf("link alias %q of service %q (in service %q)", alias, target, name)); err != nil {
+				return err
+			}
+		}
+	}
+
+	if c.opts.NoNetworkPolicies || !declaresNetworks(p) {
+		return nil
+	}
+	c.net.netLabels = map[string]string{}
+	labelOwner := map[string]string{}
+	for _, name := range p.ServiceNames() {
+		for net := range p.Services[name].Networks {
+			if _, done := c.net.netLabels[net]; done {
+				continue
+			}
+			n, err := ObjectName(net)
+			if err != nil {
+				return fmt.Errorf("networks.%s: %w", net, err)
+			}
+			if other, ok := labelOwner[n]; ok {
+				return invalidf("networks %q and %q both become the label %q; rename one", other, net, networkLabelPrefix+n)
+			}
+			labelOwner[n] = net
+			c.net.netLabels[net] = networkLabelPrefix + n
+		}
+	}
+	return nil
+}
+
+// declaresNetworks reports whether the project declares a network of its
+// own, beyond compose's implicit default one: another network, or a
+// default network made internal or external.
+func declaresNetworks(p *types.Project) bool {
+	for name, n := range p.Networks {
+		if name != defaultNetwork || n.Internal || bool(n.External) {
+			return true
+		}
+	}
+	return false
+}
+
+// podOwner is the service whose pod runs the named service: the service
+// itself, or, for network_mode: service:X, X's (following chains).
+func (c *converter) podOwner(name string) string {
+	seen := map[string]bool{}
+	for !seen[name] {
+		seen[name] = true
+		svc, ok := c.project.Services[name]
+		if !ok {
+			return name
+		}
+		next, ok := strings.CutPrefix(svc.NetworkMode, types.NetworkModeServicePrefix)
+		if !ok {
+			return name
+		}
+		if _, ok := c.project.Services[next]; !ok {
+			return name
+		}
+		name = next
+	}
+	return name
+}
+
+// podNetwork sets hostAliases, dnsConfig, hostname and subdomain, the pod
+// labels of network membership, and reads kompose's Service labels.
+func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
+	svc := s.svc
+	kl, err := c.komposeServiceLabels(s, true)
+	if err != nil {
+		return err
+	}
+	c.net.kompose[svc.Name] = kl
+
+	c.serviceNetworks(s)
+	for _, l := range svc.Links {
+		target, _, _ := strings.Cut(l, ":")
+		if _, ok := c.project.Services[target]; !ok {
+			c.drop(svc.Name, "links", "%q: no service %q in the project, dropped", l, target)
+		}
+	}
+	if err := c.extraHosts(s, pod); err != nil {
+		return err
+	}
+	if err := c.dnsConfig(s, pod); err != nil {
+		return err
+	}
+	return c.hostname(s, pod)
+}
+
+// serviceNetworks labels the pod with its networks and warns about the
+// per-network settings Kubernetes has no place for.
+func (c *converter) serviceNetworks(s *svcCtx) {
+	svc := s.svc
+	for _, net := range slices.Sorted(maps.Keys(svc.Networks)) {
+		if label, ok := c.net.netLabels[net]; ok {
+			if s.podLabels == nil {
+				s.podLabels = map[string]string{}
+			}
+			s.podLabels[label] = "true"
+		}
+		cfg := svc.Networks[net]
+		if cfg == nil {
+			continue
+		}
+		key := "networks." + net
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{
+			{"ipv4_address", cfg.Ipv4Address != ""},
+			{"ipv6_address", cfg.Ipv6Address != ""},
+			{"link_local_ips", len(cfg.LinkLocalIPs) > 0},
+			{"mac_address", cfg.MacAddress != ""},
+		} {
+			if f.set {
+				c.drop(svc.Name, key+"."+f.name, "pod addresses are assigned by the network plugin, dropped")
+			}
+		}
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{
+			{"driver_opts", len(cfg.DriverOpts) > 0},
+			{"gw_priority", cfg.GatewayPriority != 0},
+			{"interface_name", cfg.InterfaceName != ""},
+			{"priority", cfg.Priority != 0},
+		} {
+			if f.set {
+				c.drop(svc.Name, key+"."+f.name, "a pod has one network interface, dropped")
+			}
+		}
+		if !cfg.ServiceNameAliasEnabled() {
+			c.warn(svc.Name, key+".use_service_name_alias", "approximated: the service's own name still resolves through its Service")
+		}
+		if len(cfg.Extensions) > 0 {
+			c.drop(svc.Name, key, "extensions %s are not read, dropped", strings.Join(slices.Sorted(maps.Keys(cfg.Extensions)), ", "))
+		}
+	}
+}
+
+// extraHosts maps extra_hosts to hostAliases, one per IP, sorted.
+func (c *converter) extraHosts(s *svcCtx, pod *corev1.PodSpec) error {
+	svc := s.svc
+	byIP := map[string][]string{}
+	var gateway []string
+	for _, host := range slices.Sorted(maps.Keys(svc.ExtraHosts)) {
+		for _, ip := range svc.ExtraHosts[host] {
+			ip = strings.TrimSpace(ip)
+			if ip == hostGateway {
+				gateway = append(gateway, host)
+				continue
+			}
+			addr, err := netip.ParseAddr(ip)
+			if err != nil {
+				return invalidf("extra_hosts: %s: %q is not an IP address", host, ip)
+			}
+			h := strings.ToLower(host)
+			if errs := validation.IsDNS1123Subdomain(h); len(errs) > 0 {
+				c.drop(svc.Name, "extra_hosts", "%q is not a valid Kubernetes host alias (%s), dropped", host, strings.Join(errs, "; "))
+				continue
+			}
+			ip = addr.String()
+			if !slices.Contains(byIP[ip], h) {
+				byIP[ip] = append(byIP[ip], h)
+			}
+		}
+	}
+	if len(gateway) > 0 {
+		c.drop(svc.Name, "extra_hosts", "%s: host-gateway (the Docker host) has no fixed address in a cluster; point the name at a Service or give an IP, dropped", strings.Join(gateway, ", "))
+	}
+	ips := slices.SortedFunc(maps.Keys(byIP), func(a, b string) int {
+		return netip.MustParseAddr(a).Compare(netip.MustParseAddr(b))
+	})
+	for _, ip := range ips {
+		hosts := byIP[ip]
+		slices.Sort(hosts)
+		pod.HostAliases = append(pod.HostAliases, corev1.HostAlias{IP: ip, Hostnames: hosts})
+	}
+	return nil
+}
+
+// dnsConfig maps dns, dns_search and dns_opt to the pod's dnsConfig.
+func (c *converter) dnsConfig(s *svcCtx, pod *corev1.PodSpec) error {
+	svc := s.svc
+	if len(svc.DNS) == 0 && len(svc.DNSSearch) == 0 && len(svc.DNSOpts) == 0 {
+		return nil
+	}
+	cfg := &corev1.PodDNSConfig{}
+	for _, ip := range svc.DNS {
+		addr, err := netip.ParseAddr(strings.TrimSpace(ip))
+		if err != nil {
+			return invalidf("dns: %q is not an IP address", ip)
+		}
+		if !slices.Contains(cfg.Nameservers, addr.String()) {
+			cfg.Nameservers = append(cfg.Nameservers, addr.String())
+		}
+	}
+	if len(cfg.Nameservers) > maxDNSNameservers {
+		c.drop(svc.Name, "dns", "Kubernetes allows %d nameservers; %s dropped", maxDNSNameservers, strings.Join(cfg.Nameservers[maxDNSNameservers:], ", "))
+		cfg.Nameservers = cfg.Nameservers[:maxDNSNameservers]
+	}
+	for _, d := range svc.DNSSearch {
+		d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
+		if d == "" {
+			continue
+		}
+		if errs := validation.IsDNS1123Subdomain(d); len(errs) > 0 {
+			return invalidf("dns_search: %q: %s", d, strings.Join(errs, "; "))
+		}
+		if !slices.Contains(cfg.Searches, d) {
+			cfg.Searches = append(cfg.Searches, d)
+		}
+	}
+	if len(cfg.Searches) > maxDNSSearchDomains {
+		return invalidf("dns_search: %d domains; Kubernetes allows %d", len(cfg.Searches), maxDNSSearchDomains)
+	}
+	for _, o := range svc.DNSOpts {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		name, value, hasValue := strings.Cut(o, ":")
+		opt := corev1.PodDNSConfigOption{Name: name}
+		if hasValue {
+			opt.Value = &value
+		}
+		cfg.Options = append(cfg.Options, opt)
+	}
+	if len(cfg.Nameservers) > 0 {
+		pod.DNSPolicy = corev1.DNSNone
+		c.warn(svc.Name, "dns", "approximated: dnsPolicy None: the pod resolves every name through %s only, so other services' names resolve only if those servers forward the cluster domain to the cluster DNS (compose keeps its own resolver for them)", strings.Join(cfg.Nameservers, ", "))
+	}
+	pod.DNSConfig = cfg
+	return nil
+}
+
+// hostname maps hostname and domainname to the pod's hostname and
+// subdomain.
+func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
+	svc := s.svc
+	if svc.Hostname == "" && svc.DomainName == "" {
+		return nil
+	}
+	if s.kind == "StatefulSet" {
+		if svc.Hostname != "" {
+			c.drop(svc.Name, "hostname", "a StatefulSet names each pod's host after the pod, dropped")
+		}
+		if svc.DomainName != "" {
+			c.drop(svc.Name, "domainname", "a StatefulSet sets each pod's subdomain to its governing Service, dropped")
+		}
+		return nil
+	}
+	if h := svc.Hostname; h != "" {
+		first, rest, dotted := strings.Cut(h, ".")
+		name, err := ObjectName(first)
+		if err != nil {
+			return fmt.Errorf("hostname: %w", err)
+		}
+		pod.Hostname = name
+		switch {
+		case dotted && svc.DomainName == "":
+			c.warn(svc.Name, "hostname", "approximated: a pod hostname is one DNS label; %q becomes %q and the domain %q is dropped", h, name, rest)
+		case dotted:
+			c.warn(svc.Name, "hostname", "approximated: a pod hostname is one DNS label; %q becomes %q", h, name)
+		case name != first:
+			c.warn(svc.Name, "hostname", "approximated: %q becomes the pod hostname %q", h, name)
+		}
+	}
+	if d := svc.DomainName; d != "" {
+		sub, err := ObjectName(d)
+		if err != nil {
+			return fmt.Errorf("domainname: %w", err)
+		}
+		pod.Subdomain = sub
+		c.warn(svc.Name, "domainname", "approximated: pod subdomain %q: the pod's fully qualified name becomes <hostname>.%s.<namespace>.svc.<cluster domain>, and it resolves only if a headless Service named %q exists", sub, sub, sub)
+	}
+	return nil
+}
+
+// serviceNetwork emits the service's alias Services and Ingress, and notes
+// which of its ports accept traffic from anywhere.
+func (c *converter) serviceNetwork(s *svcCtx) error {
+	for _, a := range c.net.aliases[s.svc.Name] {
+		c.aliasService(s, a)
+	}
+	ing, err := c.ingressSpec(s)
+	if err != nil {
+		return err
+	}
+	var backend *svcPort
+	if ing != nil {
+		if backend, err = c.ingress(s, ing); err != nil {
+			return err
+		}
+	}
+	c.noteOpenPorts(s, backend)
+	return nil
+}
+
+// aliasService emits one alias Service: the same selector and ports as the
+// service's own Service, always ClusterIP (headless without ports).
+func (c *converter) aliasService(s *svcCtx, a aliasRef) {
+	if a.name != a.alias {
+		c.warn(s.svc.Name, a.key, "approximated: alias %q resolves in the cluster as %q", a.alias, a.name)
+	}
+	k := &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: c.objectMeta(s, a.name),
+		Spec:       corev1.ServiceSpec{Selector: s.selector, Ports: servicePorts(s.ports)},
+	}
+	dnsrr := s.svc.Deploy != nil && s.svc.Deploy.EndpointMode == "dnsrr" || c.net.kompose[s.svc.Name].headless
+	if len(k.Spec.Ports) == 0 || dnsrr {
+		k.Spec.ClusterIP = corev1.ClusterIPNone
+	}
+	c.add(k)
+}

@@ -151,16 +151,14 @@ func portRange(s string) (first, last int32, err error) {
 // with its ports, or headless when it has none.
 func (c *converter) kubeService(s *svcCtx) error {
 	svc := s.svc
-	typ, typKey := corev1.ServiceTypeClusterIP, ""
-	if c.opts.ServiceType != "" {
-		typ, typKey = c.opts.ServiceType, "--service-type"
-	}
+	typ, typKey := c.serviceType(s)
 	var ext ServiceExtension
 	if s.ext.Service != nil {
 		ext = *s.ext.Service
 	}
-	if ext.Type != "" {
-		typ, typKey = ext.Type, ExtensionKey+".service.type"
+	nodePort, nodePortKey := ext.NodePort, ExtensionKey+".service.nodePort"
+	if kl := c.net.kompose[svc.Name]; nodePort == 0 && kl.nodePort != 0 {
+		nodePort, nodePortKey = kl.nodePort, "labels."+komposeNodePort
 	}
 	k := &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
@@ -177,15 +175,8 @@ func (c *converter) kubeService(s *svcCtx) error {
 		}
 		k.Annotations[key] = ext.Annotations[key]
 	}
-	for _, p := range s.ports {
-		sp := corev1.ServicePort{Name: p.name, Port: p.port, TargetPort: intstr.FromInt32(p.target), Protocol: p.protocol}
-		if p.appProtocol != "" {
-			ap := p.appProtocol
-			sp.AppProtocol = &ap
-		}
-		k.Spec.Ports = append(k.Spec.Ports, sp)
-	}
-	dnsrr := svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr"
+	k.Spec.Ports = servicePorts(s.ports)
+	dnsrr := svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr" || c.net.kompose[svc.Name].headless
 	switch {
 	case len(k.Spec.Ports) == 0:
 		// A headless Service still gives the pods a DNS name, as the compose
@@ -194,8 +185,8 @@ func (c *converter) kubeService(s *svcCtx) error {
 		if typ != corev1.ServiceTypeClusterIP && typKey != "--service-type" {
 			c.warn(svc.Name, typKey, "the service has no ports; a headless ClusterIP Service is emitted instead of %s", typ)
 		}
-		if ext.NodePort != 0 {
-			c.drop(svc.Name, ExtensionKey+".service.nodePort", "the service has no ports, dropped")
+		if nodePort != 0 {
+			c.drop(svc.Name, nodePortKey, "the service has no ports, dropped")
 		}
 		c.add(k)
 		return nil
@@ -209,14 +200,14 @@ func (c *converter) kubeService(s *svcCtx) error {
 	if typ != corev1.ServiceTypeClusterIP {
 		k.Spec.Type = typ
 	}
-	if ext.NodePort != 0 {
+	if nodePort != 0 {
 		if typ == corev1.ServiceTypeClusterIP {
-			return invalidf("%s.service.nodePort: needs type NodePort or LoadBalancer", ExtensionKey)
+			return invalidf("%s: needs type NodePort or LoadBalancer", nodePortKey)
 		}
 		if len(k.Spec.Ports) > 1 {
-			c.warn(svc.Name, ExtensionKey+".service.nodePort", "set on the first port (%s) only", k.Spec.Ports[0].Name)
+			c.warn(svc.Name, nodePortKey, "set on the first port (%s) only", k.Spec.Ports[0].Name)
 		}
-		k.Spec.Ports[0].NodePort = ext.NodePort
+		k.Spec.Ports[0].NodePort = nodePort
 	}
 	c.add(k)
 	if s.kind == kindStatefulSet && typ != corev1.ServiceTypeClusterIP {
@@ -245,4 +236,35 @@ func (c *converter) governingHeadless(s *svcCtx, k *corev1.Service) error {
 	}
 	c.add(h)
 	return nil
+}
+
+// serviceType is the type of the service's Service and the key that chose
+// it: x-kubernetes.service.type, else kompose.service.type, else
+// --service-type, else ClusterIP.
+func (c *converter) serviceType(s *svcCtx) (corev1.ServiceType, string) {
+	typ, key := corev1.ServiceTypeClusterIP, ""
+	if c.opts.ServiceType != "" {
+		typ, key = c.opts.ServiceType, "--service-type"
+	}
+	if kl := c.net.kompose[s.svc.Name]; kl.typ != "" {
+		typ, key = kl.typ, "labels."+komposeServiceType
+	}
+	if e := s.ext.Service; e != nil && e.Type != "" {
+		typ, key = e.Type, ExtensionKey+".service.type"
+	}
+	return typ, key
+}
+
+// servicePorts are the Service ports of a service's ports.
+func servicePorts(ports []svcPort) []corev1.ServicePort {
+	var out []corev1.ServicePort
+	for _, p := range ports {
+		sp := corev1.ServicePort{Name: p.name, Port: p.port, TargetPort: intstr.FromInt32(p.target), Protocol: p.protocol}
+		if p.appProtocol != "" {
+			ap := p.appProtocol
+			sp.AppProtocol = &ap
+		}
+		out = append(out, sp)
+	}
+	return out
 }
