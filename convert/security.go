@@ -178,7 +178,8 @@ func (c *converter) securityOpts(service string, opts []string, sc *corev1.Secur
 		if i := strings.IndexAny(o, "=:"); i >= 0 {
 			name, value = o[:i], o[i+1:]
 		}
-		key := "security_opt"
+		// Each option is its own part of the key.
+		key := "security_opt." + strings.ToLower(name)
 		switch strings.ToLower(name) {
 		case "no-new-privileges":
 			on := true
@@ -210,7 +211,7 @@ func (c *converter) securityOpts(service string, opts []string, sc *corev1.Secur
 				c.warn(service, key, "approximated: %q becomes a Localhost AppArmor profile, which must be loaded on every node", o)
 			}
 		case "label":
-			c.seLinux(service, o, value, sc)
+			c.seLinux(service, key, o, value, sc)
 		default:
 			c.drop(service, key, "%q has no Kubernetes equivalent, dropped", o)
 		}
@@ -219,7 +220,7 @@ func (c *converter) securityOpts(service string, opts []string, sc *corev1.Secur
 		return nil
 	}
 	if sc.Privileged != nil && *sc.Privileged {
-		c.drop(service, "security_opt", "no-new-privileges: a privileged container can always gain privileges (Kubernetes rejects allowPrivilegeEscalation: false with privileged: true), dropped")
+		c.drop(service, "security_opt.no-new-privileges", "a privileged container can always gain privileges (Kubernetes rejects allowPrivilegeEscalation: false with privileged: true), dropped")
 		return nil
 	}
 	sc.AllowPrivilegeEscalation = new(false)
@@ -227,7 +228,7 @@ func (c *converter) securityOpts(service string, opts []string, sc *corev1.Secur
 }
 
 // seLinux maps label=user:U, role:R, type:T, level:L and disable.
-func (c *converter) seLinux(service, opt, value string, sc *corev1.SecurityContext) {
+func (c *converter) seLinux(service, key, opt, value string, sc *corev1.SecurityContext) {
 	if sc.SELinuxOptions == nil {
 		sc.SELinuxOptions = &corev1.SELinuxOptions{}
 	}
@@ -244,9 +245,9 @@ func (c *converter) seLinux(service, opt, value string, sc *corev1.SecurityConte
 		o.Level = v
 	case "disable":
 		o.Type = "spc_t"
-		c.warn(service, "security_opt", "approximated: %q becomes the SELinux type spc_t (an unconfined container)", opt)
+		c.warn(service, key, "approximated: %q becomes the SELinux type spc_t (an unconfined container)", opt)
 	default:
-		c.drop(service, "security_opt", "%q has no Kubernetes equivalent, dropped", opt)
+		c.drop(service, key, "%q has no Kubernetes equivalent, dropped", opt)
 	}
 	if *o == (corev1.SELinuxOptions{}) {
 		sc.SELinuxOptions = nil
