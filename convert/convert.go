@@ -134,7 +134,7 @@ func (c *converter) validate() error {
 		}
 		c.projExt = raw
 	}
-	return nil
+	return validateVolumeExtensions(p)
 }
 
 // warn records an approximation: the key is mapped, but not exactly.

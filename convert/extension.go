@@ -2,10 +2,21 @@ package convert
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -74,9 +85,9 @@ func decodeExtension(raws ...any) (Extension, error) {
 		if raw == nil {
 			continue
 		}
-		b, err := json.Marshal(raw)
+		b, err := validateExtension(schemaExtension, raw)
 		if err != nil {
-			return ext, fmt.Errorf("%s: %w", ExtensionKey, err)
+			return ext, err
 		}
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
@@ -92,4 +103,166 @@ func decodeExtension(raws ...any) (Extension, error) {
 		ext.Service.Type = t
 	}
 	return ext, nil
+}
+
+// SchemaFile is the JSON Schema of the x-kubernetes blocks, shipped in the
+// repository as convert/x-kubernetes.schema.json. Its root describes a
+// service's (or the project's) block, $defs/volume a top-level volume's.
+//
+//go:embed x-kubernetes.schema.json
+var SchemaFile []byte
+
+// The schemas hoist validates x-kubernetes blocks with.
+const (
+	schemaURL       = "x-kubernetes.schema.json"
+	schemaExtension = schemaURL + "#/$defs/extension"
+	schemaVolume    = schemaURL + "#/$defs/volume"
+)
+
+// schemas compiles the embedded schema once.
+var schemas = sync.OnceValues(func() (map[string]*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(SchemaFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", schemaURL, err)
+	}
+	comp := jsonschema.NewCompiler()
+	if err := comp.AddResource(schemaURL, doc); err != nil {
+		return nil, fmt.Errorf("compiling %s: %w", schemaURL, err)
+	}
+	out := map[string]*jsonschema.Schema{}
+	for _, loc := range []string{schemaExtension, schemaVolume} {
+		sch, err := comp.Compile(loc)
+		if err != nil {
+			return nil, fmt.Errorf("compiling %s: %w", loc, err)
+		}
+		out[loc] = sch
+	}
+	return out, nil
+})
+
+// validateExtension checks one raw x-kubernetes block (as compose-go loaded
+// it) against the schema at loc and returns it as JSON. The error is one
+// line naming every offending key path, such as
+// "x-kubernetes.autoscale.max: want integer, got string".
+func validateExtension(loc string, raw any) ([]byte, error) {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, invalidf("%s: %v", ExtensionKey, err)
+	}
+	all, err := schemas()
+	if err != nil {
+		return nil, err
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return nil, invalidf("%s: %v", ExtensionKey, err)
+	}
+	err = all[loc].Validate(inst)
+	var verr *jsonschema.ValidationError
+	if errors.As(err, &verr) {
+		var msgs []string
+		for _, leaf := range schemaLeaves(verr) {
+			msgs = append(msgs, schemaMessage(leaf)...)
+		}
+		slices.Sort(msgs)
+		return nil, invalidf("%s", strings.Join(slices.Compact(msgs), "; "))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("validating %s: %w", ExtensionKey, err)
+	}
+	return b, nil
+}
+
+// validateVolumeExtensions checks the x-kubernetes block of every
+// top-level volume against the schema.
+func validateVolumeExtensions(p *types.Project) error {
+	for _, name := range slices.Sorted(maps.Keys(p.Volumes)) {
+		raw, ok := p.Volumes[name].Extensions[ExtensionKey]
+		if !ok {
+			continue
+		}
+		if _, err := validateExtension(schemaVolume, raw); err != nil {
+			return fmt.Errorf("volume %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// schemaLeaves are the errors with no causes: the ones that name a key.
+func schemaLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(e.Causes) == 0 {
+		return []*jsonschema.ValidationError{e}
+	}
+	var out []*jsonschema.ValidationError
+	for _, c := range e.Causes {
+		out = append(out, schemaLeaves(c)...)
+	}
+	return out
+}
+
+var schemaPrinter = message.NewPrinter(language.English)
+
+// quantityPattern is the schema's pattern of a Kubernetes quantity.
+const quantityPattern = `^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$`
+
+// schemaMessage words one schema error as "<key path>: <what is wrong>".
+func schemaMessage(e *jsonschema.ValidationError) []string {
+	path := keyPath(e.InstanceLocation)
+	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		var out []string
+		for _, p := range k.Properties {
+			out = append(out, keyPath(append(slices.Clone(e.InstanceLocation), p))+": unknown key")
+		}
+		return out
+	case *kind.Required:
+		var out []string
+		for _, p := range k.Missing {
+			out = append(out, keyPath(append(slices.Clone(e.InstanceLocation), p))+": required")
+		}
+		return out
+	case *kind.Type:
+		return []string{fmt.Sprintf("%s: want %s, got %s", path, strings.Join(k.Want, " or "), k.Got)}
+	case *kind.Enum:
+		var want []string
+		for _, w := range k.Want {
+			want = append(want, fmt.Sprint(w))
+		}
+		return []string{fmt.Sprintf("%s: want one of %s, got %s", path, strings.Join(want, ", "), jsonString(k.Got))}
+	case *kind.Minimum:
+		return []string{fmt.Sprintf("%s: want at least %s, got %s", path, k.Want.RatString(), k.Got.RatString())}
+	case *kind.Maximum:
+		return []string{fmt.Sprintf("%s: want at most %s, got %s", path, k.Want.RatString(), k.Got.RatString())}
+	case *kind.Pattern:
+		if k.Want == quantityPattern {
+			return []string{fmt.Sprintf("%s: %q is not a Kubernetes quantity such as 512Mi or 10Gi", path, k.Got)}
+		}
+		return []string{fmt.Sprintf("%s: %q does not match %s", path, k.Got, k.Want)}
+	}
+	return []string{path + ": " + e.ErrorKind.LocalizedString(schemaPrinter)}
+}
+
+func jsonString(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// keyPath writes an instance location as x-kubernetes.a.b[0]["c.d/e"].
+func keyPath(loc []string) string {
+	var b strings.Builder
+	b.WriteString(ExtensionKey)
+	for _, p := range loc {
+		switch {
+		case p != "" && strings.Trim(p, "0123456789") == "":
+			b.WriteString("[" + p + "]")
+		case p != "" && strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == "":
+			b.WriteString("." + p)
+		default:
+			b.WriteString("[" + strconv.Quote(p) + "]")
+		}
+	}
+	return b.String()
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -197,16 +200,24 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 // writeReport writes the JSON report atomically: a failed write leaves no
 // half-written file.
 func writeReport(path string, r *convert.Report) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
 		return err
 	}
+	b := buf.Bytes()
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".hoist-report-*")
 	if err != nil {
-		return fmt.Errorf("writing report: %w", err)
+		// Name the report, not the temporary file.
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("writing report %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing report %s: %w", path, err)
 	}
@@ -214,7 +225,10 @@ func writeReport(path string, r *convert.Report) error {
 		return fmt.Errorf("writing report %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing report: %w", err)
+		if le := (*os.LinkError)(nil); errors.As(err, &le) {
+			err = le.Err
+		}
+		return fmt.Errorf("writing report %s: %w", path, err)
 	}
 	return nil
 }
