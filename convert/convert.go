@@ -56,8 +56,9 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("service %q: %w", name, err)
 		}
 	}
-	// Project-level objects.
-	for _, step := range []func() error{c.projectStorage, c.projectConfigs, c.networkPolicies, c.jobs} {
+	// Top-level jobs are pods like services', then the project-level
+	// objects, which may depend on what every pod uses.
+	for _, step := range []func() error{c.jobs, c.projectStorage, c.projectConfigs, c.networkPolicies} {
 		if err := step(); err != nil {
 			return nil, err
 		}

@@ -233,15 +233,16 @@ func (c *converter) workloadKind(s *svcCtx) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	komposeFrom := "labels." + komposeControllerType
+	if komposeKind == kindCronJob {
+		komposeFrom = "labels." + komposeCronSchedule
+	}
 	switch {
 	case komposeKind == "":
 	case plan.kind == "":
-		plan.kind, from = komposeKind, "labels."+komposeControllerType
-		if komposeKind == kindCronJob {
-			from = "labels." + komposeCronSchedule
-		}
+		plan.kind, from = komposeKind, komposeFrom
 	default:
-		c.drop(svc.Name, "labels."+komposeControllerType, "ignored: %s decides the workload", from)
+		c.drop(svc.Name, komposeFrom, "ignored: %s decides the workload", from)
 	}
 
 	mode := ""

@@ -96,12 +96,33 @@ func (c *converter) jobTriggers(name string, job *types.JobConfig, plan *workloa
 	return kindCronJob, nil
 }
 
+// checkCron rejects what the CronJob API would: a schedule needs five
+// fields or one of the @ macros, and a time zone goes in timeZone.
+func checkCron(key, cron string) error {
+	switch {
+	case strings.HasPrefix(cron, "TZ=") || strings.HasPrefix(cron, "CRON_TZ="):
+		return invalidf("%s: %q: a time zone in the schedule is not accepted by Kubernetes; use the job's timezone", key, cron)
+	case strings.HasPrefix(cron, "@"):
+		switch cron {
+		case "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly":
+			return nil
+		}
+		return invalidf("%s: %q: want @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly", key, cron)
+	case len(strings.Fields(cron)) != 5:
+		return invalidf("%s: %q: want five fields (minute hour day-of-month month day-of-week)", key, cron)
+	}
+	return nil
+}
+
 // cronJobs emits one CronJob per schedule.
 func (c *converter) cronJobs(s *svcCtx, plan *workloadPlan, meta metav1.ObjectMeta, pod corev1.PodTemplateSpec) error {
 	if len(plan.crons) > 1 {
 		c.warn(s.svc.Name, "triggers.schedule", "approximated: Kubernetes CronJobs have one schedule; each schedule becomes its own CronJob %s-1 .. %s-%d", s.name, s.name, len(plan.crons))
 	}
 	for i, cs := range plan.crons {
+		if err := checkCron(cs.key, cs.schedule); err != nil {
+			return err
+		}
 		name := s.name
 		if len(plan.crons) > 1 {
 			name = fmt.Sprintf("%s-%d", s.name, i+1)
