@@ -170,7 +170,7 @@ func (c *converter) waitTarget(name string) waitTarget {
 		return t
 	}
 	s := &svcCtx{svc: &svc, name: t.host, ext: ext, selector: map[string]string{LabelName: t.host, LabelPartOf: c.partOf}}
-	t.kind = c.workloadKind(s)
+	t.kind, _ = c.workloadKind(s)
 	kl, err := c.komposeServiceLabels(s, false)
 	if err != nil {
 		return t

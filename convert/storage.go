@@ -382,6 +382,9 @@ func truncate(s string, n int) string {
 	return s
 }
 
+// trimName shortens a name to n characters without a trailing dash.
+func trimName(s string, n int) string { return strings.TrimRight(truncate(s, n), "-") }
+
 // pathName is an object name for a host path in the project: its path
 // relative to the project directory.
 func (c *converter) pathName(src string) string {
@@ -945,8 +948,6 @@ func (c *converter) seedContainer(name, from, to string, d *fileData) corev1.Con
 	}
 }
 
-// shellQuote quotes s for sh.
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // projectStorage emits the PersistentVolumeClaims of named volumes and
 // data directories, and the ConfigMaps of bind mount content.

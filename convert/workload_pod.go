@@ -375,7 +375,7 @@ func (c *converter) preStart(s *svcCtx, pod *corev1.PodSpec) error {
 		hs := &types.ServiceConfig{Name: svc.Name, ContainerSpec: h.ContainerSpec}
 		suffix := fmt.Sprintf("-pre-start-%d", i+1)
 		ic := corev1.Container{
-			Name:            truncName(s.name, validation.DNS1123LabelMaxLength-len(suffix)) + suffix,
+			Name:            trimName(s.name, validation.DNS1123LabelMaxLength-len(suffix)) + suffix,
 			Image:           h.Image,
 			ImagePullPolicy: main.ImagePullPolicy,
 			WorkingDir:      h.WorkingDir,
@@ -522,9 +522,4 @@ func (c *converter) hookDiffs(svc *types.ServiceConfig, key string, hook types.C
 }
 
 // truncName shortens a DNS-1123 label to n characters.
-func truncName(s string, n int) string {
-	if len(s) > n {
-		s = strings.TrimRight(s[:n], "-")
-	}
-	return s
-}
+

@@ -120,7 +120,7 @@ func (c *converter) mergePod(s, y *svcCtx, dst *corev1.PodTemplateSpec, src core
 			d.Volumes = append(d.Volumes, v)
 		case reflect.DeepEqual(d.Volumes[i], v):
 		default:
-			n := uniqueName(v.Name, y.name, func(n string) bool {
+			n := uniqueSuffixed(v.Name, y.name, func(n string) bool {
 				return slices.ContainsFunc(d.Volumes, func(e corev1.Volume) bool { return e.Name == n })
 			})
 			renames[v.Name] = n
@@ -152,7 +152,7 @@ func (c *converter) mergePod(s, y *svcCtx, dst *corev1.PodTemplateSpec, src core
 			}
 		}
 		if taken(ic.Name) {
-			ic.Name = uniqueName(ic.Name, y.name, taken)
+			ic.Name = uniqueSuffixed(ic.Name, y.name, taken)
 		}
 		d.InitContainers = append(d.InitContainers, ic)
 	}
@@ -271,11 +271,11 @@ func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.Pod
 
 // uniqueName is base-suffix, shortened to a DNS-1123 label, numbered when
 // taken.
-func uniqueName(base, suffix string, taken func(string) bool) string {
-	n := truncName(base, validation.DNS1123LabelMaxLength-len(suffix)-1) + "-" + suffix
+func uniqueSuffixed(base, suffix string, taken func(string) bool) string {
+	n := trimName(base, validation.DNS1123LabelMaxLength-len(suffix)-1) + "-" + suffix
 	for i := 2; taken(n); i++ {
 		s := fmt.Sprintf("-%s-%d", suffix, i)
-		n = truncName(base, validation.DNS1123LabelMaxLength-len(s)) + s
+		n = trimName(base, validation.DNS1123LabelMaxLength-len(s)) + s
 	}
 	return n
 }
