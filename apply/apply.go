@@ -405,14 +405,16 @@ func (c *Client) applyStage(ctx context.Context, objects []prepared, stage []int
 
 func (c *Client) applyOne(ctx context.Context, p prepared, existing *unstructured.Unstructured, o Options, dryRun []string) (Action, error) {
 	r := c.resource(p.mapping, p.obj.GetNamespace())
-	if existing != nil && headlessChanges(existing, p.obj) {
-		// spec.clusterIP is immutable: a Service that gains or loses its
-		// ports is replaced.
+	if why := mustReplace(existing, p.obj); why != "" {
 		if o.DryRun == DryRunServer {
 			return Configured, nil
 		}
-		if err := r.Delete(ctx, p.obj.GetName(), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: ptr(existing.GetUID())}}); err != nil && !apierrors.IsNotFound(err) {
-			return "", fmt.Errorf("replacing the Service (its cluster IP cannot change): %w", err)
+		propagation := metav1.DeletePropagationBackground
+		if err := r.Delete(ctx, p.obj.GetName(), metav1.DeleteOptions{
+			Preconditions:     &metav1.Preconditions{UID: ptr(existing.GetUID())},
+			PropagationPolicy: &propagation,
+		}); err != nil && !apierrors.IsNotFound(err) {
+			return "", fmt.Errorf("replacing it (%s): %w", why, err)
 		}
 		if _, err := r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force}); err != nil {
 			return "", err
@@ -436,15 +438,31 @@ func (c *Client) applyOne(ctx context.Context, p prepared, existing *unstructure
 	return Configured, nil
 }
 
-// headlessChanges reports whether a Service goes from headless to having a
-// cluster IP or back, which the API server refuses as an update.
-func headlessChanges(live, want *unstructured.Unstructured) bool {
-	if want.GetKind() != "Service" || want.GroupVersionKind().Group != "" {
-		return false
+// mustReplace says why an object that holds() found different must be
+// deleted and created again, because the API server refuses the change as
+// an update; "" when an apply will do:
+//   - a Service going from headless to having a cluster IP or back
+//     (spec.clusterIP is immutable);
+//   - a Job whose content changed (its pod template is immutable). A Job
+//     runs once: the new one runs the new template, as `docker compose up`
+//     runs a changed one-shot service again.
+func mustReplace(live, want *unstructured.Unstructured) string {
+	if live == nil {
+		return ""
 	}
-	liveIP, _, _ := unstructured.NestedString(live.Object, "spec", "clusterIP")
-	wantIP, _, _ := unstructured.NestedString(want.Object, "spec", "clusterIP")
-	return liveIP != "" && (liveIP == "None") != (wantIP == "None")
+	switch gvk := want.GroupVersionKind(); {
+	case gvk.Group == "" && gvk.Kind == "Service":
+		liveIP, _, _ := unstructured.NestedString(live.Object, "spec", "clusterIP")
+		wantIP, _, _ := unstructured.NestedString(want.Object, "spec", "clusterIP")
+		if liveIP != "" && (liveIP == "None") != (wantIP == "None") {
+			return "a Service's cluster IP cannot change"
+		}
+	case gvk.Group == "batch" && gvk.Kind == "Job":
+		if live.GetAnnotations()[AnnotationAppliedHash] != want.GetAnnotations()[AnnotationAppliedHash] {
+			return "a Job's pod template cannot change"
+		}
+	}
+	return ""
 }
 
 // holds reports whether live already has every field of want with the same

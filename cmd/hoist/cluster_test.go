@@ -352,6 +352,41 @@ func TestServiceReplace(t *testing.T) {
 	k.mustBeGone(namespaces, "", ns)
 }
 
+// TestJobReplace: a Job's pod template is immutable, so a changed one-shot
+// service is deleted and created again, while an unchanged one is left
+// alone (it ran; it must not run again).
+func TestJobReplace(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	ns := "jobs"
+	jobs := schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	k.compose("services:\n  migrate:\n    image: example/app\n    command: [migrate, up]\n    restart: \"no\"\n")
+	r := k.mustHoist("apply", "-n", ns, "--create-namespace")
+	if !strings.Contains(r.stdout, "job.batch/migrate created") {
+		t.Fatalf("apply:\n%s", r.stdout)
+	}
+	first := k.mustGet(jobs, ns, "migrate")
+	r = k.mustHoist("apply", "-n", ns)
+	if !strings.Contains(r.stdout, "job.batch/migrate unchanged") {
+		t.Errorf("re-apply:\n%s", r.stdout)
+	}
+	if uid := k.mustGet(jobs, ns, "migrate").GetUID(); uid != first.GetUID() {
+		t.Errorf("an unchanged Job was replaced")
+	}
+	k.compose("services:\n  migrate:\n    image: example/app\n    command: [migrate, up, --all]\n    restart: \"no\"\n")
+	r = k.mustHoist("apply", "-n", ns)
+	if !strings.Contains(r.stdout, "job.batch/migrate configured") {
+		t.Errorf("apply of a changed Job:\n%s", r.stdout)
+	}
+	second := k.mustGet(jobs, ns, "migrate")
+	args, _, _ := unstructured.NestedSlice(second.Object, "spec", "template", "spec", "containers")
+	if second.GetUID() == first.GetUID() || !strings.Contains(fmt.Sprint(args), "--all") {
+		t.Errorf("the changed Job was not replaced: uid %s, containers %v", second.GetUID(), args)
+	}
+	k.mustHoist("down", "-n", ns)
+	k.mustBeGone(namespaces, "", ns)
+}
+
 // TestServerDryRun creates nothing.
 func TestServerDryRun(t *testing.T) {
 	t.Parallel()
