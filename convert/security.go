@@ -3,6 +3,7 @@ package convert
 import (
 	"maps"
 	"math"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -80,16 +81,10 @@ func (c *converter) security(s *svcCtx, pod *corev1.PodSpec) error {
 	if *sc != (corev1.SecurityContext{}) {
 		ctr.SecurityContext = sc
 	}
-	if !isZeroPodSecurityContext(psc) {
+	if !reflect.ValueOf(*psc).IsZero() {
 		pod.SecurityContext = psc
 	}
 	return c.komposeImageLabels(s, pod)
-}
-
-func isZeroPodSecurityContext(psc *corev1.PodSecurityContext) bool {
-	return psc.RunAsUser == nil && psc.RunAsGroup == nil && len(psc.SupplementalGroups) == 0 &&
-		len(psc.Sysctls) == 0 && psc.SeccompProfile == nil && psc.AppArmorProfile == nil &&
-		psc.SELinuxOptions == nil && psc.FSGroup == nil && psc.RunAsNonRoot == nil
 }
 
 // maxID is the largest UID or GID the API server accepts.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -156,13 +157,22 @@ type testCluster struct {
 	discovery  discovery.DiscoveryInterface
 }
 
-// optionalCluster returns the test cluster, or nil when there is none
-// (testcluster skips the probing subtest and says why).
+// optionalCluster returns the test cluster, or nil (logging why) when
+// there is none.
 func optionalCluster(t *testing.T) *testCluster {
 	t.Helper()
+	// testcluster.Kubeconfig skips the test without a cluster: ask it on a
+	// goroutine of its own, through a TB whose Skip and Fatal only record.
+	probe := &probeTB{TB: t}
 	var kc string
-	t.Run("cluster", func(t *testing.T) { kc = testcluster.Kubeconfig(t) })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		kc = testcluster.Kubeconfig(probe)
+	}()
+	<-done
 	if kc == "" {
+		t.Logf("no test cluster: %s", probe.why)
 		return nil
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
@@ -180,6 +190,18 @@ func optionalCluster(t *testing.T) *testCluster {
 	}
 	return &testCluster{kubeconfig: kc, dyn: dyn, discovery: disc}
 }
+
+// probeTB records a Skip or Fatal and ends its goroutine instead of the test.
+type probeTB struct {
+	testing.TB
+	why string
+}
+
+func (p *probeTB) Helper() {}
+
+func (p *probeTB) Skip(args ...any) { p.why = fmt.Sprint(args...); runtime.Goexit() }
+
+func (p *probeTB) Fatal(args ...any) { p.why = fmt.Sprint(args...); runtime.Goexit() }
 
 // namespace creates a namespace for one test.
 func (c *testCluster) namespace(t *testing.T, name string) {
