@@ -366,12 +366,12 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 	podAnn = map[string]string{}
 	put := func(key, labelKey, value string, labels, ann map[string]string) {
 		if _, reserved := s.labels[labelKey]; reserved {
-			c.drop(svc.Name, key, "%q is set by hoist; the compose value is ignored", labelKey)
+			c.drop(svc.Name, key+"."+labelKey, "set by hoist; the compose value is ignored")
 			return
 		}
 		switch {
 		case len(validation.IsQualifiedName(labelKey)) > 0:
-			c.drop(svc.Name, key, "%q is not a valid Kubernetes label or annotation key, dropped", labelKey)
+			c.drop(svc.Name, key+"."+labelKey, "not a valid Kubernetes label or annotation key, dropped")
 		case len(validation.IsValidLabelValue(value)) == 0:
 			labels[labelKey] = value
 		default:
@@ -389,7 +389,7 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 	annotate := func(key string, m map[string]string) {
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-				c.drop(svc.Name, key, "%q is not a valid Kubernetes annotation key, dropped", k)
+				c.drop(svc.Name, key+"."+k, "not a valid Kubernetes annotation key, dropped")
 				continue
 			}
 			podAnn[k] = m[k]
