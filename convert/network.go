@@ -73,6 +73,13 @@ func (c *converter) prepareNetwork() error {
 	p := c.project
 	c.net.aliases = map[string][]aliasRef{}
 	c.net.kompose = map[string]komposeService{}
+	if m, ok := c.projExt.(map[string]any); ok && m["ingress"] != nil {
+		// An Ingress routes one host to one service: it is no default.
+		c.drop("", ExtensionKey+".ingress", "an Ingress belongs to one service; set it in the service's %s, dropped", ExtensionKey)
+		m = maps.Clone(m)
+		delete(m, "ingress")
+		c.projExt = m
+	}
 	owner := map[string]string{} // object name -> what owns it
 	for name, obj := range c.names {
 		owner[obj] = fmt.Sprintf("service %q", name)
