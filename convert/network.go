@@ -143,8 +143,16 @@ func (c *converter) prepareNetwork() error {
 	}
 	c.net.netLabels = map[string]string{}
 	labelOwner := map[string]string{}
+	var used [][]string
 	for _, name := range p.ServiceNames() {
-		for net := range p.Services[name].Networks {
+		used = append(used, slices.Sorted(maps.Keys(p.Services[name].Networks)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Jobs)) {
+		// Top-level jobs' pods join networks too.
+		used = append(used, slices.Sorted(maps.Keys(p.Jobs[name].Networks)))
+	}
+	for _, nets := range used {
+		for _, net := range nets {
 			if _, done := c.net.netLabels[net]; done {
 				continue
 			}
