@@ -84,12 +84,14 @@ func (c *converter) prepareNetwork() error {
 	for name, obj := range c.names {
 		owner[obj] = fmt.Sprintf("service %q", name)
 	}
-	add := func(target, alias, key, what string) error {
+	// add gives target an alias Service, unless the alias is the name of
+	// the service it was written for (self), which has it already.
+	add := func(target, self, alias, key, what string) error {
 		obj, err := ObjectName(alias)
 		if err != nil {
 			return fmt.Errorf("service %q: %s: %w", target, key, err)
 		}
-		if obj == c.names[target] {
+		if obj == c.names[self] || obj == c.names[target] {
 			return nil
 		}
 		if obj[0] >= '0' && obj[0] <= '9' {
@@ -115,7 +117,7 @@ func (c *converter) prepareNetwork() error {
 			}
 			key := "networks." + net + ".aliases"
 			for _, a := range cfg.Aliases {
-				if err := add(name, a, key, fmt.Sprintf("network alias %q of service %q", a, name)); err != nil {
+				if err := add(name, name, a, key, fmt.Sprintf("network alias %q of service %q", a, name)); err != nil {
 					return err
 				}
 			}
@@ -130,9 +132,9 @@ func (c *converter) prepareNetwork() error {
 			if _, ok := p.Services[target]; !ok {
 				continue // reported by the linking service
 			}
-			target = c.podOwner(target)
 			key := fmt.Sprintf("links (of service %q)", name)
-			if err := add(target, alias, key, fmt.Sprintf("link alias %q of service %q (in service %q)", alias, target, name)); err != nil {
+			// A link to a service in another's pod reaches that pod.
+			if err := add(c.podOwner(target), target, alias, key, fmt.Sprintf("link alias %q of service %q (in service %q)", alias, target, name)); err != nil {
 				return err
 			}
 		}
@@ -215,6 +217,18 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 	c.net.kompose[svc.Name] = kl
 
 	c.serviceNetworks(s)
+	if s.kind == "Job" || s.kind == "CronJob" {
+		// A run-to-completion pod serves nothing: serviceNetwork emits no
+		// alias Services and no Ingress for it.
+		if len(c.net.aliases[svc.Name]) > 0 {
+			c.drop(svc.Name, "networks", "aliases: a %s has no Service, dropped", s.kind)
+		}
+		if s.ext.Ingress != nil {
+			c.drop(svc.Name, ExtensionKey+".ingress", "a %s serves nothing, dropped", s.kind)
+		} else if _, ok := svc.Labels[komposeExpose]; ok {
+			c.drop(svc.Name, "labels."+komposeExpose, "a %s serves nothing, dropped", s.kind)
+		}
+	}
 	for _, l := range svc.Links {
 		target, _, _ := strings.Cut(l, ":")
 		if _, ok := c.project.Services[target]; !ok {
@@ -423,6 +437,9 @@ func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
 // serviceNetwork emits the service's alias Services and Ingress, and notes
 // which of its ports accept traffic from anywhere.
 func (c *converter) serviceNetwork(s *svcCtx) error {
+	if s.kind == "Job" || s.kind == "CronJob" {
+		return nil // podNetwork warned
+	}
 	for _, a := range c.net.aliases[s.svc.Name] {
 		c.aliasService(s, a)
 	}
