@@ -312,8 +312,8 @@ func (c *converter) extraHosts(s *svcCtx, pod *corev1.PodSpec) error {
 				return invalidf("extra_hosts: %s: %q is not an IP address", host, ip)
 			}
 			h := strings.ToLower(host)
-			if errs := validation.IsDNS1123Subdomain(h); len(errs) > 0 {
-				c.drop(svc.Name, "extra_hosts", "%q is not a valid Kubernetes host alias (%s), dropped", host, strings.Join(errs, "; "))
+			if len(validation.IsDNS1123Subdomain(h)) > 0 {
+				c.drop(svc.Name, "extra_hosts", "%q is not a DNS name, which a Kubernetes host alias must be, dropped", host)
 				continue
 			}
 			ip = addr.String()
