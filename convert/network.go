@@ -73,13 +73,6 @@ func (c *converter) prepareNetwork() error {
 	p := c.project
 	c.net.aliases = map[string][]aliasRef{}
 	c.net.kompose = map[string]komposeService{}
-	if m, ok := c.projExt.(map[string]any); ok && m["ingress"] != nil {
-		// An Ingress routes one host to one service: it is no default.
-		c.drop("", ExtensionKey+".ingress", "an Ingress belongs to one service; set it in the service's %s, dropped", ExtensionKey)
-		m = maps.Clone(m)
-		delete(m, "ingress")
-		c.projExt = m
-	}
 	owner := map[string]string{} // object name -> what owns it
 	for name, obj := range c.names {
 		owner[obj] = fmt.Sprintf("service %q", name)
@@ -223,7 +216,7 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 		if len(c.net.aliases[svc.Name]) > 0 {
 			c.drop(svc.Name, "networks", "aliases: a %s has no Service, dropped", s.kind)
 		}
-		if s.ext.Ingress != nil {
+		if ingressOf(s) != nil {
 			c.drop(svc.Name, ExtensionKey+".ingress", "a %s serves nothing, dropped", s.kind)
 		} else if _, ok := svc.Labels[komposeExpose]; ok {
 			c.drop(svc.Name, "labels."+komposeExpose, "a %s serves nothing, dropped", s.kind)
