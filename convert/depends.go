@@ -170,7 +170,7 @@ func (c *converter) waitTarget(name string) waitTarget {
 		return t
 	}
 	s := &svcCtx{svc: &svc, name: t.host, ext: ext, selector: map[string]string{LabelName: t.host, LabelPartOf: c.partOf}}
-	t.kind, _ = c.workloadKind(s)
+	t.kind = firstString(c.workloadKind(s))
 	kl, err := c.komposeServiceLabels(s, false)
 	if err != nil {
 		return t
@@ -179,7 +179,19 @@ func (c *converter) waitTarget(name string) waitTarget {
 	if err != nil {
 		return t
 	}
-	headless := svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr" || kl.headless
+	// As kubeService decides: dnsrr, kompose's headless and StatefulSets
+	// make a ClusterIP Service headless.
+	typ := corev1.ServiceTypeClusterIP
+	switch {
+	case ext.Service != nil && ext.Service.Type != "":
+		typ = ext.Service.Type
+	case kl.typ != "":
+		typ = kl.typ
+	case c.opts.ServiceType != "":
+		typ = c.opts.ServiceType
+	}
+	dnsrr := svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr"
+	headless := typ == corev1.ServiceTypeClusterIP && (dnsrr || kl.headless || t.kind == "StatefulSet")
 	for _, p := range ports {
 		if p.protocol != corev1.ProtocolTCP {
 			continue
@@ -268,3 +280,8 @@ func hasProbeExtension(svc *types.ServiceConfig) bool {
 	ext, err := decodeExtension(svc.Extensions[ExtensionKey])
 	return err == nil && ext.Probes != nil && (ext.Probes.HTTPGet != nil || ext.Probes.TCPSocket != nil || ext.Probes.GRPC != nil)
 }
+
+// firstString returns its first argument. It takes workloadKind's results
+// whether or not workloadKind also returns an error (a service whose kind
+// is in error fails its own conversion).
+func firstString(s string, _ ...any) string { return s }

@@ -60,7 +60,8 @@ type IngressExtension struct {
 	// TLS names the Secret holding the certificate for Host; empty for no
 	// TLS.
 	TLS string `json:"tls,omitempty"`
-	// Port is the Service port the Ingress routes to; the first when 0.
+	// Port is the Service port the Ingress routes to; the first TCP port
+	// when 0.
 	Port int32 `json:"port,omitempty"`
 }
 

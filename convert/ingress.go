@@ -104,6 +104,19 @@ type ingressRule struct {
 	path string
 }
 
+// ingressOf is the service's x-kubernetes.ingress. A project-level
+// ingress block only gives defaults (such as className or tls) to the
+// services that have a block of their own: an Ingress routes a host to one
+// service.
+func ingressOf(s *svcCtx) *IngressExtension {
+	if m, ok := s.svc.Extensions[ExtensionKey].(map[string]any); ok {
+		if _, ok := m["ingress"]; ok {
+			return s.ext.Ingress
+		}
+	}
+	return nil
+}
+
 // komposeHosts splits kompose.service.expose as kompose does.
 var komposeHosts = regexp.MustCompile(`[ ,]*,[ ,]*`)
 
@@ -116,7 +129,7 @@ func (c *converter) ingressSpec(s *svcCtx) (*ingressSpec, error) {
 			exposed = true
 		}
 	}
-	if e := s.ext.Ingress; e != nil {
+	if e := ingressOf(s); e != nil {
 		key := ExtensionKey + ".ingress"
 		if exposed {
 			c.drop(svc.Name, "labels."+komposeExpose, "ignored: %s is set", key)

@@ -77,12 +77,14 @@ func (c *converter) prepareNetwork() error {
 	for name, obj := range c.names {
 		owner[obj] = fmt.Sprintf("service %q", name)
 	}
-	add := func(target, alias, key, what string) error {
+	// add gives target an alias Service, unless the alias is the name of
+	// the service it was written for (self), which has it already.
+	add := func(target, self, alias, key, what string) error {
 		obj, err := ObjectName(alias)
 		if err != nil {
 			return fmt.Errorf("service %q: %s: %w", target, key, err)
 		}
-		if obj == c.names[target] {
+		if obj == c.names[self] || obj == c.names[target] {
 			return nil
 		}
 		if obj[0] >= '0' && obj[0] <= '9' {
@@ -108,7 +110,7 @@ func (c *converter) prepareNetwork() error {
 			}
 			key := "networks." + net + ".aliases"
 			for _, a := range cfg.Aliases {
-				if err := add(name, a, key, fmt.Sprintf("network alias %q of service %q", a, name)); err != nil {
+				if err := add(name, name, a, key, fmt.Sprintf("network alias %q of service %q", a, name)); err != nil {
 					return err
 				}
 			}
@@ -123,9 +125,9 @@ func (c *converter) prepareNetwork() error {
 			if _, ok := p.Services[target]; !ok {
 				continue // reported by the linking service
 			}
-			target = c.podOwner(target)
 			key := fmt.Sprintf("links (of service %q)", name)
-			if err := add(target, alias, key, fmt.Sprintf("link alias %q of service %q (in service %q)", alias, target, name)); err != nil {
+			// A link to a service in another's pod reaches that pod.
+			if err := add(c.podOwner(target), target, alias, key, fmt.Sprintf("link alias %q of service %q (in service %q)", alias, target, name)); err != nil {
 				return err
 			}
 		}
@@ -136,8 +138,16 @@ func (c *converter) prepareNetwork() error {
 	}
 	c.net.netLabels = map[string]string{}
 	labelOwner := map[string]string{}
+	var used [][]string
 	for _, name := range p.ServiceNames() {
-		for net := range p.Services[name].Networks {
+		used = append(used, slices.Sorted(maps.Keys(p.Services[name].Networks)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Jobs)) {
+		// Top-level jobs' pods join networks too.
+		used = append(used, slices.Sorted(maps.Keys(p.Jobs[name].Networks)))
+	}
+	for _, nets := range used {
+		for _, net := range nets {
 			if _, done := c.net.netLabels[net]; done {
 				continue
 			}
@@ -200,6 +210,18 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 	c.net.kompose[svc.Name] = kl
 
 	c.serviceNetworks(s)
+	if s.kind == "Job" || s.kind == "CronJob" {
+		// A run-to-completion pod serves nothing: serviceNetwork emits no
+		// alias Services and no Ingress for it.
+		if len(c.net.aliases[svc.Name]) > 0 {
+			c.drop(svc.Name, "networks", "aliases: a %s has no Service, dropped", s.kind)
+		}
+		if ingressOf(s) != nil {
+			c.drop(svc.Name, ExtensionKey+".ingress", "a %s serves nothing, dropped", s.kind)
+		} else if _, ok := svc.Labels[komposeExpose]; ok {
+			c.drop(svc.Name, "labels."+komposeExpose, "a %s serves nothing, dropped", s.kind)
+		}
+	}
 	for _, l := range svc.Links {
 		target, _, _ := strings.Cut(l, ":")
 		if _, ok := c.project.Services[target]; !ok {
@@ -283,8 +305,8 @@ func (c *converter) extraHosts(s *svcCtx, pod *corev1.PodSpec) error {
 				return invalidf("extra_hosts: %s: %q is not an IP address", host, ip)
 			}
 			h := strings.ToLower(host)
-			if errs := validation.IsDNS1123Subdomain(h); len(errs) > 0 {
-				c.drop(svc.Name, "extra_hosts", "%q is not a valid Kubernetes host alias (%s), dropped", host, strings.Join(errs, "; "))
+			if len(validation.IsDNS1123Subdomain(h)) > 0 {
+				c.drop(svc.Name, "extra_hosts", "%q is not a DNS name, which a Kubernetes host alias must be, dropped", host)
 				continue
 			}
 			ip = addr.String()
@@ -408,6 +430,9 @@ func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
 // serviceNetwork emits the service's alias Services and Ingress, and notes
 // which of its ports accept traffic from anywhere.
 func (c *converter) serviceNetwork(s *svcCtx) error {
+	if s.kind == "Job" || s.kind == "CronJob" {
+		return nil // podNetwork warned
+	}
 	for _, a := range c.net.aliases[s.svc.Name] {
 		c.aliasService(s, a)
 	}

@@ -25,7 +25,7 @@ var extensionKeys = []struct {
 	{"probes", keyRule{keyMapped, "`readiness`/`liveness: false` turn a probe off; `httpGet`, `tcpSocket` or `grpc` replaces the healthcheck's test"}},
 	{"workload", keyRule{keyMapped, "`deployment`, `statefulset` (with a headless governing Service), `daemonset`, `job` or `cronjob`"}},
 	{"schedule", keyRule{keyMapped, "a CronJob with this cron `schedule`"}},
-	{"ingress", keyRule{keyMapped, "Ingress (`networking.k8s.io/v1`) `{host, path, className, tls, port}`: pathType Prefix to the Service's `port` (default the first TCP port); `tls` names the certificate Secret"}},
+	{"ingress", keyRule{keyMapped, "Ingress (`networking.k8s.io/v1`) `{host, path, className, tls, port}`: pathType Prefix to the Service's `port` (default the first TCP port); `tls` names the certificate Secret; a project-level block gives defaults only to services with their own"}},
 }
 
 // MappingTable renders, as Markdown, what this version does with every
