@@ -86,7 +86,12 @@ func (c *converter) prepareConfigs() error {
 					o.name = key
 				}
 				if errs := validation.IsDNS1123Subdomain(o.name); len(errs) > 0 {
-					return invalidf("%s: external %s name %q is not a valid object name: %s", where, kind, o.name, strings.Join(errs, "; "))
+					n, err := ObjectName(o.name)
+					if err != nil {
+						return fmt.Errorf("%s: external %s: %w", where, kind, err)
+					}
+					c.warn("", where+".name", "approximated: %q is not a valid Kubernetes name; the existing %s must be named %q", o.name, objKind(kind), n)
+					o.name = n
 				}
 				continue
 			}

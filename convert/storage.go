@@ -120,9 +120,9 @@ type claim struct {
 	// sizeFixed is set when the volume itself sets the size, so service
 	// labels do not override it.
 	sizeFixed bool
-	labels   map[string]string
-	ann      map[string]string
-	selector *metav1.LabelSelector
+	labels    map[string]string
+	ann       map[string]string
+	selector  *metav1.LabelSelector
 	// template is set when a StatefulSet took it as a claim template.
 	template bool
 }
@@ -162,7 +162,12 @@ func (c *converter) prepareStorage() error {
 				cl.name = key
 			}
 			if errs := validation.IsDNS1123Subdomain(cl.name); len(errs) > 0 {
-				return invalidf("volumes.%s: external volume name %q is not a valid claim name: %s", key, cl.name, strings.Join(errs, "; "))
+				n, err := ObjectName(cl.name)
+				if err != nil {
+					return fmt.Errorf("volumes.%s: external volume: %w", key, err)
+				}
+				c.warn("", "volumes."+key+".name", "approximated: %q is not a valid Kubernetes name; the existing PersistentVolumeClaim must be named %q", cl.name, n)
+				cl.name = n
 			}
 			if other, ok := st.claimNames[cl.name]; ok && !strings.HasPrefix(other, "\x00") {
 				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other, key, cl.name)
@@ -179,6 +184,9 @@ func (c *converter) prepareStorage() error {
 			}
 			st.claimNames[n] = key
 			cl.name = n
+			if v.Name != "" && v.Name != p.Name+"_"+key {
+				c.warn("", cl.key+".name", "approximated: %q: the claim is named after the volume key, %q", v.Name, n)
+			}
 			if err := c.claimSpec(cl, ext, v); err != nil {
 				return err
 			}
