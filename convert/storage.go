@@ -552,6 +552,7 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 	for _, t := range svc.Tmpfs {
 		target, opts, _ := strings.Cut(t, ":")
 		var size *resource.Quantity
+		var unsupported []string
 		for _, o := range strings.Split(opts, ",") {
 			k, val, _ := strings.Cut(strings.TrimSpace(o), "=")
 			switch k {
@@ -563,8 +564,11 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 				}
 				size = resource.NewQuantity(n, resource.BinarySI)
 			default:
-				c.drop(svc.Name, "tmpfs", "%q: option %q is not supported by emptyDir, dropped", t, o)
+				unsupported = append(unsupported, o)
 			}
+		}
+		if len(unsupported) > 0 {
+			c.drop(svc.Name, "tmpfs", "%q: options %s are not supported by emptyDir, dropped", t, quoteAll(unsupported))
 		}
 		pv.mount(corev1.VolumeMount{MountPath: target}, volumeName(target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, "tmpfs")
 	}
