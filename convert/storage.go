@@ -290,6 +290,9 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 		cl.selector = &metav1.LabelSelector{MatchLabels: map[string]string{"io.kompose.service": sel}}
 	}
 	for _, k := range slices.Sorted(maps.Keys(v.Labels)) {
+		if k != komposeVolumeSize && k != komposeVolumeSelector && isKomposeLabel(k) {
+			c.drop("", cl.key+".labels."+k, "kompose label not supported by hoist, dropped")
+		}
 		if isKomposeLabel(k) {
 			continue
 		}
@@ -531,6 +534,15 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 	for _, vf := range svc.VolumesFrom {
 		if _, _, ok := parseVolumesFrom(vf); !ok {
 			c.drop(svc.Name, "volumes_from", "%q: containers outside the project cannot share volumes with a pod, dropped", vf)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
+		switch {
+		case !strings.HasPrefix(k, "kompose.volume."), k == komposeVolumeSize, k == komposeVolumeStorageClass, k == komposeVolumeType:
+		case k == komposeVolumeSelector:
+			c.drop(svc.Name, "labels."+k, "kompose reads it on top-level volumes only, dropped")
+		default:
+			c.drop(svc.Name, "labels."+k, "kompose label not supported by hoist, dropped")
 		}
 	}
 	if t, ok := svc.Labels[komposeVolumeType]; ok {
