@@ -114,8 +114,10 @@ func (c *converter) prepareConfigs() error {
 					return invalidf("%s %q: file %s does not exist", kind, key, cfg.File)
 				case !hp.InProject:
 					return invalidf("%s %q: file %s is outside the project directory; hoist reads no files outside it (copy it into the project, or create the %s yourself and mark it external: true)", kind, key, cfg.File, objKind(kind))
-				case hp.Files == nil && hp.Size > MaxContent:
+				case hp.Size > MaxContent:
 					return invalidf("%s %q: file %s holds more than %d bytes, too much for a %s", kind, key, cfg.File, MaxContent, objKind(kind))
+				case !hp.Dir && len(hp.Files) != 1:
+					return invalidf("%s %q: %s is not a regular file", kind, key, cfg.File)
 				}
 				if len(hp.Skipped) > 0 {
 					c.drop("", where+".file", "%q: symlinks %s leave the project and are not followed, dropped", shown, quoteAll(hp.Skipped))

@@ -661,6 +661,33 @@ func volumeSourceEqual(a, b corev1.VolumeSource) bool {
 	return bytes.Equal(ja, jb)
 }
 
+// free renames the pod volume called name, if any, so that a claim
+// template can take the name.
+func (pv *podVolumes) free(name string) {
+	i := slices.IndexFunc(pv.pod.Volumes, func(v corev1.Volume) bool { return v.Name == name })
+	if i < 0 {
+		return
+	}
+	taken := map[string]string{name: name}
+	for _, v := range pv.pod.Volumes {
+		taken[v.Name] = v.Name
+	}
+	for _, t := range pv.s.claimTemplates {
+		taken[t.Name] = t.Name
+	}
+	n := uniqueName(taken, name, "\x00new")
+	pv.pod.Volumes[i].Name = n
+	for _, ctrs := range [][]corev1.Container{pv.pod.InitContainers, pv.pod.Containers} {
+		for j := range ctrs {
+			for k := range ctrs[j].VolumeMounts {
+				if ctrs[j].VolumeMounts[k].Name == name {
+					ctrs[j].VolumeMounts[k].Name = n
+				}
+			}
+		}
+	}
+}
+
 // mounted reports whether the main container mounts something at target.
 func (pv *podVolumes) mounted(target string) bool {
 	return slices.ContainsFunc(pv.pod.Containers[0].VolumeMounts, func(e corev1.VolumeMount) bool { return e.MountPath == target })
@@ -778,6 +805,7 @@ func (c *converter) mountClaim(s *svcCtx, pv *podVolumes, cl *claim, vm corev1.V
 					Spec:       c.claimSpecOf(cl, mode),
 				})
 			}
+			pv.free(cl.name)
 			vm.Name = cl.name
 			pv.mountTemplate(vm, key)
 			return
