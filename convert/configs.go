@@ -205,7 +205,7 @@ func (c *converter) mountFile(pv *podVolumes, kind string, r types.FileReference
 	if r.Mode != nil {
 		m := int64(*r.Mode)
 		if m < 0 || m > 0o777 {
-			return invalidf("%s: %s %q: mode %o is not between 0 and 0777", key, kind, r.Source, m)
+			return invalidf("%s: %s %q: mode %#o is not between 0 and 0777", key, kind, r.Source, m)
 		}
 		m32 := int32(m)
 		mode = &m32

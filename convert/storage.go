@@ -678,7 +678,7 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 				size = resource.NewQuantity(int64(t.Size), resource.BinarySI)
 			}
 			if t.Mode != 0 {
-				c.drop(svc.Name, key, "%s: tmpfs mode %o: an emptyDir is always world-writable, dropped", desc, t.Mode)
+				c.drop(svc.Name, key, "%s: tmpfs mode %#o: an emptyDir is always world-writable, dropped", desc, t.Mode)
 			}
 		}
 		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, key)
