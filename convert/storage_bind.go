@@ -126,8 +126,11 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 	switch kind {
 	case bindRefused:
 		what := "is outside the project"
-		if isDockerSocket(src) {
+		switch {
+		case isDockerSocket(src):
 			what = "is the Docker socket"
+		case strings.HasPrefix(shown, "."):
+			what = "is a symlink that resolves outside the project"
 		}
 		c.drop(svc.Name, key, "%q %s: refused, dropped (pass --allow-host-paths to mount it from the node with hostPath)", shown, what)
 	case bindHostPath:
