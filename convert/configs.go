@@ -86,7 +86,12 @@ func (c *converter) prepareConfigs() error {
 					o.name = key
 				}
 				if errs := validation.IsDNS1123Subdomain(o.name); len(errs) > 0 {
-					return invalidf("%s: external %s name %q is not a valid object name: %s", where, kind, o.name, strings.Join(errs, "; "))
+					n, err := ObjectName(o.name)
+					if err != nil {
+						return fmt.Errorf("%s: external %s: %w", where, kind, err)
+					}
+					c.warn("", where+".name", "approximated: %q is not a valid Kubernetes name; the existing %s must be named %q", o.name, objKind(kind), n)
+					o.name = n
 				}
 				continue
 			}
@@ -109,8 +114,10 @@ func (c *converter) prepareConfigs() error {
 					return invalidf("%s %q: file %s does not exist", kind, key, cfg.File)
 				case !hp.InProject:
 					return invalidf("%s %q: file %s is outside the project directory; hoist reads no files outside it (copy it into the project, or create the %s yourself and mark it external: true)", kind, key, cfg.File, objKind(kind))
-				case hp.Files == nil && hp.Size > MaxContent:
+				case hp.Size > MaxContent:
 					return invalidf("%s %q: file %s holds more than %d bytes, too much for a %s", kind, key, cfg.File, MaxContent, objKind(kind))
+				case !hp.Dir && len(hp.Files) != 1:
+					return invalidf("%s %q: %s is not a regular file", kind, key, cfg.File)
 				}
 				if len(hp.Skipped) > 0 {
 					c.drop("", where+".file", "%q: symlinks %s leave the project and are not followed, dropped", shown, quoteAll(hp.Skipped))
@@ -198,7 +205,7 @@ func (c *converter) mountFile(pv *podVolumes, kind string, r types.FileReference
 	if r.Mode != nil {
 		m := int64(*r.Mode)
 		if m < 0 || m > 0o777 {
-			return invalidf("%s: %s %q: mode %o is not between 0 and 0777", key, kind, r.Source, m)
+			return invalidf("%s: %s %q: mode %#o is not between 0 and 0777", key, kind, r.Source, m)
 		}
 		m32 := int32(m)
 		mode = &m32

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,9 +118,9 @@ type claim struct {
 	// sizeFixed is set when the volume itself sets the size, so service
 	// labels do not override it.
 	sizeFixed bool
-	labels   map[string]string
-	ann      map[string]string
-	selector *metav1.LabelSelector
+	labels    map[string]string
+	ann       map[string]string
+	selector  *metav1.LabelSelector
 	// template is set when a StatefulSet took it as a claim template.
 	template bool
 }
@@ -162,7 +160,12 @@ func (c *converter) prepareStorage() error {
 				cl.name = key
 			}
 			if errs := validation.IsDNS1123Subdomain(cl.name); len(errs) > 0 {
-				return invalidf("volumes.%s: external volume name %q is not a valid claim name: %s", key, cl.name, strings.Join(errs, "; "))
+				n, err := ObjectName(cl.name)
+				if err != nil {
+					return fmt.Errorf("volumes.%s: external volume: %w", key, err)
+				}
+				c.warn("", "volumes."+key+".name", "approximated: %q is not a valid Kubernetes name; the existing PersistentVolumeClaim must be named %q", cl.name, n)
+				cl.name = n
 			}
 			if other, ok := st.claimNames[cl.name]; ok && !strings.HasPrefix(other, "\x00") {
 				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other, key, cl.name)
@@ -179,6 +182,9 @@ func (c *converter) prepareStorage() error {
 			}
 			st.claimNames[n] = key
 			cl.name = n
+			if v.Name != "" && v.Name != p.Name+"_"+key {
+				c.warn("", cl.key+".name", "approximated: %q: the claim is named after the volume key, %q", v.Name, n)
+			}
 			if err := c.claimSpec(cl, ext, v); err != nil {
 				return err
 			}
@@ -282,6 +288,9 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 		cl.selector = &metav1.LabelSelector{MatchLabels: map[string]string{"io.kompose.service": sel}}
 	}
 	for _, k := range slices.Sorted(maps.Keys(v.Labels)) {
+		if k != komposeVolumeSize && k != komposeVolumeSelector && isKomposeLabel(k) {
+			c.drop("", cl.key+".labels."+k, "kompose label not supported by hoist, dropped")
+		}
 		if isKomposeLabel(k) {
 			continue
 		}
@@ -385,31 +394,6 @@ func truncate(s string, n int) string {
 // trimName shortens a name to n characters without a trailing dash.
 func trimName(s string, n int) string { return strings.TrimRight(truncate(s, n), "-") }
 
-// pathName is an object name for a host path in the project: its path
-// relative to the project directory.
-func (c *converter) pathName(src string) string {
-	rel := strings.TrimPrefix(c.displayPath(src), "./")
-	if n, err := ObjectName(strings.ReplaceAll(rel, "/", "-")); err == nil {
-		return n
-	}
-	if n, err := ObjectName(filepath.Base(src)); err == nil {
-		return n
-	}
-	return "data"
-}
-
-// displayPath shows a host path relative to the project directory when it
-// is inside it: warnings must not depend on where the project lives.
-func (c *converter) displayPath(src string) string {
-	if rel, err := filepath.Rel(c.project.WorkingDir, src); err == nil && !upward(rel) {
-		if rel == "." {
-			return "."
-		}
-		return "./" + filepath.ToSlash(rel)
-	}
-	return src
-}
-
 // mountOf is one mount of a service, its own or taken from volumes_from.
 type mountOf struct {
 	vol types.ServiceVolumeConfig
@@ -457,68 +441,6 @@ func parseVolumesFrom(s string) (service string, readOnly, ok bool) {
 	return service, mode == "ro", true
 }
 
-// bindKind is what a bind mount becomes.
-type bindKindT int
-
-const (
-	bindRefused   bindKindT = iota // outside the project: dropped
-	bindHostPath                   // outside the project, --allow-host-paths
-	bindConfigMap                  // read-only content
-	bindSeeded                     // writable content: emptyDir seeded from a ConfigMap
-	bindClaim                      // empty, missing or too large: a claim
-	bindEmptyDir                   // kompose.volume.type: emptyDir
-)
-
-// komposeEmptyDir reports whether kompose.volume.type makes the service's
-// volumes emptyDirs.
-func komposeEmptyDir(svc *types.ServiceConfig) bool {
-	return strings.EqualFold(strings.TrimSpace(svc.Labels[komposeVolumeType]), "emptyDir")
-}
-
-func isDockerSocket(p string) bool { return slices.Contains(dockerSockets, filepath.Clean(p)) }
-
-// hostPath is what load found at a host path; a path it did not read is
-// missing.
-func (c *converter) hostPath(src string) *HostPath {
-	if hp := c.opts.HostPaths[filepath.Clean(src)]; hp != nil {
-		return hp
-	}
-	rel, err := filepath.Rel(c.project.WorkingDir, src)
-	return &HostPath{InProject: err == nil && !upward(rel)}
-}
-
-// upward reports whether a relative path leaves its base directory.
-func upward(rel string) bool {
-	return rel == ".." || strings.HasPrefix(rel, "../") || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel)
-}
-
-func (c *converter) bindKind(svc *types.ServiceConfig, v types.ServiceVolumeConfig) (bindKindT, *HostPath) {
-	hp := c.hostPath(v.Source)
-	if isDockerSocket(v.Source) || !hp.InProject {
-		if c.opts.AllowHostPaths {
-			return bindHostPath, hp
-		}
-		return bindRefused, hp
-	}
-	switch strings.ToLower(strings.TrimSpace(svc.Labels[komposeVolumeType])) {
-	case "emptydir":
-		return bindEmptyDir, hp
-	case "hostpath":
-		if c.opts.AllowHostPaths {
-			return bindHostPath, hp
-		}
-	}
-	switch {
-	case !hp.Exists, hp.Dir && hp.Size == 0, hp.Files == nil:
-		// Missing, empty (a data directory; empty marker files such as
-		// .gitkeep count as empty) or too large for a ConfigMap.
-		return bindClaim, hp
-	case v.ReadOnly:
-		return bindConfigMap, hp
-	}
-	return bindSeeded, hp
-}
-
 // storage adds the service's volumes and mounts to the pod.
 func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 	svc := s.svc
@@ -526,6 +448,15 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 	for _, vf := range svc.VolumesFrom {
 		if _, _, ok := parseVolumesFrom(vf); !ok {
 			c.drop(svc.Name, "volumes_from", "%q: containers outside the project cannot share volumes with a pod, dropped", vf)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
+		switch {
+		case !strings.HasPrefix(k, "kompose.volume."), k == komposeVolumeSize, k == komposeVolumeStorageClass, k == komposeVolumeType:
+		case k == komposeVolumeSelector:
+			c.drop(svc.Name, "labels."+k, "kompose reads it on top-level volumes only, dropped")
+		default:
+			c.drop(svc.Name, "labels."+k, "kompose label not supported by hoist, dropped")
 		}
 	}
 	if t, ok := svc.Labels[komposeVolumeType]; ok {
@@ -547,6 +478,7 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 	for _, t := range svc.Tmpfs {
 		target, opts, _ := strings.Cut(t, ":")
 		var size *resource.Quantity
+		var unsupported []string
 		for _, o := range strings.Split(opts, ",") {
 			k, val, _ := strings.Cut(strings.TrimSpace(o), "=")
 			switch k {
@@ -558,8 +490,11 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 				}
 				size = resource.NewQuantity(n, resource.BinarySI)
 			default:
-				c.drop(svc.Name, "tmpfs", "%q: option %q is not supported by emptyDir, dropped", t, o)
+				unsupported = append(unsupported, o)
 			}
+		}
+		if len(unsupported) > 0 {
+			c.drop(svc.Name, "tmpfs", "%q: options %s are not supported by emptyDir, dropped", t, quoteAll(unsupported))
 		}
 		pv.mount(corev1.VolumeMount{MountPath: target}, volumeName(target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, "tmpfs")
 	}
@@ -638,6 +573,33 @@ func volumeSourceEqual(a, b corev1.VolumeSource) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
+}
+
+// free renames the pod volume called name, if any, so that a claim
+// template can take the name.
+func (pv *podVolumes) free(name string) {
+	i := slices.IndexFunc(pv.pod.Volumes, func(v corev1.Volume) bool { return v.Name == name })
+	if i < 0 {
+		return
+	}
+	taken := map[string]string{name: name}
+	for _, v := range pv.pod.Volumes {
+		taken[v.Name] = v.Name
+	}
+	for _, t := range pv.s.claimTemplates {
+		taken[t.Name] = t.Name
+	}
+	n := uniqueName(taken, name, "\x00new")
+	pv.pod.Volumes[i].Name = n
+	for _, ctrs := range [][]corev1.Container{pv.pod.InitContainers, pv.pod.Containers} {
+		for j := range ctrs {
+			for k := range ctrs[j].VolumeMounts {
+				if ctrs[j].VolumeMounts[k].Name == name {
+					ctrs[j].VolumeMounts[k].Name = n
+				}
+			}
+		}
+	}
 }
 
 // mounted reports whether the main container mounts something at target.
@@ -719,7 +681,7 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 				size = resource.NewQuantity(int64(t.Size), resource.BinarySI)
 			}
 			if t.Mode != 0 {
-				c.drop(svc.Name, key, "%s: tmpfs mode %o: an emptyDir is always world-writable, dropped", desc, t.Mode)
+				c.drop(svc.Name, key, "%s: tmpfs mode %#o: an emptyDir is always world-writable, dropped", desc, t.Mode)
 			}
 		}
 		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, key)
@@ -757,6 +719,7 @@ func (c *converter) mountClaim(s *svcCtx, pv *podVolumes, cl *claim, vm corev1.V
 					Spec:       c.claimSpecOf(cl, mode),
 				})
 			}
+			pv.free(cl.name)
 			vm.Name = cl.name
 			pv.mountTemplate(vm, key)
 			return
@@ -802,152 +765,6 @@ func (c *converter) claimSpecOf(cl *claim, mode corev1.PersistentVolumeAccessMod
 		Selector:         cl.selector,
 	}
 }
-
-// bind converts a bind mount by what the host path holds.
-func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig, vm corev1.VolumeMount, key, desc string) error {
-	svc := s.svc
-	src := v.Source
-	shown := c.displayPath(src)
-	kind, hp := c.bindKind(svc, v)
-	if b := v.Bind; b != nil {
-		if b.SELinux != "" {
-			c.drop(svc.Name, key, "%s: SELinux relabelling %q is done by the node, dropped", desc, b.SELinux)
-		}
-		if b.Recursive != "" {
-			c.drop(svc.Name, key, "%s: recursive %q has no Kubernetes equivalent, dropped", desc, b.Recursive)
-		}
-		if b.Propagation != "" && kind != bindHostPath {
-			c.drop(svc.Name, key, "%s: propagation %q applies to host paths only, dropped", desc, b.Propagation)
-		}
-	}
-	if kind != bindRefused && kind != bindHostPath && len(hp.Skipped) > 0 {
-		c.drop(svc.Name, key, "%q: symlinks %s leave the project and are not followed, dropped", shown, quoteAll(hp.Skipped))
-	}
-	switch kind {
-	case bindRefused:
-		what := "is outside the project"
-		if isDockerSocket(src) {
-			what = "is the Docker socket"
-		}
-		c.drop(svc.Name, key, "%q %s: refused, dropped (pass --allow-host-paths to mount it from the node with hostPath)", shown, what)
-	case bindHostPath:
-		t := corev1.HostPathDirectoryOrCreate
-		switch {
-		case isDockerSocket(src):
-			t = corev1.HostPathSocket
-		case hp.Exists && hp.Dir:
-			t = corev1.HostPathDirectory
-		case hp.Exists:
-			t = corev1.HostPathFile
-		case v.Bind != nil && !bool(v.Bind.CreateHostPath):
-			t = corev1.HostPathDirectory
-		}
-		if b := v.Bind; b != nil && b.Propagation != "" {
-			var mp corev1.MountPropagationMode
-			switch b.Propagation {
-			case types.PropagationRShared, types.PropagationShared:
-				mp = corev1.MountPropagationBidirectional
-				c.warn(svc.Name, key, "approximated: %s: propagation %q becomes Bidirectional, which needs a privileged container", desc, b.Propagation)
-			case types.PropagationRSlave, types.PropagationSlave:
-				mp = corev1.MountPropagationHostToContainer
-			default:
-				mp = corev1.MountPropagationNone
-			}
-			vm.MountPropagation = &mp
-		}
-		c.warn(svc.Name, key, "approximated: %q is mounted from the node with hostPath (--allow-host-paths): the node must have it", shown)
-		pv.mount(vm, volumeName(strings.TrimPrefix(shown, "./")), corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: src, Type: &t}}, key)
-	case bindEmptyDir:
-		c.warn(svc.Name, "labels."+komposeVolumeType, "approximated: %q becomes an emptyDir: its content is not copied and writes are lost when the pod is replaced", shown)
-		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
-	case bindClaim:
-		cl := c.store.claims[bindClaimID(src)]
-		switch {
-		case !hp.Exists:
-			c.warn(svc.Name, key, "approximated: %q does not exist; it becomes the empty PersistentVolumeClaim %q", shown, cl.name)
-		case hp.Files == nil && hp.Size > 0:
-			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q: copy the content into it", shown, MaxContent, cl.name)
-		default:
-			c.warn(svc.Name, key, "approximated: %q is an empty directory (a data directory); it becomes the PersistentVolumeClaim %q", shown, cl.name)
-		}
-		c.mountClaim(s, pv, cl, vm, key)
-	case bindConfigMap, bindSeeded:
-		bm := c.store.bindMaps[src]
-		d := bm.data
-		vm.ReadOnly = kind == bindConfigMap
-		if !hp.Dir {
-			// A file: mount only it, so the target's directory keeps its
-			// other files.
-			vm.SubPath = d.files[0].path
-		}
-		cm := corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: bm.name},
-			Items:                d.items(kind == bindSeeded),
-		}}
-		if kind == bindConfigMap {
-			pv.mount(vm, bm.name, cm, key)
-			return nil
-		}
-		if pv.mounted(vm.MountPath) {
-			pv.mount(vm, "", corev1.VolumeSource{}, key) // warns
-			return nil
-		}
-		c.warn(svc.Name, key, "approximated: %q is copied from the ConfigMap %q into an emptyDir by an init container: writes are not persisted and are lost when the pod is replaced", shown, bm.name)
-		pv.mount(vm, bm.name, corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
-		seedName := pv.volume(bm.name+"-seed", cm)
-		ctr := pv.pod.Containers[0]
-		rw := ctr.VolumeMounts[len(ctr.VolumeMounts)-1].Name
-		pv.pod.InitContainers = append(pv.pod.InitContainers, c.seedContainer(rw, seedName, rw, d))
-	}
-	return nil
-}
-
-func quoteAll(l []string) string {
-	q := make([]string, len(l))
-	for i, s := range l {
-		q[i] = strconv.Quote(s)
-	}
-	return strings.Join(q, ", ")
-}
-
-// Where the seeding init container mounts the ConfigMap and the emptyDir.
-const (
-	seedFrom = "/hoist/seed"
-	seedTo   = "/hoist/target"
-)
-
-// seedContainer copies a ConfigMap's files, in their directory layout,
-// into an emptyDir. It runs the --wait-image (busybox by default): a small
-// pinned image with sh and cp, already pulled for depends_on.
-func (c *converter) seedContainer(name, from, to string, d *fileData) corev1.Container {
-	var tops []string
-	for _, f := range d.files {
-		top, _, _ := strings.Cut(f.path, "/")
-		if !slices.Contains(tops, top) {
-			tops = append(tops, top)
-		}
-	}
-	var src []string
-	for _, t := range tops {
-		src = append(src, shellQuote(seedFrom+"/"+t))
-	}
-	script := fmt.Sprintf("cp -RL %s %s/ && chmod -R a+rwX %s", strings.Join(src, " "), seedTo, seedTo)
-	img := c.opts.WaitImage
-	if img == "" {
-		img = DefaultWaitImage
-	}
-	n := truncName("seed-"+name, "")
-	return corev1.Container{
-		Name:    n,
-		Image:   img,
-		Command: []string{"sh", "-c", escape(script)},
-		VolumeMounts: []corev1.VolumeMount{
-			{Name: from, MountPath: seedFrom, ReadOnly: true},
-			{Name: to, MountPath: seedTo},
-		},
-	}
-}
-
 
 // projectStorage emits the PersistentVolumeClaims of named volumes and
 // data directories, and the ConfigMaps of bind mount content.
@@ -1002,115 +819,4 @@ func (c *converter) sharedMeta(name string, users []string) metav1.ObjectMeta {
 		labels[LabelName] = c.names[users[0]]
 	}
 	return metav1.ObjectMeta{Name: name, Namespace: c.opts.Namespace, Labels: labels}
-}
-
-// fileData is the content of a ConfigMap or Secret: files with safe keys.
-type fileData struct {
-	files []dataFile
-}
-
-type dataFile struct {
-	key  string // ConfigMap/Secret key
-	path string // path under the mount
-	data []byte
-	mode uint32
-}
-
-// bindData turns what load read into keys: a file is keyed by its base
-// name, a directory's files by their relative paths made safe.
-func bindData(hp *HostPath, src string) *fileData {
-	def := path.Base(filepath.ToSlash(src))
-	return newFileData(hp.Files, def)
-}
-
-// newFileData keys files: a single file (Path "") gets def, others their
-// relative path with "/" as "_" and other invalid characters as "-"; a key
-// that is taken gets a numeric suffix. Files are sorted, so keys are
-// deterministic.
-func newFileData(files []HostFile, def string) *fileData {
-	d := &fileData{}
-	taken := map[string]string{}
-	for _, f := range files {
-		p := f.Path
-		if p == "" {
-			p = def
-		}
-		key := safeKey(strings.ReplaceAll(p, "/", "_"))
-		key = uniqueKey(taken, key, p)
-		d.files = append(d.files, dataFile{key: key, path: p, data: f.Data, mode: f.Mode})
-	}
-	return d
-}
-
-// safeKey makes s a valid ConfigMap key: [-._a-zA-Z0-9]+, not starting
-// with "..", at most 253 characters.
-func safeKey(s string) string {
-	k := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '-'
-	}, s)
-	for strings.HasPrefix(k, "..") {
-		k = "_" + strings.TrimPrefix(k, ".")
-	}
-	if k == "" || k == "." {
-		k = "file"
-	}
-	return truncate(k, validation.DNS1123SubdomainMaxLength-8)
-}
-
-func uniqueKey(taken map[string]string, key, owner string) string {
-	k := key
-	for i := 2; ; i++ {
-		if _, ok := taken[k]; !ok {
-			taken[k] = owner
-			return k
-		}
-		k = key + "-" + strconv.Itoa(i)
-	}
-}
-
-// items lists the keys to project when paths differ from keys or a file
-// is executable; all, when seeding, so the init container knows the
-// layout. Nil projects every key under its own name.
-func (d *fileData) items(all bool) []corev1.KeyToPath {
-	need := all
-	for _, f := range d.files {
-		if f.key != f.path || f.mode&0o111 != 0 {
-			need = true
-		}
-	}
-	if !need {
-		return nil
-	}
-	var items []corev1.KeyToPath
-	for _, f := range d.files {
-		it := corev1.KeyToPath{Key: f.key, Path: f.path}
-		if f.mode&0o111 != 0 {
-			m := int32(0o755)
-			it.Mode = &m
-		}
-		items = append(items, it)
-	}
-	return items
-}
-
-// fill sets the data of a ConfigMap: UTF-8 files as data, others as
-// binaryData.
-func (d *fileData) fill(data *map[string]string, binary *map[string][]byte) {
-	for _, f := range d.files {
-		if isText(f.data) {
-			if *data == nil {
-				*data = map[string]string{}
-			}
-			(*data)[f.key] = string(f.data)
-		} else {
-			if *binary == nil {
-				*binary = map[string][]byte{}
-			}
-			(*binary)[f.key] = f.data
-		}
-	}
 }

@@ -120,3 +120,36 @@ func TestSafeKey(t *testing.T) {
 		t.Errorf("keys (-want +got):\n%s", diff)
 	}
 }
+
+// TestClaimTemplateNameTaken checks that a claim template takes its name
+// even when an earlier pod volume has it.
+func TestClaimTemplateNameTaken(t *testing.T) {
+	t.Parallel()
+	db := types.ServiceConfig{Name: "db"}
+	db.Image = "postgres:16"
+	db.Volumes = []types.ServiceVolumeConfig{
+		{Type: types.VolumeTypeVolume, Target: "/data"}, // anonymous: emptyDir "data"
+		{Type: types.VolumeTypeVolume, Source: "data", Target: "/var/lib/data"},
+	}
+	p := &types.Project{Name: "p", WorkingDir: "/project", Services: types.Services{"db": db}, Volumes: types.Volumes{"data": {}}}
+	c := &converter{project: p, names: map[string]string{}}
+	if err := c.validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.prepareStorage(); err != nil {
+		t.Fatal(err)
+	}
+	svc := p.Services["db"]
+	s := &svcCtx{svc: &svc, name: "db", kind: "StatefulSet"}
+	pod := &corev1.PodSpec{Containers: []corev1.Container{{Name: "db"}}}
+	if err := c.storage(s, pod); err != nil {
+		t.Fatal(err)
+	}
+	want := []corev1.VolumeMount{{Name: "data-2", MountPath: "/data"}, {Name: "data", MountPath: "/var/lib/data"}}
+	if diff := cmp.Diff(want, pod.Containers[0].VolumeMounts); diff != "" {
+		t.Errorf("mounts (-want +got):\n%s", diff)
+	}
+	if len(pod.Volumes) != 1 || pod.Volumes[0].Name != "data-2" || pod.Volumes[0].EmptyDir == nil {
+		t.Errorf("pod volumes = %v, want the emptyDir data-2", pod.Volumes)
+	}
+}
