@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -161,18 +160,9 @@ type testCluster struct {
 // there is none.
 func optionalCluster(t *testing.T) *testCluster {
 	t.Helper()
-	// testcluster.Kubeconfig skips the test without a cluster: ask it on a
-	// goroutine of its own, through a TB whose Skip and Fatal only record.
-	probe := &probeTB{TB: t}
-	var kc string
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		kc = testcluster.Kubeconfig(probe)
-	}()
-	<-done
+	kc, why := testcluster.Lookup()
 	if kc == "" {
-		t.Logf("no test cluster: %s", probe.why)
+		t.Logf("no test cluster: %s", why)
 		return nil
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
@@ -190,18 +180,6 @@ func optionalCluster(t *testing.T) *testCluster {
 	}
 	return &testCluster{kubeconfig: kc, dyn: dyn, discovery: disc}
 }
-
-// probeTB records a Skip or Fatal and ends its goroutine instead of the test.
-type probeTB struct {
-	testing.TB
-	why string
-}
-
-func (p *probeTB) Helper() {}
-
-func (p *probeTB) Skip(args ...any) { p.why = fmt.Sprint(args...); runtime.Goexit() }
-
-func (p *probeTB) Fatal(args ...any) { p.why = fmt.Sprint(args...); runtime.Goexit() }
 
 // namespace creates a namespace for one test.
 func (c *testCluster) namespace(t *testing.T, name string) {

@@ -103,6 +103,15 @@ func stop(script, dir string) error {
 	return cmd.Run()
 }
 
+// Lookup returns the cluster's kubeconfig, or "" and why there is no
+// cluster, for tests that also do useful work without one.
+func Lookup() (path, why string) {
+	if kubeconfig == "" && skipReason == "" {
+		return "", "testcluster.Main did not run: call it from TestMain"
+	}
+	return kubeconfig, skipReason
+}
+
 // Kubeconfig returns the cluster's kubeconfig, or skips the test when
 // there is no cluster.
 func Kubeconfig(t testing.TB) string {
