@@ -251,7 +251,6 @@ func (c *converter) seedContainer(name, from, to string, d *fileData) corev1.Con
 	}
 }
 
-
 // fileData is the content of a ConfigMap or Secret: files with safe keys.
 type fileData struct {
 	files []dataFile

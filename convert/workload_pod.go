@@ -522,4 +522,3 @@ func (c *converter) hookDiffs(svc *types.ServiceConfig, key string, hook types.C
 }
 
 // truncName shortens a DNS-1123 label to n characters.
-
