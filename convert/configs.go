@@ -41,8 +41,8 @@ func (c *converter) prepareConfigs() error {
 	p := c.project
 	used := func(kind, name string) []string {
 		var users []string
-		for _, sn := range p.ServiceNames() {
-			svc := p.Services[sn]
+		for _, sn := range c.podSources() {
+			svc, _ := c.podSource(sn)
 			refs := []types.FileReferenceConfig{}
 			if kind == "config" {
 				for _, r := range svc.Configs {

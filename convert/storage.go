@@ -192,8 +192,8 @@ func (c *converter) prepareStorage() error {
 		st.claims[volumeClaimID(key)] = cl
 	}
 	// Who mounts what.
-	for _, name := range p.ServiceNames() {
-		svc := p.Services[name]
+	for _, name := range c.podSources() {
+		svc, _ := c.podSource(name)
 		for _, m := range c.mountsOf(name, nil) {
 			v := m.vol
 			switch v.Type {
@@ -321,7 +321,8 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 func (c *converter) komposeClaim(cl *claim) error {
 	fixedSize := cl.sizeFixed
 	for _, u := range cl.users {
-		labels := c.project.Services[u].Labels
+		src, _ := c.podSource(u)
+		labels := src.Labels
 		if s, ok := labels[komposeVolumeSize]; ok && !fixedSize {
 			q, err := parseSize("services."+u+".labels."+komposeVolumeSize, s)
 			if err != nil {
@@ -404,7 +405,7 @@ type mountOf struct {
 // mountsOf is a service's own mounts followed by those of its
 // volumes_from services (recursively; `:ro` makes them read-only).
 func (c *converter) mountsOf(name string, seen []string) []mountOf {
-	svc, ok := c.project.Services[name]
+	svc, ok := c.podSource(name)
 	if !ok || slices.Contains(seen, name) {
 		return nil
 	}

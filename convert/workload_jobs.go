@@ -25,14 +25,7 @@ const missedFiresDeadline = int64(60)
 // CronJob per schedule.
 func (c *converter) jobs() error {
 	for _, name := range slices.Sorted(maps.Keys(c.wl.jobs)) {
-		job := c.wl.jobs[name]
-		svc := types.ServiceConfig{
-			Name:          name,
-			Profiles:      job.Profiles,
-			ContainerSpec: job.ContainerSpec,
-			WorkloadSpec:  job.WorkloadSpec,
-			Extensions:    job.Extensions,
-		}
+		svc := jobService(name, c.wl.jobs[name])
 		start := len(c.warnings)
 		if err := c.service(&svc); err != nil {
 			return fmt.Errorf("job %q: %w", name, err)
@@ -45,6 +38,34 @@ func (c *converter) jobs() error {
 		}
 	}
 	return nil
+}
+
+// jobService is a top-level job as the service its pod is built from.
+func jobService(name string, job *types.JobConfig) types.ServiceConfig {
+	return types.ServiceConfig{
+		Name:          name,
+		Profiles:      job.Profiles,
+		ContainerSpec: job.ContainerSpec,
+		WorkloadSpec:  job.WorkloadSpec,
+		Extensions:    job.Extensions,
+	}
+}
+
+// podSource returns the service, or the top-level job as a service, named
+// name: both get pods that mount volumes, configs and secrets.
+func (c *converter) podSource(name string) (types.ServiceConfig, bool) {
+	if svc, ok := c.project.Services[name]; ok {
+		return svc, true
+	}
+	if job, ok := c.wl.jobs[name]; ok {
+		return jobService(name, job), true
+	}
+	return types.ServiceConfig{}, false
+}
+
+// podSources lists the services, then the top-level jobs, each sorted.
+func (c *converter) podSources() []string {
+	return append(c.project.ServiceNames(), slices.Sorted(maps.Keys(c.wl.jobs))...)
 }
 
 // jobTriggers reads a top-level job's triggers: each schedule is a

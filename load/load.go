@@ -70,7 +70,36 @@ func Project(ctx context.Context, o Options) (*types.Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading compose project: %w", oneLine(withFileName(err, opts.ConfigPaths)))
 	}
-	return p.WithoutUnnecessaryResources(), nil
+	return withJobResources(p, p.WithoutUnnecessaryResources()), nil
+}
+
+// withJobResources puts back the networks, volumes, secrets and configs
+// that only top-level jobs use: compose-go's pruning looks at services
+// only.
+func withJobResources(full, pruned *types.Project) *types.Project {
+	for _, job := range pruned.Jobs {
+		for k := range job.Networks {
+			if v, ok := full.Networks[k]; ok {
+				pruned.Networks[k] = v
+			}
+		}
+		for _, m := range job.Volumes {
+			if v, ok := full.Volumes[m.Source]; ok && m.Type == types.VolumeTypeVolume {
+				pruned.Volumes[m.Source] = v
+			}
+		}
+		for _, r := range job.Secrets {
+			if v, ok := full.Secrets[r.Source]; ok {
+				pruned.Secrets[r.Source] = v
+			}
+		}
+		for _, r := range job.Configs {
+			if v, ok := full.Configs[r.Source]; ok {
+				pruned.Configs[r.Source] = v
+			}
+		}
+	}
+	return pruned
 }
 
 // lineError keeps the wrapped error but prints on one line: errors are
