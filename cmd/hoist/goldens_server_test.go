@@ -39,11 +39,18 @@ func TestConvertGoldensAcceptedByServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(goldens) == 0 {
-		t.Fatal("no convert goldens found")
+	examples, err := filepath.Glob(filepath.Join("..", "..", "examples", "*", "k8s.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, path := range goldens {
+	if len(goldens) == 0 || len(examples) == 0 {
+		t.Fatal("no convert goldens or examples found")
+	}
+	for _, path := range append(goldens, examples...) {
 		name := filepath.Base(filepath.Dir(path))
+		if filepath.Base(path) == "k8s.yaml" {
+			name = "example-" + name
+		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			b, err := os.ReadFile(path)
