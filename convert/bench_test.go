@@ -19,7 +19,7 @@ import (
 func generateProject(b *testing.B, n int) string {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "compose.yaml")
-	if err := os.WriteFile(path, []byte(benchgen.Compose(n, benchgen.Options{Replicas: 2})), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(benchgen.Compose(n, benchgen.Options{Replicas: 2, Rich: true})), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	return path

@@ -83,6 +83,10 @@ func (w *yamlWriter) mapBody(m map[string]any, indent int, inline bool) {
 			}
 			w.buf.WriteByte('\n')
 			w.seqBody(v, indent, false)
+		case string:
+			w.buf.WriteByte(' ')
+			w.str(v, strContext{col: indent + len(k) + 2, indent: indent, key: k})
+			w.buf.WriteByte('\n')
 		default:
 			w.buf.WriteByte(' ')
 			w.scalar(v, indent+len(k)+2)
@@ -112,6 +116,9 @@ func (w *yamlWriter) seqBody(l []any, indent int, inline bool) {
 				continue
 			}
 			w.seqBody(e, indent+2, true)
+		case string:
+			w.str(e, strContext{col: indent + 2, indent: indent, item: true})
+			w.buf.WriteByte('\n')
 		default:
 			w.scalar(e, indent+2)
 			w.buf.WriteByte('\n')
@@ -123,7 +130,7 @@ func (w *yamlWriter) seqBody(l []any, indent int, inline bool) {
 func (w *yamlWriter) scalar(v any, col int) {
 	switch v := v.(type) {
 	case string:
-		w.str(v, col)
+		w.str(v, strContext{col: col})
 	case int64:
 		w.buf.WriteString(strconv.FormatInt(v, 10))
 	case int32:
@@ -139,27 +146,44 @@ func (w *yamlWriter) scalar(v any, col int) {
 	}
 }
 
-// str writes a string, starting at column col, plain when yaml.v2 would,
-// else as yaml.v2 quotes it.
-func (w *yamlWriter) str(s string, col int) {
+// strContext is where a string goes: the column it starts at, and for a
+// mapping value or sequence item, the indentation and key of its entry.
+// Keys (no entry context) cannot be folded.
+type strContext struct {
+	col    int
+	indent int
+	key    string
+	item   bool
+}
+
+// str writes a string plain when yaml.v2 would, else as yaml.v2 quotes,
+// folds or block-writes it in that place.
+func (w *yamlWriter) str(s string, at strContext) {
 	if plainSafe(s) {
 		w.buf.WriteString(s)
 		return
 	}
 	q, ok := w.quoted[s]
 	if !ok {
-		// yaml.v2 writes multi-line strings as literal blocks indented
-		// by context: leave those to it.
-		if !utf8.ValidString(s) || strings.ContainsAny(s, "\n\r\u0085\u2028\u2029") {
+		if !utf8.ValidString(s) {
 			w.ok = false
 			return
 		}
-		b, err := yaml.Marshal(s)
-		if err != nil || bytes.IndexByte(b, '\n') != len(b)-1 {
-			w.ok = false
+		multiLine := strings.ContainsAny(s, "\n\r\u0085\u2028\u2029")
+		if !multiLine {
+			b, err := yaml.Marshal(s)
+			if err != nil || bytes.IndexByte(b, '\n') != len(b)-1 {
+				multiLine = true
+			} else {
+				q = string(b[:len(b)-1])
+			}
+		}
+		if multiLine {
+			// yaml.v2 writes multi-line strings as literal blocks indented
+			// by context.
+			w.inPlace(s, at)
 			return
 		}
-		q = string(b[:len(b)-1])
 		if w.quoted == nil {
 			w.quoted = map[string]string{}
 		}
@@ -167,11 +191,72 @@ func (w *yamlWriter) str(s string, col int) {
 	}
 	// yaml.v2 folds a scalar at a space once the line passes 80 columns;
 	// a line that ends before that cannot fold.
-	if col+len(q) > 76 && strings.ContainsAny(s, " \t") {
-		w.ok = false
+	if at.col+len(q) > 76 && strings.ContainsAny(s, " \t") {
+		w.inPlace(s, at)
 		return
 	}
 	w.buf.WriteString(q)
+}
+
+// inPlace writes a string that yaml.v2 folds or block-writes depending on
+// where it stands: it has sigs.k8s.io/yaml write the same entry, at the
+// same indentation under single-key mappings, and copies the scalar's
+// text. Only the scalar goes through the slow path, not its object.
+func (w *yamlWriter) inPlace(s string, at strContext) {
+	if !at.item && at.key == "" {
+		w.ok = false
+		return
+	}
+	var v any = map[string]any{at.key: s}
+	wraps := at.indent / 2
+	if at.item {
+		v, wraps = []any{s}, at.indent/2+1
+	}
+	for range wraps {
+		v = map[string]any{"a": v}
+	}
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		w.ok = false
+		return
+	}
+	out := string(b)
+	for i := range wraps {
+		line := strings.Repeat(" ", 2*i) + "a:\n"
+		if !strings.HasPrefix(out, line) {
+			w.ok = false
+			return
+		}
+		out = out[len(line):]
+	}
+	prefix := strings.Repeat(" ", at.indent)
+	if at.item {
+		prefix += "- "
+	} else {
+		key, ok := w.keyText(at.key)
+		if !ok {
+			w.ok = false
+			return
+		}
+		prefix += key + ": "
+	}
+	text, ok := strings.CutPrefix(out, prefix)
+	if !ok || !strings.HasSuffix(text, "\n") {
+		w.ok = false
+		return
+	}
+	w.buf.WriteString(text[:len(text)-1])
+}
+
+// keyText is how the writer writes a mapping key.
+func (w *yamlWriter) keyText(k string) (string, bool) {
+	if plainSafe(k) {
+		return k, true
+	}
+	if q, ok := w.quoted[k]; ok {
+		return q, true
+	}
+	return "", false
 }
 
 // yamlSpecial are the letter-initial words YAML 1.1 reads as something

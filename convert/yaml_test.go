@@ -21,6 +21,12 @@ var yamlCases = []string{
 	"Storefront web frontend for the shop app", "twenty chars w space", "a b", "a b c d e f g h i j k l",
 	"multi\nline", "trailing\n", "cr\rhere", "<<", "=", "12:30", "1:20:30", "+1", "0o17", "0b101",
 	"Host(`example.com`) && PathPrefix(`/api`)", "\x00nul", "\u2028sep", "é", "a\u00a0b",
+	"until nc -z -w 2 svc-0001 8080 >/dev/null 2>&1; do echo waiting for svc-0001:8080; sleep 2; done",
+	"cp -RL '/hoist/seed/data' '/hoist/seed/main.py' /hoist/target/ && chmod -R a+rwX /hoist/target && echo done with it all",
+	"server {\n    listen 80;\n    location / {\n        proxy_pass http://wordpress;\n    }\n}\n",
+	"  leading spaces\nsecond line", "a\n\nb", "line with trailing space \nnext", "x\n", "\n", "a\tb\nc",
+	"a: very long value with spaces: and colons: that goes past the eighty column limit for sure",
+	"'quoted' words and \"double quotes\" in a long line that yaml has to fold somewhere after eighty",
 }
 
 // TestYAMLMatchesSigsYAML checks the fast writer against sigs.k8s.io/yaml
@@ -53,6 +59,27 @@ func yamlDoc(s string) map[string]any {
 		nested = next
 	}
 	return doc
+}
+
+// TestYAMLFastPathForLongStrings: long spaced and multi-line values, such
+// as wait commands and config files, are written in place without falling
+// back to sigs.k8s.io/yaml for the whole object.
+func TestYAMLFastPathForLongStrings(t *testing.T) {
+	t.Parallel()
+	long := "until nc -z -w 2 svc-0001 8080 >/dev/null 2>&1; do echo waiting for svc-0001:8080; sleep 2; done"
+	doc := map[string]any{
+		"data": map[string]any{"default.conf": "server {\n    listen 80;\n}\n", "x.sh": "  indented\nscript"},
+		"spec": map[string]any{"initContainers": []any{map[string]any{"command": []any{"sh", "-c", long}, "name": "wait"}}},
+		"note": long,
+	}
+	var got bytes.Buffer
+	w := yamlWriter{buf: &got}
+	w.ok = true
+	w.mapBody(doc, 0, false)
+	if !w.ok {
+		t.Fatal("fell back to sigs.k8s.io/yaml for the whole object")
+	}
+	checkYAML(t, doc)
 }
 
 func checkYAML(t *testing.T, doc map[string]any) {

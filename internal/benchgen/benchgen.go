@@ -14,6 +14,10 @@ type Options struct {
 	// requests), so that the pods of many projects fit on one simulated
 	// node.
 	NoResources bool
+	// Rich adds what issue-3 projects carry on every service: a named
+	// volume, two networks, a config, a secret-looking variable,
+	// depends_on the previous service, and a hardened security context.
+	Rich bool
 }
 
 // Compose returns a compose file with n services of the everyday shape:
@@ -34,6 +38,7 @@ func Compose(n int, o Options) string {
       DATABASE_URL: postgres://db:5432/app
       CACHE_HOST: cache
       FEATURE_FLAGS: "a,b,c"
+      API_TOKEN: not-a-real-token
     command: ["serve", "--port", "8080"]
     healthcheck:
       test: ["CMD", "wget", "-qO-", "http://localhost:8080/healthz"]
@@ -47,8 +52,28 @@ func Compose(n int, o Options) string {
 		if !o.NoResources {
 			sb.WriteString("      resources:\n        limits: {cpus: \"1\", memory: 512M}\n        reservations: {cpus: \"0.25\", memory: 128M}\n")
 		}
+		if o.Rich {
+			fmt.Fprintf(&sb, `    volumes: ["data-%04d:/data"]
+    networks: [front, back]
+    configs: [{source: app, target: /etc/app.conf}]
+    user: "1000:1000"
+    read_only: true
+    cap_drop: [ALL]
+    security_opt: [no-new-privileges:true]
+`, i)
+			fmt.Fprintf(&sb, "    labels: {team: t%d}\n", i%7)
+			if i > 0 {
+				fmt.Fprintf(&sb, "    depends_on: {svc-%04d: {condition: service_healthy}}\n", i-1)
+			}
+		}
 		if i%10 == 0 {
 			sb.WriteString("    x-kubernetes:\n      autoscale: {min: 2, max: 10, cpu: 70}\n")
+		}
+	}
+	if o.Rich {
+		sb.WriteString("networks:\n  front:\n  back:\nconfigs:\n  app:\n    content: \"listen 8080\"\nvolumes:\n")
+		for i := range n {
+			fmt.Fprintf(&sb, "  data-%04d:\n", i)
 		}
 	}
 	return sb.String()
