@@ -326,15 +326,97 @@ func (c *Client) podProblems(ctx context.Context, ns, selector string) []string 
 		return nil
 	}
 	var out []string
+	claims := map[string]bool{}
 	for _, p := range l.Items {
+		// A claim that is not bound keeps its pods from being scheduled:
+		// name it, and why, rather than the scheduler's summary.
+		if sc := condition(&p, "PodScheduled"); sc != nil && sc["status"] == "False" {
+			var unbound []string
+			for _, name := range podClaims(&p) {
+				if r := c.claimProblem(ctx, ns, name); r != "" && !claims[name] {
+					claims[name] = true
+					unbound = append(unbound, r)
+				}
+			}
+			if len(unbound) > 0 {
+				out = append(out, unbound...)
+				if len(out) >= 3 {
+					break
+				}
+				continue
+			}
+		}
 		if r := podProblem(&p); r != "" {
 			out = append(out, "pod "+p.GetName()+": "+r)
 		}
-		if len(out) == 3 {
+		if len(out) >= 3 {
 			break
 		}
 	}
 	return out
+}
+
+var (
+	claimsGVR = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+	eventsGVR = schema.GroupVersionResource{Version: "v1", Resource: "events"}
+)
+
+// podClaims lists the PersistentVolumeClaims a pod mounts.
+func podClaims(p *unstructured.Unstructured) []string {
+	vols, _, _ := unstructured.NestedSlice(p.Object, "spec", "volumes")
+	var out []string
+	for _, v := range vols {
+		m, _ := v.(map[string]any)
+		if name, ok, _ := unstructured.NestedString(m, "persistentVolumeClaim", "claimName"); ok && name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// claimProblem says why a claim is not bound: "persistentvolumeclaim/data
+// is Pending: <the latest event's message>", or "" when it is bound.
+func (c *Client) claimProblem(ctx context.Context, ns, name string) string {
+	pvc, err := c.dyn.Resource(claimsGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "persistentvolumeclaim/" + name + " not found"
+	}
+	if err != nil {
+		return ""
+	}
+	phase, _, _ := unstructured.NestedString(pvc.Object, "status", "phase")
+	if phase == "Bound" {
+		return ""
+	}
+	if phase == "" {
+		phase = "Pending"
+	}
+	out := "persistentvolumeclaim/" + name + " is " + phase
+	if msg := c.latestEvent(ctx, ns, "PersistentVolumeClaim", name, string(pvc.GetUID())); msg != "" {
+		out += ": " + msg
+	}
+	return out
+}
+
+// latestEvent returns the message of the object's most recent event.
+func (c *Client) latestEvent(ctx context.Context, ns, kind, name, uid string) string {
+	l, err := c.dyn.Resource(eventsGVR).Namespace(ns).List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=" + kind + ",involvedObject.name=" + name + ",involvedObject.uid=" + uid,
+	})
+	if err != nil {
+		return ""
+	}
+	var msg, last string
+	for _, e := range l.Items {
+		t, _, _ := unstructured.NestedString(e.Object, "lastTimestamp")
+		if t == "" {
+			t, _, _ = unstructured.NestedString(e.Object, "eventTime")
+		}
+		if m, _, _ := unstructured.NestedString(e.Object, "message"); m != "" && t >= last {
+			msg, last = m, t
+		}
+	}
+	return msg
 }
 
 func podProblem(p *unstructured.Unstructured) string {
