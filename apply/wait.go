@@ -75,6 +75,7 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 	if len(targets) == 0 {
 		return nil
 	}
+	minimums := autoscalerMinimums(objs, c.Namespace)
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Minute
 	}
@@ -96,7 +97,7 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 			if _, ok := targets[ref]; !ok {
 				continue
 			}
-			st := evaluate(u)
+			st := atMinimum(evaluate(u), u, minimums[ref])
 			states[ref] = st
 			p.show(ref, st, states, len(targets))
 			if st.failed != nil {
@@ -116,6 +117,53 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 			return c.timeoutError(ctx, targets, states, o.Timeout)
 		}
 	}
+}
+
+// autoscalerMinimums maps each workload an autoscaler among objs scales
+// to the autoscaler's minReplicas.
+func autoscalerMinimums(objs []*unstructured.Unstructured, ns string) map[Ref]int64 {
+	out := map[Ref]int64{}
+	for _, u := range objs {
+		if u.GroupVersionKind().GroupKind() != (schema.GroupKind{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"}) {
+			continue
+		}
+		target, _, _ := unstructured.NestedStringMap(u.Object, "spec", "scaleTargetRef")
+		gv, err := schema.ParseGroupVersion(target["apiVersion"])
+		if err != nil || target["kind"] == "" || target["name"] == "" {
+			continue
+		}
+		lo, found, _ := unstructured.NestedInt64(u.Object, "spec", "minReplicas")
+		if !found {
+			lo = 1
+		}
+		if u.GetNamespace() != "" {
+			ns = u.GetNamespace()
+		}
+		out[Ref{GroupKind: schema.GroupKind{Group: gv.Group, Kind: target["kind"]}, Namespace: ns, Name: target["name"]}] = lo
+	}
+	return out
+}
+
+// atMinimum keeps a rolled-out workload that an autoscaler scales not
+// ready until the autoscaler raised it to its minimum: hoist leaves
+// spec.replicas to the autoscaler, so the server starts it at one replica,
+// and compose's replicas (the minimum) should run when up --wait returns.
+func atMinimum(st state, u *unstructured.Unstructured, minimum int64) state {
+	if !st.ready || minimum <= 1 {
+		return st
+	}
+	replicas, found, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
+	if !found {
+		replicas = 1
+	}
+	if replicas >= minimum {
+		return st
+	}
+	ready, _, _ := unstructured.NestedInt64(u.Object, "status", "readyReplicas")
+	st.ready = false
+	st.progress = fmt.Sprintf("%d/%d", ready, minimum)
+	st.message = fmt.Sprintf("waiting for the autoscaler to scale it to its minimum of %d replicas (at %d)", minimum, replicas)
+	return st
 }
 
 func allReady(states map[Ref]state, targets map[Ref]*unstructured.Unstructured) bool {
