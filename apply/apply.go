@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -88,6 +89,8 @@ type Options struct {
 	Prune bool
 	// Concurrency bounds parallel requests; 0 means 16.
 	Concurrency int
+	// Warnings receives what prune leaves in place and why.
+	Warnings io.Writer
 }
 
 // ObjectError is a failure of one object.
@@ -186,7 +189,7 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 		return done(results), joinObjectErrors(errs)
 	}
 	if o.Prune {
-		pruned, kept, err := c.prune(ctx, set, union(oldGKs, newGKs), objects, o.DryRun, dryRun)
+		pruned, kept, err := c.prune(ctx, set, union(oldGKs, newGKs), objects, o.DryRun, dryRun, o.Warnings)
 		results = append(results, pruned...)
 		if err != nil {
 			return results, err
@@ -527,7 +530,7 @@ func numEqual(v any, f float64) bool {
 
 // prune deletes the set's live members that are not in objects, except
 // Namespaces.
-func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupKind]bool, objects []prepared, mode DryRun, dryRun []string) ([]Result, map[schema.GroupKind]bool, error) {
+func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupKind]bool, objects []prepared, mode DryRun, dryRun []string, warnings io.Writer) ([]Result, map[schema.GroupKind]bool, error) {
 	keep := map[Ref]bool{}
 	for _, p := range objects {
 		keep[p.ref] = true
@@ -537,7 +540,14 @@ func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupK
 		return nil, nil, err
 	}
 	var results []Result
+	var statefulSets []*unstructured.Unstructured
 	kept := map[schema.GroupKind]bool{}
+	defer func() {
+		// Like delete, prune leaves the claims a StatefulSet made.
+		if claims, err := c.templateClaims(ctx, c.Namespace, statefulSets); err == nil {
+			warnClaims(warnings, claims)
+		}
+	}()
 	for _, u := range members {
 		ref := refOf(u)
 		if keep[ref] {
@@ -561,6 +571,9 @@ func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupK
 			}
 		}
 		results = append(results, Result{Ref: ref, Action: Pruned, DryRun: mode})
+		if ref.GroupKind == (schema.GroupKind{Group: "apps", Kind: "StatefulSet"}) {
+			statefulSets = append(statefulSets, u)
+		}
 	}
 	return results, kept, nil
 }

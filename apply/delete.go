@@ -114,15 +114,8 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 			nsDeleted = true
 		}
 	}
-	if !nsDeleted && len(claims) > 0 && o.Warnings != nil {
-		var refs []Ref
-		for ref := range claims {
-			refs = append(refs, ref)
-		}
-		slices.SortFunc(refs, func(a, b Ref) int { return strings.Compare(a.String(), b.String()) })
-		for _, ref := range refs {
-			fmt.Fprintf(o.Warnings, "Warning: %s kept: statefulset.apps/%s made it from a volumeClaimTemplate; delete it to drop its data\n", ref, claims[ref])
-		}
+	if !nsDeleted {
+		warnClaims(o.Warnings, claims)
 	}
 	if o.Wait && o.DryRun == DryRunNone {
 		if err := c.waitGone(ctx, gone, o.Timeout); err != nil {
@@ -181,6 +174,21 @@ func waitErr(ctx context.Context, ref Ref, err error) error {
 		return fmt.Errorf("%w waiting for %s to be deleted", ErrTimeout, ref)
 	}
 	return fmt.Errorf("waiting for %s to be deleted: %w", ref, err)
+}
+
+// warnClaims names the StatefulSet claims left in place.
+func warnClaims(w io.Writer, claims map[Ref]string) {
+	if w == nil {
+		return
+	}
+	var refs []Ref
+	for ref := range claims {
+		refs = append(refs, ref)
+	}
+	slices.SortFunc(refs, func(a, b Ref) int { return strings.Compare(a.String(), b.String()) })
+	for _, ref := range refs {
+		fmt.Fprintf(w, "Warning: %s kept: statefulset.apps/%s made it from a volumeClaimTemplate; delete it to drop its data\n", ref, claims[ref])
+	}
 }
 
 // templateClaims finds the claims in namespace ns that the member
