@@ -443,7 +443,11 @@ func TestWait(t *testing.T) {
 	ns := "wait"
 	k.compose(shopCompose)
 	r := k.mustHoist("up", "-n", ns, "--create-namespace", "--timeout", "60s")
-	// db and worker have fixed replicas; web's belong to its autoscaler.
+	// db and worker have fixed replicas; web's belong to its autoscaler,
+	// and up waits until it has scaled web to its minimum of 2.
+	if n, _, _ := unstructured.NestedInt64(k.mustGet(deployments, ns, "web").Object, "spec", "replicas"); n != 2 {
+		t.Errorf("after up, web has %d replicas, want the autoscaler's minimum of 2\n%s", n, r.stderr)
+	}
 	for _, name := range []string{"db", "worker", "web"} {
 		d := k.mustGet(deployments, ns, name)
 		want, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
@@ -461,6 +465,12 @@ func TestWait(t *testing.T) {
       resources:
         reservations: {cpus: "5000"}
 `)
+	// Once the scheduler has given up on huge's pod, up's timeout says why.
+	k.mustHoist("apply", "-n", ns)
+	k.eventually("a pod of huge to be unschedulable", 2*time.Minute, func() bool {
+		l, err := k.dyn.Resource(pods).Namespace(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=huge"})
+		return err == nil && len(l.Items) > 0 && strings.Contains(fmt.Sprint(l.Items[0].Object["status"]), "reason:Unschedulable")
+	})
 	r = k.hoist("up", "-n", ns, "--timeout", "5s")
 	if r.code != 1 || !strings.Contains(r.stderr, "deployment.apps/huge") || !strings.Contains(r.stderr, "Unschedulable") || !strings.Contains(r.stderr, "timed out") {
 		t.Errorf("up with an unschedulable workload: exit %d, stderr:\n%s", r.code, r.stderr)
