@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -426,7 +427,7 @@ func (c *Client) applyOne(ctx context.Context, p prepared, existing *unstructure
 	}
 	got, err := r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: dryRun})
 	if err != nil {
-		return "", err
+		return "", explainImmutable(p, err)
 	}
 	switch {
 	case existing == nil:
@@ -579,6 +580,52 @@ func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupK
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// immutableError is the API server's refusal to change a field that
+// cannot change, in one line, with what to do; it unwraps to the server's
+// error.
+type immutableError struct {
+	msg string
+	err error
+}
+
+func (e *immutableError) Error() string { return e.msg }
+func (e *immutableError) Unwrap() error { return e.err }
+
+// explainImmutable shortens the server's refusal of a change to an
+// immutable field (whose message can carry a dump or a diff of the whole
+// spec) to the fields it names, and says how to make the change: a
+// StatefulSet's claim templates, service name and selector only change by
+// deleting it but not its pods and claims; a claim can only grow.
+func explainImmutable(p prepared, err error) error {
+	var se *apierrors.StatusError
+	if !apierrors.IsInvalid(err) || !errors.As(err, &se) || se.ErrStatus.Details == nil {
+		return err
+	}
+	var causes []string
+	immutable := false
+	for _, c := range se.ErrStatus.Details.Causes {
+		msg, _, _ := strings.Cut(c.Message, "\n")
+		if strings.Contains(msg, "immutable") {
+			immutable = true
+			if strings.HasPrefix(msg, "Invalid value: ") && strings.HasSuffix(msg, ": field is immutable") {
+				msg = "field is immutable"
+			}
+		}
+		causes = append(causes, c.Field+": "+msg)
+	}
+	if !immutable {
+		return err
+	}
+	out := fmt.Sprintf("%s %q is invalid: %s", p.obj.GetKind(), p.obj.GetName(), strings.Join(causes, "; "))
+	switch p.ref.GroupKind {
+	case schema.GroupKind{Group: "apps", Kind: "StatefulSet"}:
+		out += fmt.Sprintf("; to change it, delete the StatefulSet but not its pods and claims (kubectl delete statefulset %s -n %s --cascade=orphan), then apply again", p.obj.GetName(), p.obj.GetNamespace())
+	case schema.GroupKind{Kind: "PersistentVolumeClaim"}:
+		out += "; a claim can only grow, once bound and when its storage class allows expansion; to change it otherwise, delete it, and its data, then apply again"
+	}
+	return &immutableError{msg: out, err: err}
+}
 
 // joinObjectErrors reports every failed object, one per line.
 func joinObjectErrors(errs []error) error {

@@ -62,7 +62,7 @@ func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o 
 			}
 			merged, err := r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: []string{metav1.DryRunAll}})
 			if err != nil {
-				errs[i] = &ObjectError{Ref: p.ref, Err: err}
+				errs[i] = &ObjectError{Ref: p.ref, Err: explainImmutable(p, err)}
 				return
 			}
 			pairs[i] = pair{live: live, merged: merged}

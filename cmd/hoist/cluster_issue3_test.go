@@ -441,7 +441,7 @@ func TestStatefulSetClaims(t *testing.T) {
 	t.Cleanup(func() {
 		_ = k.dyn.Resource(namespaces).Delete(context.Background(), ns, metav1.DeleteOptions{})
 	})
-	k.compose(`name: claims
+	const claimsCompose = `name: claims
 services:
   db:
     image: postgres:16
@@ -449,7 +449,8 @@ services:
     x-kubernetes: {workload: statefulset}
 volumes:
   data: {}
-`)
+`
+	k.compose(claimsCompose)
 	k.mustHoist("apply", "-n", ns)
 	// The claim stays Pending: no provisioner, no volume. Once the
 	// scheduler has given up on the pod, up's timeout must say why.
@@ -466,6 +467,18 @@ volumes:
 		!strings.Contains(r.stderr, "statefulset.apps/db: 0 of 1 pods are ready (persistentvolumeclaim/data-db-0 is Pending") {
 		t.Errorf("up with an unbound claim: exit %d, want 1 naming the claim; stderr:\n%s", r.code, r.stderr)
 	}
+
+	// A StatefulSet's claim templates cannot change: apply and diff say so
+	// in one line, and how to go about it.
+	k.compose(strings.Replace(claimsCompose, "  data: {}", "  data:\n    x-kubernetes: {size: 5Gi}", 1))
+	for _, cmd := range []string{"apply", "diff"} {
+		r = k.hoist(cmd, "-n", ns)
+		if r.code == 0 || strings.Count(r.stderr, "\n") != 1 ||
+			!strings.Contains(r.stderr, `error: statefulset.apps/db: StatefulSet "db" is invalid: spec.volumeClaimTemplates: field is immutable; to change it, delete the StatefulSet but not its pods and claims (kubectl delete statefulset db -n `+ns+` --cascade=orphan)`) {
+			t.Errorf("%s of new claim templates: exit %d, stderr:\n%s", cmd, r.code, r.stderr)
+		}
+	}
+	k.compose(claimsCompose)
 
 	r = k.mustHoist("down", "-n", ns)
 	if !strings.Contains(r.stdout, "statefulset.apps/db deleted") {
