@@ -374,20 +374,24 @@ func (c *Client) podProblems(ctx context.Context, ns, selector string) []string 
 		return nil
 	}
 	var out []string
-	claims := map[string]bool{}
+	claims := map[string]string{} // claim name -> its problem, "" when bound
 	for _, p := range l.Items {
 		// A claim that is not bound keeps its pods from being scheduled:
-		// name it, and why, rather than the scheduler's summary.
+		// name it, and why, once, rather than the scheduler's summary.
 		if sc := condition(&p, "PodScheduled"); sc != nil && sc["status"] == "False" {
-			var unbound []string
+			unbound := false
 			for _, name := range podClaims(&p) {
-				if r := c.claimProblem(ctx, ns, name); r != "" && !claims[name] {
-					claims[name] = true
-					unbound = append(unbound, r)
+				r, seen := claims[name]
+				if !seen {
+					r = c.claimProblem(ctx, ns, name)
+					claims[name] = r
+					if r != "" {
+						out = append(out, r)
+					}
 				}
+				unbound = unbound || r != ""
 			}
-			if len(unbound) > 0 {
-				out = append(out, unbound...)
+			if unbound {
 				if len(out) >= 3 {
 					break
 				}
@@ -401,7 +405,7 @@ func (c *Client) podProblems(ctx context.Context, ns, selector string) []string 
 			break
 		}
 	}
-	return out
+	return out[:min(len(out), 3)]
 }
 
 var (
