@@ -336,6 +336,9 @@ func TestServiceReplace(t *testing.T) {
 		t.Fatalf("clusterIP %q, want None", ip)
 	}
 	k.compose("services:\n  app:\n    image: example/app\n    expose: [\"8080\"]\n")
+	if r := k.hoist("diff", "-n", ns); r.code != 1 || !strings.Contains(r.stdout, "-  clusterIP: None") || !strings.Contains(r.stdout, "+  - name: tcp-8080") {
+		t.Errorf("diff of a Service that gains a cluster IP: exit %d, want 1; stdout:\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	r := k.mustHoist("apply", "-n", ns)
 	if !strings.Contains(r.stdout, "service/app configured") {
 		t.Errorf("apply:\n%s", r.stdout)
@@ -374,6 +377,11 @@ func TestJobReplace(t *testing.T) {
 		t.Errorf("an unchanged Job was replaced")
 	}
 	k.compose("services:\n  migrate:\n    image: example/app\n    command: [migrate, up, --all]\n    restart: \"no\"\n")
+	// diff shows the new Job that apply would create in place of the old.
+	r = k.hoist("diff", "-n", ns)
+	if r.code != 1 || !strings.Contains(r.stdout, "+        - --all") || !strings.Contains(r.stdout, "batch.kubernetes.io/job-name: migrate") {
+		t.Errorf("diff of a changed Job: exit %d, want 1 with the new arg; stdout:\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	r = k.mustHoist("apply", "-n", ns)
 	if !strings.Contains(r.stdout, "job.batch/migrate configured") {
 		t.Errorf("apply of a changed Job:\n%s", r.stdout)
