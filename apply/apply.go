@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -88,6 +90,8 @@ type Options struct {
 	Prune bool
 	// Concurrency bounds parallel requests; 0 means 16.
 	Concurrency int
+	// Warnings receives what prune leaves in place and why.
+	Warnings io.Writer
 }
 
 // ObjectError is a failure of one object.
@@ -186,7 +190,7 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 		return done(results), joinObjectErrors(errs)
 	}
 	if o.Prune {
-		pruned, kept, err := c.prune(ctx, set, union(oldGKs, newGKs), objects, o.DryRun, dryRun)
+		pruned, kept, err := c.prune(ctx, set, union(oldGKs, newGKs), objects, o.DryRun, dryRun, o.Warnings)
 		results = append(results, pruned...)
 		if err != nil {
 			return results, err
@@ -423,7 +427,7 @@ func (c *Client) applyOne(ctx context.Context, p prepared, existing *unstructure
 	}
 	got, err := r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: dryRun})
 	if err != nil {
-		return "", err
+		return "", explainImmutable(p, err)
 	}
 	switch {
 	case existing == nil:
@@ -527,7 +531,7 @@ func numEqual(v any, f float64) bool {
 
 // prune deletes the set's live members that are not in objects, except
 // Namespaces.
-func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupKind]bool, objects []prepared, mode DryRun, dryRun []string) ([]Result, map[schema.GroupKind]bool, error) {
+func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupKind]bool, objects []prepared, mode DryRun, dryRun []string, warnings io.Writer) ([]Result, map[schema.GroupKind]bool, error) {
 	keep := map[Ref]bool{}
 	for _, p := range objects {
 		keep[p.ref] = true
@@ -537,7 +541,14 @@ func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupK
 		return nil, nil, err
 	}
 	var results []Result
+	var statefulSets []*unstructured.Unstructured
 	kept := map[schema.GroupKind]bool{}
+	defer func() {
+		// Like delete, prune leaves the claims a StatefulSet made.
+		if claims, err := c.templateClaims(ctx, c.Namespace, statefulSets); err == nil {
+			warnClaims(warnings, claims)
+		}
+	}()
 	for _, u := range members {
 		ref := refOf(u)
 		if keep[ref] {
@@ -561,11 +572,60 @@ func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupK
 			}
 		}
 		results = append(results, Result{Ref: ref, Action: Pruned, DryRun: mode})
+		if ref.GroupKind == (schema.GroupKind{Group: "apps", Kind: "StatefulSet"}) {
+			statefulSets = append(statefulSets, u)
+		}
 	}
 	return results, kept, nil
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// immutableError is the API server's refusal to change a field that
+// cannot change, in one line, with what to do; it unwraps to the server's
+// error.
+type immutableError struct {
+	msg string
+	err error
+}
+
+func (e *immutableError) Error() string { return e.msg }
+func (e *immutableError) Unwrap() error { return e.err }
+
+// explainImmutable shortens the server's refusal of a change to an
+// immutable field (whose message can carry a dump or a diff of the whole
+// spec) to the fields it names, and says how to make the change: a
+// StatefulSet's claim templates, service name and selector only change by
+// deleting it but not its pods and claims; a claim can only grow.
+func explainImmutable(p prepared, err error) error {
+	var se *apierrors.StatusError
+	if !apierrors.IsInvalid(err) || !errors.As(err, &se) || se.ErrStatus.Details == nil {
+		return err
+	}
+	var causes []string
+	immutable := false
+	for _, c := range se.ErrStatus.Details.Causes {
+		msg, _, _ := strings.Cut(c.Message, "\n")
+		if strings.Contains(msg, "immutable") {
+			immutable = true
+			if strings.HasPrefix(msg, "Invalid value: ") && strings.HasSuffix(msg, ": field is immutable") {
+				msg = "field is immutable"
+			}
+		}
+		causes = append(causes, c.Field+": "+msg)
+	}
+	if !immutable {
+		return err
+	}
+	out := fmt.Sprintf("%s %q is invalid: %s", p.obj.GetKind(), p.obj.GetName(), strings.Join(causes, "; "))
+	switch p.ref.GroupKind {
+	case schema.GroupKind{Group: "apps", Kind: "StatefulSet"}:
+		out += fmt.Sprintf("; to change it, delete the StatefulSet but not its pods and claims (kubectl delete statefulset %s -n %s --cascade=orphan), then apply again", p.obj.GetName(), p.obj.GetNamespace())
+	case schema.GroupKind{Kind: "PersistentVolumeClaim"}:
+		out += "; a claim can only grow, once bound and when its storage class allows expansion; to change it otherwise, delete it, and its data, then apply again"
+	}
+	return &immutableError{msg: out, err: err}
+}
 
 // joinObjectErrors reports every failed object, one per line.
 func joinObjectErrors(errs []error) error {

@@ -84,12 +84,20 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 			return results, fmt.Errorf("deleting ApplySet parent secret/%s in namespace %s: %w", set.name, set.namespace, err)
 		}
 	}
+	// The claims a StatefulSet made from its volumeClaimTemplates are not
+	// members: like kubectl and helm, delete leaves them, and their data,
+	// unless the namespace goes.
+	claims, err := c.templateClaims(ctx, set.namespace, members)
+	if err != nil {
+		return results, err
+	}
+	nsDeleted := false
 	for _, u := range members {
 		if u.GroupVersionKind().GroupKind() != nsGK {
 			continue
 		}
 		// A namespace holding objects hoist did not apply stays, with them.
-		foreign, err := c.foreignObjects(ctx, u.GetName(), members)
+		foreign, err := c.foreignObjects(ctx, u.GetName(), members, claims)
 		if err != nil {
 			return results, err
 		}
@@ -102,6 +110,12 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 		if err := del(u); err != nil {
 			return results, err
 		}
+		if u.GetName() == set.namespace {
+			nsDeleted = true
+		}
+	}
+	if !nsDeleted {
+		warnClaims(o.Warnings, claims)
 	}
 	if o.Wait && o.DryRun == DryRunNone {
 		if err := c.waitGone(ctx, gone, o.Timeout); err != nil {
@@ -162,14 +176,96 @@ func waitErr(ctx context.Context, ref Ref, err error) error {
 	return fmt.Errorf("waiting for %s to be deleted: %w", ref, err)
 }
 
+// warnClaims names the StatefulSet claims left in place.
+func warnClaims(w io.Writer, claims map[Ref]string) {
+	if w == nil {
+		return
+	}
+	var refs []Ref
+	for ref := range claims {
+		refs = append(refs, ref)
+	}
+	slices.SortFunc(refs, func(a, b Ref) int { return strings.Compare(a.String(), b.String()) })
+	for _, ref := range refs {
+		fmt.Fprintf(w, "Warning: %s kept: statefulset.apps/%s made it from a volumeClaimTemplate; delete it to drop its data\n", ref, claims[ref])
+	}
+}
+
+// templateClaims finds the claims in namespace ns that the member
+// StatefulSets made from their volumeClaimTemplates (named
+// <template>-<statefulset>-<ordinal>, with the StatefulSet's selector
+// labels), each with its StatefulSet's name.
+func (c *Client) templateClaims(ctx context.Context, ns string, members []*unstructured.Unstructured) (map[Ref]string, error) {
+	type owner struct {
+		name     string
+		prefixes []string
+		selector map[string]string
+	}
+	var owners []owner
+	for _, u := range members {
+		if u.GroupVersionKind().GroupKind() != (schema.GroupKind{Group: "apps", Kind: "StatefulSet"}) || u.GetNamespace() != ns {
+			continue
+		}
+		templates, _, _ := unstructured.NestedSlice(u.Object, "spec", "volumeClaimTemplates")
+		sel, _, _ := unstructured.NestedStringMap(u.Object, "spec", "selector", "matchLabels")
+		o := owner{name: u.GetName(), selector: sel}
+		for _, t := range templates {
+			m, _ := t.(map[string]any)
+			if name, _, _ := unstructured.NestedString(m, "metadata", "name"); name != "" {
+				o.prefixes = append(o.prefixes, name+"-"+u.GetName()+"-")
+			}
+		}
+		if len(o.prefixes) > 0 {
+			owners = append(owners, o)
+		}
+	}
+	if len(owners) == 0 {
+		return nil, nil
+	}
+	l, err := c.dyn.Resource(claimsGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing persistentvolumeclaims in namespace %s: %w", ns, err)
+	}
+	out := map[Ref]string{}
+	for i := range l.Items {
+		pvc := &l.Items[i]
+		pvc.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "PersistentVolumeClaim"})
+		for _, o := range owners {
+			if madeFrom(pvc, o.prefixes, o.selector) {
+				out[refOf(pvc)] = o.name
+			}
+		}
+	}
+	return out, nil
+}
+
+func madeFrom(pvc *unstructured.Unstructured, prefixes []string, selector map[string]string) bool {
+	labels := pvc.GetLabels()
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	for _, p := range prefixes {
+		ordinal, ok := strings.CutPrefix(pvc.GetName(), p)
+		if ok && ordinal != "" && strings.Trim(ordinal, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // foreignObjects lists (at most five) objects in namespace ns that are not
 // members of the set and not made by Kubernetes itself: objects with an
 // owner, events, endpoints, the default ServiceAccount and the root CA
 // ConfigMap do not count.
-func (c *Client) foreignObjects(ctx context.Context, ns string, members []*unstructured.Unstructured) ([]string, error) {
+func (c *Client) foreignObjects(ctx context.Context, ns string, members []*unstructured.Unstructured, claims map[Ref]string) ([]string, error) {
 	isMember := map[Ref]bool{}
 	for _, u := range members {
 		isMember[refOf(u)] = true
+	}
+	for ref := range claims {
+		isMember[ref] = true
 	}
 	lists, err := c.discovery.ServerPreferredNamespacedResources()
 	if err != nil && len(lists) == 0 {

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 )
 
@@ -60,9 +61,18 @@ func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o 
 				errs[i] = &ObjectError{Ref: p.ref, Err: err}
 				return
 			}
-			merged, err := r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: []string{metav1.DryRunAll}})
+			var merged *unstructured.Unstructured
+			if live != nil && mustReplace(live, p.obj) != "" {
+				// apply deletes it and creates it again (a changed Job, a
+				// Service gaining or losing its cluster IP): compare with a
+				// dry-run create, as an apply onto live would be refused or
+				// would not show the new object.
+				merged, err = dryRunCreate(ctx, r, p.obj, o.FieldManager)
+			} else {
+				merged, err = r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: []string{metav1.DryRunAll}})
+			}
 			if err != nil {
-				errs[i] = &ObjectError{Ref: p.ref, Err: err}
+				errs[i] = &ObjectError{Ref: p.ref, Err: explainImmutable(p, err)}
 				return
 			}
 			pairs[i] = pair{live: live, merged: merged}
@@ -100,6 +110,44 @@ func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o 
 		}
 	}
 	return runDiff(ctx, liveDir, mergedDir, out)
+}
+
+// dryRunCreate creates obj in a server-side dry run under a generated
+// name (its own name is taken by the object it replaces), then puts its
+// name back wherever the server copied the generated one (a Job's
+// job-name labels).
+func dryRunCreate(ctx context.Context, r dynamic.ResourceInterface, obj *unstructured.Unstructured, fieldManager string) (*unstructured.Unstructured, error) {
+	u := obj.DeepCopy()
+	name := u.GetName()
+	u.SetName("")
+	u.SetGenerateName(name + "-")
+	got, err := r.Create(ctx, u, metav1.CreateOptions{FieldManager: fieldManager, DryRun: []string{metav1.DryRunAll}})
+	if err != nil {
+		return nil, err
+	}
+	generated := got.GetName()
+	got.Object = renameStrings(got.Object, generated, name).(map[string]any)
+	unstructured.RemoveNestedField(got.Object, "metadata", "generateName")
+	return got, nil
+}
+
+// renameStrings replaces every string value equal to from with to.
+func renameStrings(v any, from, to string) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = renameStrings(e, from, to)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = renameStrings(e, from, to)
+		}
+	case string:
+		if t == from {
+			return to
+		}
+	}
+	return v
 }
 
 // writeDiffPair writes both sides of one object under kubectl's file name

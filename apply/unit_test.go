@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -174,5 +175,38 @@ func TestParseDryRun(t *testing.T) {
 	}
 	if _, err := ParseDryRun("all"); err == nil {
 		t.Error("ParseDryRun(all) must fail")
+	}
+}
+
+func TestAtMinimum(t *testing.T) {
+	t.Parallel()
+	hpa := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+		"metadata": map[string]any{"name": "web"},
+		"spec": map[string]any{"minReplicas": int64(2), "maxReplicas": int64(4),
+			"scaleTargetRef": map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}},
+	}}
+	minimums := autoscalerMinimums([]*unstructured.Unstructured{hpa}, "ns")
+	ref := Ref{GroupKind: schema.GroupKind{Group: "apps", Kind: "Deployment"}, Namespace: "ns", Name: "web"}
+	if diff := cmp.Diff(map[Ref]int64{ref: 2}, minimums); diff != "" {
+		t.Fatalf("autoscalerMinimums (-want +got):\n%s", diff)
+	}
+	deploy := func(replicas int64) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "apps/v1", "kind": "Deployment",
+			"metadata": map[string]any{"name": "web", "generation": int64(1)},
+			"spec":     map[string]any{"replicas": replicas},
+			"status": map[string]any{"observedGeneration": int64(1), "updatedReplicas": replicas, "replicas": replicas,
+				"availableReplicas": replicas, "readyReplicas": replicas},
+		}}
+	}
+	if st := atMinimum(evaluate(deploy(1)), deploy(1), 2); st.ready || st.progress != "1/2" || !strings.Contains(st.message, "minimum of 2") {
+		t.Errorf("one replica under a minimum of 2: %+v", st)
+	}
+	if st := atMinimum(evaluate(deploy(2)), deploy(2), 2); !st.ready {
+		t.Errorf("two replicas at a minimum of 2: %+v", st)
+	}
+	if st := atMinimum(evaluate(deploy(1)), deploy(1), 0); !st.ready {
+		t.Errorf("no autoscaler: %+v", st)
 	}
 }

@@ -75,6 +75,7 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 	if len(targets) == 0 {
 		return nil
 	}
+	minimums := autoscalerMinimums(objs, c.Namespace)
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Minute
 	}
@@ -96,7 +97,7 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 			if _, ok := targets[ref]; !ok {
 				continue
 			}
-			st := evaluate(u)
+			st := atMinimum(evaluate(u), u, minimums[ref])
 			states[ref] = st
 			p.show(ref, st, states, len(targets))
 			if st.failed != nil {
@@ -116,6 +117,53 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 			return c.timeoutError(ctx, targets, states, o.Timeout)
 		}
 	}
+}
+
+// autoscalerMinimums maps each workload an autoscaler among objs scales
+// to the autoscaler's minReplicas.
+func autoscalerMinimums(objs []*unstructured.Unstructured, ns string) map[Ref]int64 {
+	out := map[Ref]int64{}
+	for _, u := range objs {
+		if u.GroupVersionKind().GroupKind() != (schema.GroupKind{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"}) {
+			continue
+		}
+		target, _, _ := unstructured.NestedStringMap(u.Object, "spec", "scaleTargetRef")
+		gv, err := schema.ParseGroupVersion(target["apiVersion"])
+		if err != nil || target["kind"] == "" || target["name"] == "" {
+			continue
+		}
+		lo, found, _ := unstructured.NestedInt64(u.Object, "spec", "minReplicas")
+		if !found {
+			lo = 1
+		}
+		if u.GetNamespace() != "" {
+			ns = u.GetNamespace()
+		}
+		out[Ref{GroupKind: schema.GroupKind{Group: gv.Group, Kind: target["kind"]}, Namespace: ns, Name: target["name"]}] = lo
+	}
+	return out
+}
+
+// atMinimum keeps a rolled-out workload that an autoscaler scales not
+// ready until the autoscaler raised it to its minimum: hoist leaves
+// spec.replicas to the autoscaler, so the server starts it at one replica,
+// and compose's replicas (the minimum) should run when up --wait returns.
+func atMinimum(st state, u *unstructured.Unstructured, minimum int64) state {
+	if !st.ready || minimum <= 1 {
+		return st
+	}
+	replicas, found, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
+	if !found {
+		replicas = 1
+	}
+	if replicas >= minimum {
+		return st
+	}
+	ready, _, _ := unstructured.NestedInt64(u.Object, "status", "readyReplicas")
+	st.ready = false
+	st.progress = fmt.Sprintf("%d/%d", ready, minimum)
+	st.message = fmt.Sprintf("waiting for the autoscaler to scale it to its minimum of %d replicas (at %d)", minimum, replicas)
+	return st
 }
 
 func allReady(states map[Ref]state, targets map[Ref]*unstructured.Unstructured) bool {
@@ -326,15 +374,101 @@ func (c *Client) podProblems(ctx context.Context, ns, selector string) []string 
 		return nil
 	}
 	var out []string
+	claims := map[string]string{} // claim name -> its problem, "" when bound
 	for _, p := range l.Items {
+		// A claim that is not bound keeps its pods from being scheduled:
+		// name it, and why, once, rather than the scheduler's summary.
+		if sc := condition(&p, "PodScheduled"); sc != nil && sc["status"] == "False" {
+			unbound := false
+			for _, name := range podClaims(&p) {
+				r, seen := claims[name]
+				if !seen {
+					r = c.claimProblem(ctx, ns, name)
+					claims[name] = r
+					if r != "" {
+						out = append(out, r)
+					}
+				}
+				unbound = unbound || r != ""
+			}
+			if unbound {
+				if len(out) >= 3 {
+					break
+				}
+				continue
+			}
+		}
 		if r := podProblem(&p); r != "" {
 			out = append(out, "pod "+p.GetName()+": "+r)
 		}
-		if len(out) == 3 {
+		if len(out) >= 3 {
 			break
 		}
 	}
+	return out[:min(len(out), 3)]
+}
+
+var (
+	claimsGVR = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+	eventsGVR = schema.GroupVersionResource{Version: "v1", Resource: "events"}
+)
+
+// podClaims lists the PersistentVolumeClaims a pod mounts.
+func podClaims(p *unstructured.Unstructured) []string {
+	vols, _, _ := unstructured.NestedSlice(p.Object, "spec", "volumes")
+	var out []string
+	for _, v := range vols {
+		m, _ := v.(map[string]any)
+		if name, ok, _ := unstructured.NestedString(m, "persistentVolumeClaim", "claimName"); ok && name != "" {
+			out = append(out, name)
+		}
+	}
 	return out
+}
+
+// claimProblem says why a claim is not bound: "persistentvolumeclaim/data
+// is Pending: <the latest event's message>", or "" when it is bound.
+func (c *Client) claimProblem(ctx context.Context, ns, name string) string {
+	pvc, err := c.dyn.Resource(claimsGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "persistentvolumeclaim/" + name + " not found"
+	}
+	if err != nil {
+		return ""
+	}
+	phase, _, _ := unstructured.NestedString(pvc.Object, "status", "phase")
+	if phase == "Bound" {
+		return ""
+	}
+	if phase == "" {
+		phase = "Pending"
+	}
+	out := "persistentvolumeclaim/" + name + " is " + phase
+	if msg := c.latestEvent(ctx, ns, "PersistentVolumeClaim", name, string(pvc.GetUID())); msg != "" {
+		out += ": " + msg
+	}
+	return out
+}
+
+// latestEvent returns the message of the object's most recent event.
+func (c *Client) latestEvent(ctx context.Context, ns, kind, name, uid string) string {
+	l, err := c.dyn.Resource(eventsGVR).Namespace(ns).List(ctx, metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=" + kind + ",involvedObject.name=" + name + ",involvedObject.uid=" + uid,
+	})
+	if err != nil {
+		return ""
+	}
+	var msg, last string
+	for _, e := range l.Items {
+		t, _, _ := unstructured.NestedString(e.Object, "lastTimestamp")
+		if t == "" {
+			t, _, _ = unstructured.NestedString(e.Object, "eventTime")
+		}
+		if m, _, _ := unstructured.NestedString(e.Object, "message"); m != "" && t >= last {
+			msg, last = m, t
+		}
+	}
+	return msg
 }
 
 func podProblem(p *unstructured.Unstructured) string {

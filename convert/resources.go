@@ -54,7 +54,7 @@ func (c *converter) resources(svc *types.ServiceConfig) corev1.ResourceRequireme
 	}
 	set(corev1.ResourceCPU, cpuLimit, cpuReq, cpuQuantity, "deploy.resources.reservations.cpus")
 	set(corev1.ResourceMemory, memLimit, memReq, func(v float64) resource.Quantity {
-		return *resource.NewQuantity(int64(v), resource.BinarySI)
+		return *bytesQuantity(int64(v))
 	}, "deploy.resources.reservations.memory")
 
 	for _, r := range []struct {
@@ -90,6 +90,15 @@ func pick(svcValue, deployValue float64) float64 {
 		return deployValue
 	}
 	return svcValue
+}
+
+// bytesQuantity is n bytes the way the API server writes it back: in
+// binary units when n is a multiple of 1024 ("64Mi"), else in decimal ones
+// ("100M"), so a re-apply finds the very string it applied on the live
+// object and sends nothing.
+func bytesQuantity(n int64) *resource.Quantity {
+	q := resource.MustParse(resource.NewQuantity(n, resource.BinarySI).String())
+	return &q
 }
 
 func cpuQuantity(cpus float64) resource.Quantity {

@@ -489,7 +489,7 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 				if err != nil {
 					return invalidf("tmpfs: %q: size %q is not a size", t, val)
 				}
-				size = resource.NewQuantity(n, resource.BinarySI)
+				size = bytesQuantity(n)
 			default:
 				unsupported = append(unsupported, o)
 			}
@@ -500,7 +500,7 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 		pv.mount(corev1.VolumeMount{MountPath: target}, volumeName(target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, "tmpfs")
 	}
 	if svc.ShmSize > 0 {
-		size := resource.NewQuantity(int64(svc.ShmSize), resource.BinarySI)
+		size := bytesQuantity(int64(svc.ShmSize))
 		pv.mount(corev1.VolumeMount{MountPath: "/dev/shm"}, "dshm", corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, "shm_size")
 	}
 	return nil
@@ -679,7 +679,7 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 		var size *resource.Quantity
 		if t := v.Tmpfs; t != nil {
 			if t.Size > 0 {
-				size = resource.NewQuantity(int64(t.Size), resource.BinarySI)
+				size = bytesQuantity(int64(t.Size))
 			}
 			if t.Mode != 0 {
 				c.drop(svc.Name, key, "%s: tmpfs mode %#o: an emptyDir is always world-writable, dropped", desc, t.Mode)

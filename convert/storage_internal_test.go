@@ -153,3 +153,18 @@ func TestClaimTemplateNameTaken(t *testing.T) {
 		t.Errorf("pod volumes = %v, want the emptyDir data-2", pod.Volumes)
 	}
 }
+
+// TestBytesQuantity: sizes come out as the API server writes them back, so
+// that a re-apply finds them unchanged.
+func TestBytesQuantity(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{100000000: "100M", 64 << 20: "64Mi", 1000: "1k", 1536: "1536", 1 << 30: "1Gi", 123456789: "123456789"} {
+		q := bytesQuantity(n)
+		if got := q.String(); got != want {
+			t.Errorf("bytesQuantity(%d) = %q, want %q", n, got, want)
+		}
+		if reparsed := resource.MustParse(q.String()); reparsed.String() != q.String() {
+			t.Errorf("bytesQuantity(%d) = %q is not canonical: the server writes %q", n, q.String(), reparsed.String())
+		}
+	}
+}

@@ -336,6 +336,9 @@ func TestServiceReplace(t *testing.T) {
 		t.Fatalf("clusterIP %q, want None", ip)
 	}
 	k.compose("services:\n  app:\n    image: example/app\n    expose: [\"8080\"]\n")
+	if r := k.hoist("diff", "-n", ns); r.code != 1 || !strings.Contains(r.stdout, "-  clusterIP: None") || !strings.Contains(r.stdout, "+  - name: tcp-8080") {
+		t.Errorf("diff of a Service that gains a cluster IP: exit %d, want 1; stdout:\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	r := k.mustHoist("apply", "-n", ns)
 	if !strings.Contains(r.stdout, "service/app configured") {
 		t.Errorf("apply:\n%s", r.stdout)
@@ -374,6 +377,11 @@ func TestJobReplace(t *testing.T) {
 		t.Errorf("an unchanged Job was replaced")
 	}
 	k.compose("services:\n  migrate:\n    image: example/app\n    command: [migrate, up, --all]\n    restart: \"no\"\n")
+	// diff shows the new Job that apply would create in place of the old.
+	r = k.hoist("diff", "-n", ns)
+	if r.code != 1 || !strings.Contains(r.stdout, "+        - --all") || !strings.Contains(r.stdout, "batch.kubernetes.io/job-name: migrate") {
+		t.Errorf("diff of a changed Job: exit %d, want 1 with the new arg; stdout:\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	r = k.mustHoist("apply", "-n", ns)
 	if !strings.Contains(r.stdout, "job.batch/migrate configured") {
 		t.Errorf("apply of a changed Job:\n%s", r.stdout)
@@ -443,7 +451,11 @@ func TestWait(t *testing.T) {
 	ns := "wait"
 	k.compose(shopCompose)
 	r := k.mustHoist("up", "-n", ns, "--create-namespace", "--timeout", "60s")
-	// db and worker have fixed replicas; web's belong to its autoscaler.
+	// db and worker have fixed replicas; web's belong to its autoscaler,
+	// and up waits until it has scaled web to its minimum of 2.
+	if n, _, _ := unstructured.NestedInt64(k.mustGet(deployments, ns, "web").Object, "spec", "replicas"); n != 2 {
+		t.Errorf("after up, web has %d replicas, want the autoscaler's minimum of 2\n%s", n, r.stderr)
+	}
 	for _, name := range []string{"db", "worker", "web"} {
 		d := k.mustGet(deployments, ns, name)
 		want, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
@@ -461,6 +473,12 @@ func TestWait(t *testing.T) {
       resources:
         reservations: {cpus: "5000"}
 `)
+	// Once the scheduler has given up on huge's pod, up's timeout says why.
+	k.mustHoist("apply", "-n", ns)
+	k.eventually("a pod of huge to be unschedulable", 2*time.Minute, func() bool {
+		l, err := k.dyn.Resource(pods).Namespace(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=huge"})
+		return err == nil && len(l.Items) > 0 && strings.Contains(fmt.Sprint(l.Items[0].Object["status"]), "reason:Unschedulable")
+	})
 	r = k.hoist("up", "-n", ns, "--timeout", "5s")
 	if r.code != 1 || !strings.Contains(r.stderr, "deployment.apps/huge") || !strings.Contains(r.stderr, "Unschedulable") || !strings.Contains(r.stderr, "timed out") {
 		t.Errorf("up with an unschedulable workload: exit %d, stderr:\n%s", r.code, r.stderr)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"time"
@@ -32,6 +33,15 @@ func (f *kubeFlags) options(streams IOStreams, g *globalFlags, namespace string)
 		o.Warnings = streams.ErrOut
 	}
 	return o
+}
+
+// warnings is where apply and delete say what they leave in place: stderr,
+// unless -q.
+func warnings(streams IOStreams, g *globalFlags) io.Writer {
+	if g.quiet {
+		return nil
+	}
+	return streams.ErrOut
 }
 
 // tooling is the ApplySet tooling annotation: hoist/<semver>.
@@ -136,7 +146,7 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) 
 	}
 	results, err := client.Apply(cmd.Context(), res.Objects, apply.Options{
 		Project: setName, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
-		DryRun: dryRun, Prune: f.prune, Concurrency: f.concurrency,
+		DryRun: dryRun, Prune: f.prune, Concurrency: f.concurrency, Warnings: warnings(streams, g),
 	})
 	printResults(streams, results)
 	if err != nil {
@@ -296,9 +306,7 @@ func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Comma
 			}
 			o := apply.DeleteOptions{
 				Project: name, Tooling: tooling(), FieldManager: f.fieldManager, DryRun: dryRun, Wait: f.wait, Timeout: f.timeout,
-			}
-			if !g.quiet {
-				o.Warnings = streams.ErrOut
+				Warnings: warnings(streams, g),
 			}
 			results, err := client.Delete(cmd.Context(), o)
 			printResults(streams, results)

@@ -1,0 +1,492 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// These tests run everything issue 3 added through apply, up, diff,
+// status, prune and down on the real control plane: StatefulSets with
+// claim templates, DaemonSets, Jobs, CronJobs, ConfigMaps and Secrets from
+// configs, secrets and environment, claims for named volumes,
+// NetworkPolicies, Ingresses, alias Services and wait init containers.
+
+var (
+	statefulsets    = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
+	daemonsets      = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}
+	jobsGVR         = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	cronjobs        = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}
+	claims          = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+	volumes         = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumes"}
+	pods            = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	networkpolicies = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}
+	ingresses       = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
+
+	// issue3Kinds are every namespaced kind the stack project makes.
+	issue3Kinds = []schema.GroupVersionResource{
+		deployments, statefulsets, daemonsets, jobsGVR, cronjobs, services, configmaps, secrets,
+		claims, networkpolicies, ingresses, hpas,
+	}
+	// quietKinds are the kinds no controller writes in these tests, so a
+	// re-apply must keep their resourceVersions exactly.
+	quietKinds = []schema.GroupVersionResource{services, configmaps, secrets, claims, networkpolicies, ingresses}
+)
+
+const (
+	stackPassword = "s3cret-env-value"
+	stackSecret   = "hunter2-file-value"
+)
+
+// stackCompose makes every kind issue 3 added.
+const stackCompose = `name: stack
+services:
+  db:
+    image: postgres:16
+    expose: ["5432"]
+    environment:
+      POSTGRES_PASSWORD: ` + stackPassword + `
+    secrets: [db_password]
+    volumes:
+      - dbdata:/var/lib/postgresql/data
+    x-kubernetes:
+      workload: statefulset
+  agent:
+    image: example/agent:1
+    deploy:
+      mode: global
+  migrate:
+    image: example/app:1
+    command: ["migrate", "up"]
+    restart: "no"
+    depends_on:
+      db: {condition: service_started}
+  web:
+    image: nginx:1.27
+    ports: ["80:8080"]
+    depends_on: [db]
+    configs:
+      - source: nginx_conf
+        target: /etc/nginx/conf.d/app.conf
+    volumes:
+      - ./site.conf:/etc/site.conf:ro
+      - uploads:/uploads
+    networks:
+      default: {}
+      front: {}
+      back:
+        aliases: [www]
+    x-kubernetes:
+      ingress: {host: shop.example.com}
+  api:
+    image: example/api:1
+    expose: ["8000"]
+    networks: [back]
+jobs:
+  nightly:
+    image: example/app:1
+    command: ["report"]
+    triggers:
+      schedule: ["0 3 * * *"]
+configs:
+  nginx_conf:
+    content: |
+      server { listen 8080; }
+secrets:
+  db_password:
+    file: ./db_password.txt
+volumes:
+  dbdata: {}
+  uploads: {}
+networks:
+  front: {}
+  back: {}
+`
+
+// stackPruned drops db (its StatefulSet, Service, Secrets), the CronJob,
+// the configs, the networks (NetworkPolicies, the alias Service) and the
+// Ingress.
+const stackPruned = `name: stack
+services:
+  agent:
+    image: example/agent:1
+    deploy:
+      mode: global
+  migrate:
+    image: example/app:1
+    command: ["migrate", "up"]
+    restart: "no"
+  web:
+    image: nginx:1.27
+    ports: ["80:8080"]
+    volumes:
+      - uploads:/uploads
+  api:
+    image: example/api:1
+    expose: ["8000"]
+volumes:
+  uploads: {}
+`
+
+// file writes a project file.
+func (k *kube) file(name, content string) {
+	k.t.Helper()
+	if err := os.WriteFile(filepath.Join(k.dir, name), []byte(content), 0o644); err != nil {
+		k.t.Fatal(err)
+	}
+}
+
+// volumeFor creates a PersistentVolume bound in advance to claim ns/name,
+// as a provisioner would: the test cluster has none. The test deletes it
+// when it ends.
+func (k *kube) volumeFor(ns, claim string) {
+	k.t.Helper()
+	name := ns + "-" + claim
+	pv := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "PersistentVolume",
+		"metadata": map[string]any{"name": name},
+		"spec": map[string]any{
+			"capacity":    map[string]any{"storage": "1Gi"},
+			"accessModes": []any{"ReadWriteOnce"},
+			"hostPath":    map[string]any{"path": "/tmp/hoist-test/" + name},
+			"claimRef":    map[string]any{"namespace": ns, "name": claim},
+		},
+	}}
+	if _, err := k.dyn.Resource(volumes).Create(context.Background(), pv, metav1.CreateOptions{}); err != nil {
+		k.t.Fatal(err)
+	}
+	k.t.Cleanup(func() {
+		if err := k.dyn.Resource(volumes).Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			k.t.Errorf("deleting persistentvolume %s: %v", name, err)
+		}
+	})
+}
+
+// snapshotOf lists kind/name -> f(object) of a namespace's objects of the
+// given kinds.
+func (k *kube) snapshotOf(ns string, gvrs []schema.GroupVersionResource, f func(*unstructured.Unstructured) string) map[string]string {
+	k.t.Helper()
+	out := map[string]string{}
+	for _, gvr := range gvrs {
+		l, err := k.dyn.Resource(gvr).Namespace(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			k.t.Fatal(err)
+		}
+		for _, u := range l.Items {
+			out[gvr.Resource+"/"+u.GetName()] = f(&u)
+		}
+	}
+	return out
+}
+
+// eventually polls cond until it holds or timeout passes: a readiness
+// gate for what the controllers do in the background, never an assertion
+// on timing.
+func (k *kube) eventually(what string, timeout time.Duration, cond func() bool) {
+	k.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			k.t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		case <-tick.C:
+		}
+	}
+}
+
+func hoistWrites(u *unstructured.Unstructured) string {
+	s := fmt.Sprintf("generation=%d", u.GetGeneration())
+	for _, mf := range u.GetManagedFields() {
+		if mf.Manager == "hoist" && mf.Time != nil {
+			s += " hoist@" + mf.Time.UTC().Format(time.RFC3339)
+		}
+	}
+	return s
+}
+
+func resourceVersion(u *unstructured.Unstructured) string { return u.GetResourceVersion() }
+
+// withSuffix returns the lines that end with suffix, sorted.
+func withSuffix(out, suffix string) []string {
+	var l []string
+	for _, line := range lines(out) {
+		if strings.HasSuffix(line, suffix) {
+			l = append(l, line)
+		}
+	}
+	sort.Strings(l)
+	return l
+}
+
+// TestIssue3Lifecycle takes the stack project through apply, up (with
+// claims bound to volumes made for them), a no-op re-apply, diff, status,
+// prune and down.
+func TestIssue3Lifecycle(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	ns := "issue3"
+	k.compose(stackCompose)
+	k.file("db_password.txt", stackSecret+"\n")
+	k.file("site.conf", "site config\n")
+	k.volumeFor(ns, "uploads")
+	k.volumeFor(ns, "dbdata-db-0")
+
+	// apply creates everything, in hoist's kind order.
+	r := k.mustHoist("apply", "-n", ns, "--create-namespace")
+	want := []string{
+		"namespace/" + ns + " created",
+		"networkpolicy.networking.k8s.io/network-back created",
+		"networkpolicy.networking.k8s.io/network-default created",
+		"networkpolicy.networking.k8s.io/network-front created",
+		"networkpolicy.networking.k8s.io/web-published created",
+		"secret/db-env created",
+		"secret/db-password created",
+		"configmap/nginx-conf created",
+		"configmap/site-conf created",
+		"persistentvolumeclaim/uploads created",
+		"service/agent created",
+		"service/api created",
+		"service/db created",
+		"service/web created",
+		"service/www created",
+		"deployment.apps/api created",
+		"deployment.apps/web created",
+		"statefulset.apps/db created",
+		"daemonset.apps/agent created",
+		"job.batch/migrate created",
+		"cronjob.batch/nightly created",
+		"ingress.networking.k8s.io/web created",
+	}
+	if diff := cmp.Diff(want, lines(r.stdout)); diff != "" {
+		t.Fatalf("first apply (-want +got):\n%s\nstderr:\n%s", diff, r.stderr)
+	}
+	for _, c := range []struct {
+		gvr  schema.GroupVersionResource
+		name string
+	}{
+		{configmaps, "nginx-conf"}, {configmaps, "site-conf"}, {secrets, "db-password"}, {secrets, "db-env"},
+		{claims, "uploads"}, {networkpolicies, "network-back"}, {ingresses, "web"}, {services, "www"},
+		{statefulsets, "db"}, {daemonsets, "agent"}, {jobsGVR, "migrate"}, {cronjobs, "nightly"},
+	} {
+		k.mustGet(c.gvr, ns, c.name)
+	}
+	if got := k.mustGet(secrets, ns, "db-password").Object["data"]; !cmp.Equal(got, map[string]any{"db_password": base64.StdEncoding.EncodeToString([]byte(stackSecret + "\n"))}) {
+		t.Errorf("secret db-password data = %v", got)
+	}
+	if got := k.mustGet(secrets, ns, "db-env").Object["data"]; !cmp.Equal(got, map[string]any{"POSTGRES_PASSWORD": base64.StdEncoding.EncodeToString([]byte(stackPassword))}) {
+		t.Errorf("secret db-env data = %v", got)
+	}
+	for _, name := range []string{"web"} {
+		init, _, _ := unstructured.NestedSlice(k.mustGet(deployments, ns, name).Object, "spec", "template", "spec", "initContainers")
+		if !strings.Contains(fmt.Sprint(init), "wait-for-db") {
+			t.Errorf("deployment %s has no wait-for-db init container: %v", name, init)
+		}
+	}
+
+	// up waits for every workload: the StatefulSet's pod once its claim is
+	// bound, the DaemonSet's pod on the kwok node and the Job's completion
+	// (kwok completes Job pods); the CronJob has nothing to wait for.
+	r = k.mustHoist("up", "-n", ns, "--create-namespace", "--timeout", "2m")
+	if got := withSuffix(r.stdout, " unchanged"); len(got) != len(want) {
+		t.Errorf("up after apply: %d unchanged lines, want %d:\n%s", len(got), len(want), r.stdout)
+	}
+	for _, w := range []string{"statefulset.apps/db 1/1 ready", "daemonset.apps/agent 1/1 ready", "job.batch/migrate 1/1 ready", "deployment.apps/web 1/1 ready"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("up: no %q on stderr:\n%s", w, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "cronjob") {
+		t.Errorf("up waited for the CronJob:\n%s", r.stderr)
+	}
+	for _, name := range []string{"uploads", "dbdata-db-0"} {
+		if phase, _, _ := unstructured.NestedString(k.mustGet(claims, ns, name).Object, "status", "phase"); phase != "Bound" {
+			t.Errorf("claim %s is %s after up, want Bound", name, phase)
+		}
+	}
+	conds, _, _ := unstructured.NestedSlice(k.mustGet(jobsGVR, ns, "migrate").Object, "status", "conditions")
+	if !strings.Contains(fmt.Sprint(conds), "type:Complete") {
+		t.Errorf("job migrate not complete after up: %v", conds)
+	}
+
+	// A re-apply finds everything in place, the server's defaults and the
+	// Secrets' data included, and sends no write.
+	beforeWrites := k.snapshotOf(ns, issue3Kinds, hoistWrites)
+	beforeRV := k.snapshotOf(ns, quietKinds, resourceVersion)
+	r = k.mustHoist("apply", "-n", ns, "--create-namespace")
+	if got := withSuffix(r.stdout, " unchanged"); len(got) != len(want) || len(lines(r.stdout)) != len(want) {
+		t.Errorf("re-apply: want %d unchanged lines, got:\n%s", len(want), r.stdout)
+	}
+	if diff := cmp.Diff(beforeWrites, k.snapshotOf(ns, issue3Kinds, hoistWrites)); diff != "" {
+		t.Errorf("re-apply wrote objects (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff(beforeRV, k.snapshotOf(ns, quietKinds, resourceVersion)); diff != "" {
+		t.Errorf("re-apply changed resourceVersions (-before +after):\n%s", diff)
+	}
+
+	// diff of the applied project: nothing, exit 0.
+	if r := k.hoist("diff", "-n", ns, "--create-namespace"); r.code != 0 || r.stdout != "" {
+		t.Errorf("diff of an applied project: exit %d, stdout:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// A new schedule and new secret values show, the values masked.
+	k.compose(strings.NewReplacer(stackPassword, "n3w-env-value", `"0 3 * * *"`, `"0 4 * * *"`).Replace(stackCompose))
+	k.file("db_password.txt", "n3w-file-value\n")
+	r = k.hoist("diff", "-n", ns)
+	if r.code != 1 || !strings.Contains(r.stdout, "+  schedule: 0 4 * * *") ||
+		!strings.Contains(r.stdout, "+  POSTGRES_PASSWORD: '*** (after)'") || !strings.Contains(r.stdout, "+  db_password: '*** (after)'") {
+		t.Errorf("diff after an edit: exit %d, want 1 with the schedule and masked secrets; stdout:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, v := range []string{stackPassword, stackSecret, "n3w-env-value", "n3w-file-value"} {
+		for _, enc := range []string{v, base64.StdEncoding.EncodeToString([]byte(v)), base64.StdEncoding.EncodeToString([]byte(v + "\n"))} {
+			if strings.Contains(r.stdout, enc) || strings.Contains(r.stderr, enc) {
+				t.Errorf("diff shows a secret value %q", enc)
+			}
+		}
+	}
+	k.compose(stackCompose)
+	k.file("db_password.txt", stackSecret+"\n")
+
+	// status lists each workload kind with its own notion of ready.
+	r = k.mustHoist("status", "-n", ns)
+	for _, re := range []string{
+		`(?m)^statefulset\.apps/db\s+1/1\s+running\s+5432/TCP\s+-$`,
+		`(?m)^daemonset\.apps/agent\s+1/1\s+running\s+headless\s+-$`,
+		`(?m)^job\.batch/migrate\s+1/1\s+complete\s+-\s+-$`,
+		`(?m)^cronjob\.batch/nightly\s+\d+ active\s+scheduled\s+-\s+-$`,
+		`(?m)^deployment\.apps/web\s+1/1\s+running\s+80/TCP\s+-$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("status: no line matching %s:\n%s", re, r.stdout)
+		}
+	}
+
+	// --prune removes what the project dropped, and leaves the claim the
+	// StatefulSet made, naming it.
+	k.compose(stackPruned)
+	r = k.mustHoist("apply", "-n", ns, "--prune")
+	wantPruned := []string{
+		"configmap/nginx-conf pruned",
+		"configmap/site-conf pruned",
+		"cronjob.batch/nightly pruned",
+		"ingress.networking.k8s.io/web pruned",
+		"networkpolicy.networking.k8s.io/network-back pruned",
+		"networkpolicy.networking.k8s.io/network-default pruned",
+		"networkpolicy.networking.k8s.io/network-front pruned",
+		"networkpolicy.networking.k8s.io/web-published pruned",
+		"secret/db-env pruned",
+		"secret/db-password pruned",
+		"service/db pruned",
+		"service/www pruned",
+		"statefulset.apps/db pruned",
+	}
+	if diff := cmp.Diff(wantPruned, withSuffix(r.stdout, " pruned")); diff != "" {
+		t.Errorf("prune (-want +got):\n%s\n%s", diff, r.stdout)
+	}
+	if !strings.Contains(r.stderr, "Warning: persistentvolumeclaim/dbdata-db-0 kept: statefulset.apps/db made it from a volumeClaimTemplate") {
+		t.Errorf("prune must name the StatefulSet's claim it leaves:\n%s", r.stderr)
+	}
+	k.mustBeGone(statefulsets, ns, "db")
+	k.mustBeGone(cronjobs, ns, "nightly")
+	k.mustBeGone(configmaps, ns, "nginx-conf")
+	k.mustBeGone(secrets, ns, "db-password")
+	k.mustBeGone(networkpolicies, ns, "network-back")
+	k.mustBeGone(ingresses, ns, "web")
+	k.mustBeGone(services, ns, "www")
+	k.mustGet(claims, ns, "dbdata-db-0")
+	k.mustGet(claims, ns, "uploads")
+
+	// down deletes everything, the claims hoist made and the namespace hoist
+	// created, which takes the StatefulSet's claim with it.
+	k.compose(stackCompose)
+	k.mustHoist("up", "-n", ns, "--timeout", "2m")
+	r = k.mustHoist("down", "-n", ns, "--wait", "--timeout", "2m")
+	for _, w := range []string{"persistentvolumeclaim/uploads deleted", "statefulset.apps/db deleted", "namespace/" + ns + " deleted"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("down: no %q:\n%s", w, r.stdout)
+		}
+	}
+	if strings.Contains(r.stderr, "kept") {
+		t.Errorf("down kept something:\n%s", r.stderr)
+	}
+	k.mustBeGone(namespaces, "", ns)
+}
+
+// TestStatefulSetClaims: a claim no volume satisfies is named when up
+// times out, and down leaves the claims a StatefulSet made in a namespace
+// hoist did not create, saying so.
+func TestStatefulSetClaims(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	ns := "issue3-claims"
+	if _, err := k.dyn.Resource(namespaces).Create(context.Background(), &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns},
+	}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = k.dyn.Resource(namespaces).Delete(context.Background(), ns, metav1.DeleteOptions{})
+	})
+	const claimsCompose = `name: claims
+services:
+  db:
+    image: postgres:16
+    volumes: [data:/var/lib/postgresql/data]
+    x-kubernetes: {workload: statefulset}
+volumes:
+  data: {}
+`
+	k.compose(claimsCompose)
+	k.mustHoist("apply", "-n", ns)
+	// The claim stays Pending: no provisioner, no volume. Once the
+	// scheduler has given up on the pod, up's timeout must say why.
+	k.eventually("pod db-0 to be unschedulable", 2*time.Minute, func() bool {
+		p, err := k.get(pods, ns, "db-0")
+		if err != nil {
+			return false
+		}
+		conds, _, _ := unstructured.NestedSlice(p.Object, "status", "conditions")
+		return strings.Contains(fmt.Sprint(conds), "reason:Unschedulable")
+	})
+	r := k.hoist("up", "-n", ns, "--timeout", "3s")
+	if r.code != 1 || !strings.Contains(r.stderr, "timed out") ||
+		!strings.Contains(r.stderr, "statefulset.apps/db: 0 of 1 pods are ready (persistentvolumeclaim/data-db-0 is Pending") {
+		t.Errorf("up with an unbound claim: exit %d, want 1 naming the claim; stderr:\n%s", r.code, r.stderr)
+	}
+
+	// A StatefulSet's claim templates cannot change: apply and diff say so
+	// in one line, and how to go about it.
+	k.compose(strings.Replace(claimsCompose, "  data: {}", "  data:\n    x-kubernetes: {size: 5Gi}", 1))
+	for _, cmd := range []string{"apply", "diff"} {
+		r = k.hoist(cmd, "-n", ns)
+		if r.code == 0 || strings.Count(r.stderr, "\n") != 1 ||
+			!strings.Contains(r.stderr, `error: statefulset.apps/db: StatefulSet "db" is invalid: spec.volumeClaimTemplates: field is immutable; to change it, delete the StatefulSet but not its pods and claims (kubectl delete statefulset db -n `+ns+` --cascade=orphan)`) {
+			t.Errorf("%s of new claim templates: exit %d, stderr:\n%s", cmd, r.code, r.stderr)
+		}
+	}
+	k.compose(claimsCompose)
+
+	r = k.mustHoist("down", "-n", ns)
+	if !strings.Contains(r.stdout, "statefulset.apps/db deleted") {
+		t.Errorf("down:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "Warning: persistentvolumeclaim/data-db-0 kept: statefulset.apps/db made it from a volumeClaimTemplate; delete it to drop its data") {
+		t.Errorf("down must name the claim it leaves:\n%s", r.stderr)
+	}
+	k.mustGet(claims, ns, "data-db-0")
+	k.mustGet(namespaces, "", ns)
+}
