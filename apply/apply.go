@@ -544,9 +544,19 @@ func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupK
 	var statefulSets []*unstructured.Unstructured
 	kept := map[schema.GroupKind]bool{}
 	defer func() {
-		// Like delete, prune leaves the claims a StatefulSet made.
-		if claims, err := c.templateClaims(ctx, c.Namespace, statefulSets); err == nil {
-			warnClaims(warnings, claims)
+		// Prune leaves the claims a pruned StatefulSet made, as it leaves
+		// the claims of dropped named volumes.
+		claims, err := c.templateClaims(ctx, c.Namespace, statefulSets)
+		if err == nil && len(claims) > 0 && mode == DryRunNone {
+			// Recorded in the set, so that delete --volumes finds them.
+			if err := c.adoptClaims(ctx, set, claims, nil); err == nil {
+				kept[claimGK] = true
+			}
+		}
+		if err == nil && warnings != nil {
+			for _, ref := range sortedRefs(claims) {
+				fmt.Fprintf(warnings, "Warning: %s kept, with its data: statefulset.apps/%s made it from a volumeClaimTemplate; delete it yourself to drop the data\n", ref, claims[ref])
+			}
 		}
 	}()
 	for _, u := range members {
@@ -558,6 +568,16 @@ func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupK
 		// delete everything in it. It stays in the set for hoist delete.
 		if ref.GroupKind == (schema.GroupKind{Kind: "Namespace"}) {
 			kept[ref.GroupKind] = true
+			continue
+		}
+		// Never prune a claim either: dropping a volume from the compose
+		// file must not delete its data (docker compose keeps volumes too).
+		// It stays in the set, so hoist delete --volumes removes it.
+		if ref.GroupKind == claimGK {
+			kept[ref.GroupKind] = true
+			if warnings != nil {
+				fmt.Fprintf(warnings, "Warning: %s kept, with its data: the project no longer uses it; hoist delete --volumes removes it\n", ref)
+			}
 			continue
 		}
 		if mode != DryRunClient {

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 )
 
@@ -21,6 +22,13 @@ type DeleteOptions struct {
 	Tooling      string
 	FieldManager string
 	DryRun       DryRun
+	// Volumes also deletes the project's PersistentVolumeClaims, those of
+	// named volumes and those a StatefulSet made from its templates, as
+	// `docker compose down --volumes` removes volumes. Without it they
+	// stay, with their data, and so does the namespace holding them; the
+	// ApplySet keeps recording the claims, so a later delete with Volumes
+	// still finds them.
+	Volumes bool
 	// Wait returns only once every deleted object is gone.
 	Wait    bool
 	Timeout time.Duration
@@ -71,29 +79,71 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 		gone = append(gone, u)
 		return nil
 	}
+	// The claims a StatefulSet made from its volumeClaimTemplates are not
+	// members; they hold data like the claims of named volumes.
+	claims, err := c.templateClaims(ctx, set.namespace, members)
+	if err != nil {
+		return results, err
+	}
+	var keptVolumes []string
 	for _, u := range members {
-		if u.GroupVersionKind().GroupKind() != nsGK {
+		switch gk := u.GroupVersionKind().GroupKind(); {
+		case gk == nsGK:
+		case gk == claimGK && !o.Volumes:
+			keptVolumes = append(keptVolumes, refOf(u).String())
+		default:
 			if err := del(u); err != nil {
 				return results, err
 			}
 		}
 	}
-	if o.DryRun != DryRunClient {
-		err := c.dyn.Resource(secretGVR).Namespace(set.namespace).Delete(ctx, set.name, metav1.DeleteOptions{DryRun: dryRun})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return results, fmt.Errorf("deleting ApplySet parent secret/%s in namespace %s: %w", set.name, set.namespace, err)
+	if o.Volumes {
+		for _, ref := range sortedRefs(claims) {
+			if err := del(claimObject(ref)); err != nil {
+				return results, err
+			}
+		}
+	} else {
+		for _, ref := range sortedRefs(claims) {
+			keptVolumes = append(keptVolumes, ref.String())
+		}
+		if o.DryRun != DryRunClient {
+			if err := c.adoptClaims(ctx, set, claims, dryRun); err != nil {
+				return results, err
+			}
 		}
 	}
-	// The claims a StatefulSet made from its volumeClaimTemplates are not
-	// members: like kubectl and helm, delete leaves them, and their data,
-	// unless the namespace goes.
-	claims, err := c.templateClaims(ctx, set.namespace, members)
-	if err != nil {
-		return results, err
+	if len(keptVolumes) > 0 && o.Warnings != nil {
+		fmt.Fprintf(o.Warnings, "Warning: volumes kept, with their data: %s (delete them with --volumes)\n", strings.Join(keptVolumes, ", "))
 	}
-	nsDeleted := false
+	if o.DryRun != DryRunClient {
+		var err error
+		if len(keptVolumes) > 0 {
+			// The set goes on recording the claims it keeps (and its
+			// namespace), so that delete --volumes finds them later.
+			kept := map[schema.GroupKind]bool{claimGK: true}
+			if gks[nsGK] {
+				kept[nsGK] = true
+			}
+			err = set.write(ctx, c, kept, dryRun)
+		} else {
+			err = c.dyn.Resource(secretGVR).Namespace(set.namespace).Delete(ctx, set.name, metav1.DeleteOptions{DryRun: dryRun})
+			if apierrors.IsNotFound(err) {
+				err = nil
+			}
+		}
+		if err != nil {
+			return results, fmt.Errorf("ApplySet parent secret/%s in namespace %s: %w", set.name, set.namespace, err)
+		}
+	}
 	for _, u := range members {
 		if u.GroupVersionKind().GroupKind() != nsGK {
+			continue
+		}
+		if len(keptVolumes) > 0 && u.GetName() == set.namespace {
+			if o.Warnings != nil {
+				fmt.Fprintf(o.Warnings, "Warning: namespace/%s kept: it holds the kept volumes\n", u.GetName())
+			}
 			continue
 		}
 		// A namespace holding objects hoist did not apply stays, with them.
@@ -110,12 +160,6 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 		if err := del(u); err != nil {
 			return results, err
 		}
-		if u.GetName() == set.namespace {
-			nsDeleted = true
-		}
-	}
-	if !nsDeleted {
-		warnClaims(o.Warnings, claims)
 	}
 	if o.Wait && o.DryRun == DryRunNone {
 		if err := c.waitGone(ctx, gone, o.Timeout); err != nil {
@@ -177,18 +221,40 @@ func waitErr(ctx context.Context, ref Ref, err error) error {
 }
 
 // warnClaims names the StatefulSet claims left in place.
-func warnClaims(w io.Writer, claims map[Ref]string) {
-	if w == nil {
-		return
+// adoptClaims makes the claims StatefulSets made from their templates
+// members of the set, so that a later delete --volumes finds them once
+// their StatefulSets are gone.
+func (c *Client) adoptClaims(ctx context.Context, set *applySet, claims map[Ref]string, dryRun []string) error {
+	patch := []byte(fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, LabelApplySetPartOf, set.ID()))
+	for _, ref := range sortedRefs(claims) {
+		_, err := c.dyn.Resource(claimsGVR).Namespace(ref.Namespace).Patch(ctx, ref.Name, types.MergePatchType, patch, metav1.PatchOptions{DryRun: dryRun})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return &ObjectError{Ref: ref, Err: fmt.Errorf("recording the kept claim in the ApplySet: %w", err)}
+		}
 	}
+	return nil
+}
+
+// claimGK is the group kind of PersistentVolumeClaims.
+var claimGK = schema.GroupKind{Kind: "PersistentVolumeClaim"}
+
+func sortedRefs(claims map[Ref]string) []Ref {
 	var refs []Ref
 	for ref := range claims {
 		refs = append(refs, ref)
 	}
 	slices.SortFunc(refs, func(a, b Ref) int { return strings.Compare(a.String(), b.String()) })
-	for _, ref := range refs {
-		fmt.Fprintf(w, "Warning: %s kept: statefulset.apps/%s made it from a volumeClaimTemplate; delete it to drop its data\n", ref, claims[ref])
-	}
+	return refs
+}
+
+// claimObject is a claim to delete, by reference.
+func claimObject(ref Ref) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("v1")
+	u.SetKind("PersistentVolumeClaim")
+	u.SetNamespace(ref.Namespace)
+	u.SetName(ref.Name)
+	return u
 }
 
 // templateClaims finds the claims in namespace ns that the member

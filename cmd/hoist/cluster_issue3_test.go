@@ -397,7 +397,7 @@ func TestIssue3Lifecycle(t *testing.T) {
 	if diff := cmp.Diff(wantPruned, withSuffix(r.stdout, " pruned")); diff != "" {
 		t.Errorf("prune (-want +got):\n%s\n%s", diff, r.stdout)
 	}
-	if !strings.Contains(r.stderr, "Warning: persistentvolumeclaim/dbdata-db-0 kept: statefulset.apps/db made it from a volumeClaimTemplate") {
+	if !strings.Contains(r.stderr, "Warning: persistentvolumeclaim/dbdata-db-0 kept, with its data: statefulset.apps/db made it from a volumeClaimTemplate") {
 		t.Errorf("prune must name the StatefulSet's claim it leaves:\n%s", r.stderr)
 	}
 	k.mustBeGone(statefulsets, ns, "db")
@@ -410,18 +410,42 @@ func TestIssue3Lifecycle(t *testing.T) {
 	k.mustGet(claims, ns, "dbdata-db-0")
 	k.mustGet(claims, ns, "uploads")
 
-	// down deletes everything, the claims hoist made and the namespace hoist
-	// created, which takes the StatefulSet's claim with it.
+	// A claim whose volume left the project is never pruned either.
+	k.compose(strings.Replace(stackPruned, "uploads:/", "other:/", 1) + "  other: {}\n")
+	r = k.hoist("apply", "-n", ns, "--prune")
+	if !strings.Contains(r.stderr, "Warning: persistentvolumeclaim/uploads kept, with its data: the project no longer uses it; hoist delete --volumes removes it") ||
+		strings.Contains(r.stdout, "persistentvolumeclaim/uploads pruned") {
+		t.Errorf("prune of a dropped volume: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	k.mustGet(claims, ns, "uploads")
+
+	// down deletes everything but the volumes, as docker compose down
+	// does: the claims stay, with the namespace holding them, and the
+	// ApplySet goes on recording them.
 	k.compose(stackCompose)
 	k.mustHoist("up", "-n", ns, "--timeout", "2m")
 	r = k.mustHoist("down", "-n", ns, "--wait", "--timeout", "2m")
-	for _, w := range []string{"persistentvolumeclaim/uploads deleted", "statefulset.apps/db deleted", "namespace/" + ns + " deleted"} {
+	if !strings.Contains(r.stdout, "statefulset.apps/db deleted") || strings.Contains(r.stdout, "persistentvolumeclaim/") || strings.Contains(r.stdout, "namespace/") {
+		t.Errorf("down without --volumes:\n%s", r.stdout)
+	}
+	for _, w := range []string{"Warning: volumes kept, with their data: persistentvolumeclaim/", "persistentvolumeclaim/uploads", "persistentvolumeclaim/dbdata-db-0", "Warning: namespace/" + ns + " kept: it holds the kept volumes"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("down without --volumes: no %q:\n%s", w, r.stderr)
+		}
+	}
+	k.mustGet(claims, ns, "uploads")
+	k.mustGet(claims, ns, "dbdata-db-0")
+
+	// down --volumes then deletes the claims, those of named volumes and
+	// those the StatefulSet made, and the namespace hoist created.
+	r = k.mustHoist("down", "-n", ns, "--volumes", "--wait", "--timeout", "2m")
+	for _, w := range []string{"persistentvolumeclaim/uploads deleted", "persistentvolumeclaim/dbdata-db-0 deleted", "namespace/" + ns + " deleted"} {
 		if !strings.Contains(r.stdout, w) {
-			t.Errorf("down: no %q:\n%s", w, r.stdout)
+			t.Errorf("down --volumes: no %q:\n%s", w, r.stdout)
 		}
 	}
 	if strings.Contains(r.stderr, "kept") {
-		t.Errorf("down kept something:\n%s", r.stderr)
+		t.Errorf("down --volumes kept something:\n%s", r.stderr)
 	}
 	k.mustBeGone(namespaces, "", ns)
 }
@@ -484,7 +508,7 @@ volumes:
 	if !strings.Contains(r.stdout, "statefulset.apps/db deleted") {
 		t.Errorf("down:\n%s", r.stdout)
 	}
-	if !strings.Contains(r.stderr, "Warning: persistentvolumeclaim/data-db-0 kept: statefulset.apps/db made it from a volumeClaimTemplate; delete it to drop its data") {
+	if !strings.Contains(r.stderr, "Warning: volumes kept, with their data: persistentvolumeclaim/data-db-0 (delete them with --volumes)") {
 		t.Errorf("down must name the claim it leaves:\n%s", r.stderr)
 	}
 	k.mustGet(claims, ns, "data-db-0")

@@ -287,6 +287,7 @@ type deleteFlags struct {
 	dryRun  string
 	wait    bool
 	timeout time.Duration
+	volumes bool
 }
 
 func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Command {
@@ -306,7 +307,7 @@ func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Comma
 			}
 			o := apply.DeleteOptions{
 				Project: name, Tooling: tooling(), FieldManager: f.fieldManager, DryRun: dryRun, Wait: f.wait, Timeout: f.timeout,
-				Warnings: warnings(streams, g),
+				Volumes: f.volumes, Warnings: warnings(streams, g),
 			}
 			results, err := client.Delete(cmd.Context(), o)
 			printResults(streams, results)
@@ -324,6 +325,7 @@ func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Comma
 	fs := cmd.Flags()
 	fs.StringVar(&f.dryRun, "dry-run", "none", "none, client (only print) or server (server-side dry run)")
 	fs.BoolVar(&f.wait, "wait", down, "wait until the objects are gone")
+	fs.BoolVarP(&f.volumes, "volumes", "v", false, "also delete the project's PersistentVolumeClaims and their data (kept by default, like docker compose down)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long --wait waits")
 	return cmd
 }
