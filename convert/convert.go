@@ -81,7 +81,7 @@ type converter struct {
 	names    map[string]string // compose service name -> object name
 	wl       workloadState
 	objects  []*unstructured.Unstructured
-	warnings []Warning
+	warnings warningList
 	err      error
 	// store holds the claims, ConfigMaps and Secrets services share
 	// (storage.go, configs.go).
@@ -140,12 +140,12 @@ func (c *converter) validate() error {
 
 // warn records an approximation: the key is mapped, but not exactly.
 func (c *converter) warn(service, key, format string, args ...any) {
-	c.warnings = append(c.warnings, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...)})
+	c.warnings.warn(service, key, format, args...)
 }
 
 // drop records a key, or part of one, that has no effect on the output.
 func (c *converter) drop(service, key, format string, args ...any) {
-	c.warnings = append(c.warnings, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...), Dropped: true})
+	c.warnings.drop(service, key, format, args...)
 }
 
 // add converts a typed object to its unstructured form, without status and
