@@ -23,7 +23,7 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 		Env:             c.env(svc),
 	}
 	ctr.Command, ctr.Args = c.commands(svc)
-	ports, err := c.ports(s)
+	ports, err := collectPorts(s.svc, &c.warnings)
 	if err != nil {
 		return ctr, err
 	}

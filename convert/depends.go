@@ -106,7 +106,7 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 			c.warn(svc.Name, key+".condition", "unknown condition %q, treated as service_started", cond)
 		}
 		t := c.waitTarget(owner)
-		if t.kind == "Job" || t.kind == "CronJob" {
+		if isJobKind(t.kind) {
 			c.warn(svc.Name, key, "approximated: %q runs as a %s, which has no Service to wait for; the pod starts without waiting", dep, t.kind)
 			continue
 		}
@@ -163,19 +163,20 @@ type waitTarget struct {
 func (c *converter) waitTarget(name string) waitTarget {
 	svc := c.project.Services[name]
 	t := waitTarget{host: c.names[name]}
-	n := len(c.warnings)
-	defer func() { c.warnings = c.warnings[:n] }()
+	if plan := c.wl.plans[name]; plan != nil {
+		t.kind = plan.kind
+	}
 	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
 	if err != nil {
 		return t
 	}
-	s := &svcCtx{svc: &svc, name: t.host, ext: ext, selector: map[string]string{LabelName: t.host, LabelPartOf: c.partOf}}
-	t.kind = firstString(c.workloadKind(s))
+	s := &svcCtx{svc: &svc, name: t.host, ext: ext}
 	kl, err := c.komposeServiceLabels(s, false)
 	if err != nil {
 		return t
 	}
-	ports, err := c.ports(s)
+	// The service's own conversion warns about its ports.
+	ports, err := collectPorts(&svc, new(warningList))
 	if err != nil {
 		return t
 	}
@@ -191,7 +192,7 @@ func (c *converter) waitTarget(name string) waitTarget {
 		typ = c.opts.ServiceType
 	}
 	dnsrr := svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr"
-	headless := typ == corev1.ServiceTypeClusterIP && (dnsrr || kl.headless || t.kind == "StatefulSet")
+	headless := typ == corev1.ServiceTypeClusterIP && (dnsrr || kl.headless || t.kind == kindStatefulSet)
 	for _, p := range ports {
 		if p.protocol != corev1.ProtocolTCP {
 			continue
@@ -280,8 +281,3 @@ func hasProbeExtension(svc *types.ServiceConfig) bool {
 	ext, err := decodeExtension(svc.Extensions[ExtensionKey])
 	return err == nil && ext.Probes != nil && (ext.Probes.HTTPGet != nil || ext.Probes.TCPSocket != nil || ext.Probes.GRPC != nil)
 }
-
-// firstString returns its first argument. It takes workloadKind's results
-// whether or not workloadKind also returns an error (a service whose kind
-// is in error fails its own conversion).
-func firstString(s string, _ ...any) string { return s }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -25,10 +26,9 @@ type svcPort struct {
 	appProtocol string
 }
 
-// ports collects the Service ports of a service from ports and expose, in
-// that order, without duplicates.
-func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
-	svc := s.svc
+// collectPorts collects the Service ports of a service from ports and expose, in
+// that order, without duplicates, and records in w what it approximates.
+func collectPorts(svc *types.ServiceConfig, w *warningList) ([]svcPort, error) {
 	if len(svc.Ports) > maxPorts {
 		return nil, unsupportedf("ports: %d ports once ranges are expanded; at most %d are supported", len(svc.Ports), maxPorts)
 	}
@@ -42,7 +42,7 @@ func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
 	add := func(key, composeName string, port, target int32, proto corev1.Protocol, appProto string) {
 		if t, ok := seen[portKey{port, proto}]; ok {
 			if t != target {
-				c.warn(svc.Name, key, "port %d/%s is given twice (targets %d and %d); keeping target %d", port, proto, t, target, t)
+				w.warn(svc.Name, key, "port %d/%s is given twice (targets %d and %d); keeping target %d", port, proto, t, target, t)
 			}
 			return
 		}
@@ -74,16 +74,16 @@ func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
 			}
 			port = first
 			if last != first {
-				c.warn(svc.Name, "ports", "approximated: published range %s for target %d becomes Service port %d", p.Published, target, first)
+				w.warn(svc.Name, "ports", "approximated: published range %s for target %d becomes Service port %d", p.Published, target, first)
 			}
 		}
 		switch p.HostIP {
 		case "", "0.0.0.0", "::":
 		default:
-			c.warn(svc.Name, "ports", "approximated: host_ip %s is not kept; the Service port %d listens on the Service's address", p.HostIP, port)
+			w.warn(svc.Name, "ports", "approximated: host_ip %s is not kept; the Service port %d listens on the Service's address", p.HostIP, port)
 		}
 		if p.Mode == "host" {
-			c.warn(svc.Name, "ports", "approximated: mode host publishes port %d on the Service, not on the node", port)
+			w.warn(svc.Name, "ports", "approximated: mode host publishes port %d on the Service, not on the node", port)
 		}
 		add("ports", p.Name, port, target, proto, p.AppProtocol)
 	}
