@@ -58,23 +58,14 @@ type VolumeExtension struct {
 }
 
 // decodeVolumeExtension decodes a top-level volume's x-kubernetes block,
-// rejecting unknown keys.
+// which validate has already checked against the schema's $defs/volume
+// (keys, types, size pattern, accessMode values).
 func decodeVolumeExtension(volume string, raw any) (VolumeExtension, error) {
 	var ext VolumeExtension
 	if raw == nil {
 		return ext, nil
 	}
 	key := "volumes." + volume + "." + ExtensionKey
-	m, ok := raw.(map[string]any)
-	if !ok {
-		return ext, invalidf("%s: want a mapping with size, storageClass and accessMode", key)
-	}
-	// encoding/json matches keys case-insensitively: check them exactly.
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if k != "size" && k != "storageClass" && k != "accessMode" {
-			return ext, invalidf("%s: unknown key %q (want size, storageClass, accessMode)", key, k)
-		}
-	}
 	b, err := json.Marshal(raw)
 	if err != nil {
 		return ext, fmt.Errorf("%s: %w", key, err)
@@ -86,8 +77,6 @@ func decodeVolumeExtension(volume string, raw any) (VolumeExtension, error) {
 	}
 	return ext, nil
 }
-
-var accessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce, corev1.ReadWriteMany, corev1.ReadOnlyMany, corev1.ReadWriteOncePod}
 
 // storeState is what the storage, config and secret steps share across
 // services: the claims and ConfigMaps of the project and their names.
@@ -278,11 +267,8 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 	}
 	cl.mode = corev1.ReadWriteOnce
 	if m := ext.AccessMode; m != "" {
-		i := slices.IndexFunc(accessModes, func(a corev1.PersistentVolumeAccessMode) bool { return strings.EqualFold(string(a), m) })
-		if i < 0 {
-			return invalidf("%s.%s.accessMode: %q is not ReadWriteOnce, ReadWriteMany, ReadOnlyMany or ReadWriteOncePod", cl.key, ExtensionKey, m)
-		}
-		cl.mode, cl.explicit = accessModes[i], true
+		// The schema allows only the four access modes, spelt exactly.
+		cl.mode, cl.explicit = corev1.PersistentVolumeAccessMode(m), true
 	}
 	if sel, ok := v.Labels[komposeVolumeSelector]; ok {
 		cl.selector = &metav1.LabelSelector{MatchLabels: map[string]string{"io.kompose.service": sel}}
