@@ -420,8 +420,3 @@ func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
 	})
 	return nil
 }
-
-// truncName is base+suffix, base shortened to keep a DNS-1123 label.
-func truncName(base, suffix string) string {
-	return strings.TrimRight(truncate(base, validation.DNS1123LabelMaxLength-len(suffix)), "-") + suffix
-}

@@ -132,7 +132,7 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 		}
 		for i := 2; names[name]; i++ {
 			suffix := "-" + strconv.Itoa(i)
-			name = strings.TrimRight(name[:min(len(name), 63-len(suffix))], "-") + suffix
+			name = truncName(name, suffix)
 		}
 		names[name] = true
 		pod.InitContainers = append(pod.InitContainers, corev1.Container{

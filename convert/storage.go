@@ -356,30 +356,6 @@ func (c *converter) autoscaled(svc *types.ServiceConfig) bool {
 	return err == nil && ext.Autoscale != nil
 }
 
-// uniqueName takes base for owner, or base with a numeric suffix when
-// another owner has it.
-func uniqueName(taken map[string]string, base, owner string) string {
-	n := base
-	for i := 2; ; i++ {
-		if o, ok := taken[n]; !ok || o == owner {
-			taken[n] = owner
-			return n
-		}
-		suffix := "-" + strconv.Itoa(i)
-		n = strings.TrimRight(truncate(base, validation.DNS1123LabelMaxLength-len(suffix)), "-") + suffix
-	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-// trimName shortens a name to n characters without a trailing dash.
-func trimName(s string, n int) string { return strings.TrimRight(truncate(s, n), "-") }
-
 // mountOf is one mount of a service, its own or taken from volumes_from.
 type mountOf struct {
 	vol types.ServiceVolumeConfig
@@ -515,10 +491,7 @@ func parseBytes(s string) (int64, error) {
 // volumeName is a pod volume name for a mount target: /var/cache/nginx
 // becomes var-cache-nginx.
 func volumeName(target string) string {
-	if n, err := ObjectName(strings.ReplaceAll(strings.Trim(target, "/"), "/", "-")); err == nil {
-		return n
-	}
-	return "volume"
+	return objectNameOr(strings.ReplaceAll(strings.Trim(target, "/"), "/", "-"), "volume")
 }
 
 // podVolumes adds volumes and mounts to a pod, reusing a volume when the
@@ -545,12 +518,7 @@ func (pv *podVolumes) volume(name string, src corev1.VolumeSource) string {
 	for _, t := range pv.s.claimTemplates {
 		taken[t.Name] = t.Name
 	}
-	if n, err := ObjectName(name); err == nil {
-		name = n
-	} else {
-		name = "volume"
-	}
-	n := uniqueName(taken, name, "\x00new")
+	n := uniqueName(taken, objectNameOr(name, "volume"), "\x00new")
 	pv.pod.Volumes = append(pv.pod.Volumes, corev1.Volume{Name: n, VolumeSource: src})
 	return n
 }

@@ -20,13 +20,7 @@ import (
 // relative to the project directory.
 func (c *converter) pathName(src string) string {
 	rel := strings.TrimPrefix(c.displayPath(src), "./")
-	if n, err := ObjectName(strings.ReplaceAll(rel, "/", "-")); err == nil {
-		return n
-	}
-	if n, err := ObjectName(filepath.Base(src)); err == nil {
-		return n
-	}
-	return "data"
+	return objectNameOr(strings.ReplaceAll(rel, "/", "-"), objectNameOr(filepath.Base(src), "data"))
 }
 
 // displayPath shows a host path relative to the project directory when it
@@ -239,9 +233,8 @@ func (c *converter) seedContainer(name, from, to string, d *fileData) corev1.Con
 	if img == "" {
 		img = DefaultWaitImage
 	}
-	n := truncName("seed-"+name, "")
 	return corev1.Container{
-		Name:    n,
+		Name:    truncName("seed-"+name, ""),
 		Image:   img,
 		Command: []string{"sh", "-c", escape(script)},
 		VolumeMounts: []corev1.VolumeMount{

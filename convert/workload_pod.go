@@ -375,7 +375,7 @@ func (c *converter) preStart(s *svcCtx, pod *corev1.PodSpec) error {
 		hs := &types.ServiceConfig{Name: svc.Name, ContainerSpec: h.ContainerSpec}
 		suffix := fmt.Sprintf("-pre-start-%d", i+1)
 		ic := corev1.Container{
-			Name:            trimName(s.name, validation.DNS1123LabelMaxLength-len(suffix)) + suffix,
+			Name:            truncName(s.name, suffix),
 			Image:           h.Image,
 			ImagePullPolicy: main.ImagePullPolicy,
 			WorkingDir:      h.WorkingDir,

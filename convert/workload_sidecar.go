@@ -9,7 +9,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // sidecars converts the services that join s's network
@@ -267,15 +266,4 @@ func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.Pod
 		}
 	}
 	return nil
-}
-
-// uniqueName is base-suffix, shortened to a DNS-1123 label, numbered when
-// taken.
-func uniqueSuffixed(base, suffix string, taken func(string) bool) string {
-	n := trimName(base, validation.DNS1123LabelMaxLength-len(suffix)-1) + "-" + suffix
-	for i := 2; taken(n); i++ {
-		s := fmt.Sprintf("-%s-%d", suffix, i)
-		n = trimName(base, validation.DNS1123LabelMaxLength-len(s)) + s
-	}
-	return n
 }
