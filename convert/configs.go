@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"path"
@@ -81,17 +82,9 @@ func (c *converter) prepareConfigs() error {
 			where := kind + "s." + key
 			if cfg.External {
 				o.external = true
-				o.name = cfg.Name
-				if o.name == "" {
-					o.name = key
-				}
-				if errs := validation.IsDNS1123Subdomain(o.name); len(errs) > 0 {
-					n, err := ObjectName(o.name)
-					if err != nil {
-						return fmt.Errorf("%s: external %s: %w", where, kind, err)
-					}
-					c.warn("", where+".name", "approximated: %q is not a valid Kubernetes name; the existing %s must be named %q", o.name, objKind(kind), n)
-					o.name = n
+				var err error
+				if o.name, err = c.externalName(where, kind, objKind(kind), cmp.Or(cfg.Name, key)); err != nil {
+					return err
 				}
 				continue
 			}
@@ -153,6 +146,22 @@ func (c *converter) prepareConfigs() error {
 	return nil
 }
 
+// externalName is the name of the existing object an external volume,
+// config or secret at key refers to: name itself when valid, else made
+// valid, with a warning that the object must have that name.
+func (c *converter) externalName(key, what, kind, name string) (string, error) {
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) == 0 {
+		return name, nil
+	}
+	n, err := ObjectName(name)
+	if err != nil {
+		return "", fmt.Errorf("%s: external %s: %w", key, what, err)
+	}
+	c.warn("", key+".name", "approximated: %q is not a valid Kubernetes name; the existing %s must be named %q", name, kind, n)
+	return n, nil
+}
+
+// objKind is the Kubernetes kind of a compose config or secret.
 func objKind(kind string) string {
 	if kind == "secret" {
 		return "Secret"

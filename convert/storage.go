@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -144,17 +145,8 @@ func (c *converter) prepareStorage() error {
 		cl := &claim{what: fmt.Sprintf("volume %q", key), key: "volumes." + key}
 		if v.External {
 			cl.external = true
-			cl.name = v.Name
-			if cl.name == "" {
-				cl.name = key
-			}
-			if errs := validation.IsDNS1123Subdomain(cl.name); len(errs) > 0 {
-				n, err := ObjectName(cl.name)
-				if err != nil {
-					return fmt.Errorf("volumes.%s: external volume: %w", key, err)
-				}
-				c.warn("", "volumes."+key+".name", "approximated: %q is not a valid Kubernetes name; the existing PersistentVolumeClaim must be named %q", cl.name, n)
-				cl.name = n
+			if cl.name, err = c.externalName(cl.key, "volume", "PersistentVolumeClaim", cmp.Or(v.Name, key)); err != nil {
+				return err
 			}
 			if other, ok := st.claimNames[cl.name]; ok && !strings.HasPrefix(other, "\x00") {
 				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other, key, cl.name)
