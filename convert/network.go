@@ -178,23 +178,11 @@ func declaresNetworks(p *types.Project) bool {
 }
 
 // podOwner is the service whose pod runs the named service: the service
-// itself, or, for network_mode: service:X, X's (following chains).
+// itself, or the one whose network it joins (network_mode: service:X or
+// container:X, as prepareWorkloads found).
 func (c *converter) podOwner(name string) string {
-	seen := map[string]bool{}
-	for !seen[name] {
-		seen[name] = true
-		svc, ok := c.project.Services[name]
-		if !ok {
-			return name
-		}
-		next, ok := strings.CutPrefix(svc.NetworkMode, types.NetworkModeServicePrefix)
-		if !ok {
-			return name
-		}
-		if _, ok := c.project.Services[next]; !ok {
-			return name
-		}
-		name = next
+	if o := c.wl.owner[name]; o != "" {
+		return o
 	}
 	return name
 }

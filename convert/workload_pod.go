@@ -207,16 +207,7 @@ func (c *converter) platform(s *svcCtx, pod *corev1.PodSpec) {
 
 // samePod reports whether compose services a and b become containers of
 // one pod.
-func (c *converter) samePod(a, b string) bool {
-	pa, pb := a, b
-	if o := c.wl.owner[a]; o != "" {
-		pa = o
-	}
-	if o := c.wl.owner[b]; o != "" {
-		pb = o
-	}
-	return pa == pb
-}
+func (c *converter) samePod(a, b string) bool { return c.podOwner(a) == c.podOwner(b) }
 
 // namespaceTarget is the service a service:X or container:X value names.
 func (c *converter) namespaceTarget(v string) (string, bool) {
