@@ -187,6 +187,10 @@ func (c *converter) joinTarget(name, mode string) (string, error) {
 // an autoscaler can drive.
 func scalable(kind string) bool { return kind == kindDeployment || kind == kindStatefulSet }
 
+// hasPorts reports whether the service has ports or expose, which make a
+// Service.
+func hasPorts(svc *types.ServiceConfig) bool { return len(svc.Ports) > 0 || len(svc.Expose) > 0 }
+
 // isJobKind reports whether the kind runs to completion.
 func isJobKind(kind string) bool { return kind == kindJob || kind == kindCronJob }
 
@@ -225,7 +229,6 @@ func (c *converter) planWorkload(svc *types.ServiceConfig) *workloadPlan {
 func (c *converter) decideWorkload(svc *types.ServiceConfig, ext Extension, plan *workloadPlan) error {
 	w := &plan.warnings
 	restart, maxAttempts, restartKey := restartPolicy(svc, w)
-	hasPorts := len(svc.Ports) > 0 || len(svc.Expose) > 0
 
 	from := ""
 	job := c.wl.jobs[svc.Name]
@@ -287,24 +290,7 @@ func (c *converter) decideWorkload(svc *types.ServiceConfig, ext Extension, plan
 		w.drop(svc.Name, komposeFrom, "ignored: %s decides the workload", from)
 	}
 
-	mode := ""
-	if svc.Deploy != nil {
-		mode = svc.Deploy.Mode
-	}
-	modeKind := ""
-	switch mode {
-	case "", "replicated":
-	case "global":
-		modeKind = kindDaemonSet
-	case "replicated-job":
-		modeKind = kindJob
-	case "global-job":
-		modeKind = kindJob
-		w.warn(svc.Name, "deploy.mode", "approximated: global-job becomes a Job of one pod; Kubernetes has no run-once-per-node Job")
-	default:
-		w.warn(svc.Name, "deploy.mode", "unknown mode %q, treated as replicated", mode)
-	}
-	switch {
+	switch modeKind := deployModeKind(svc, w); {
 	case modeKind == "":
 	case plan.kind == "":
 		plan.kind, from = modeKind, "deploy.mode"
@@ -314,7 +300,7 @@ func (c *converter) decideWorkload(svc *types.ServiceConfig, ext Extension, plan
 
 	runsToEnd := restart == types.RestartPolicyNo || restart == types.RestartPolicyOnFailure
 	switch {
-	case plan.kind == "" && runsToEnd && hasPorts:
+	case plan.kind == "" && runsToEnd && hasPorts(svc):
 		w.warn(svc.Name, restartKey, "approximated: a service with ports stays a Deployment, whose pods always restart; restart %q would make a Job", restart)
 		plan.kind = kindDeployment
 	case plan.kind == "" && runsToEnd:
@@ -326,36 +312,8 @@ func (c *converter) decideWorkload(svc *types.ServiceConfig, ext Extension, plan
 	}
 
 	if isJobKind(plan.kind) {
-		plan.restart = corev1.RestartPolicyOnFailure
-		switch restart {
-		case types.RestartPolicyNo:
-			plan.restart = corev1.RestartPolicyNever
-			zero := int32(0)
-			plan.backoffLimit = &zero
-		case types.RestartPolicyOnFailure:
-			if maxAttempts != nil {
-				n := int32(min(*maxAttempts, 1<<30))
-				plan.backoffLimit = &n
-			} else if job == nil && plan.komposeBackoff == nil {
-				w.warn(svc.Name, restartKey, "approximated: on-failure retries without limit; the %s gives up after Kubernetes' default of 6 retries (backoffLimit)", plan.kind)
-			}
-		case types.RestartPolicyAlways:
-			if restartKey != "" {
-				w.warn(svc.Name, restartKey, "approximated: a %s's pods cannot always restart; they restart on failure", plan.kind)
-			}
-		}
-		if hasPorts {
-			w.drop(svc.Name, "ports", "a %s gets no Service, dropped", plan.kind)
-		}
-		if updateConfig(svc) != nil {
-			w.drop(svc.Name, "deploy.update_config", "a %s is not updated in place, dropped", plan.kind)
-		}
-		if plan.kind == kindJob && len(plan.crons) > 0 {
-			w.drop(svc.Name, plan.crons[0].key, "ignored: %s makes a Job", from)
-			plan.crons = nil
-		}
-		if plan.kind == kindCronJob && len(plan.crons) == 0 {
-			return invalidf("%s.workload: cronjob needs %s.schedule", ExtensionKey, ExtensionKey)
+		if err := jobRetries(svc, plan, job != nil, from, restart, maxAttempts, restartKey); err != nil {
+			return err
 		}
 	}
 	if plan.komposeBackoff != nil && plan.kind == kindCronJob {
@@ -365,6 +323,66 @@ func (c *converter) decideWorkload(svc *types.ServiceConfig, ext Extension, plan
 		w.drop(svc.Name, "deploy.restart_policy.max_attempts", "a %s's pods restart with Kubernetes' back-off without limit, dropped", plan.kind)
 	}
 	c.replicaWarnings(svc, plan)
+	return nil
+}
+
+// deployModeKind is the kind deploy.mode asks for, "" for replicated.
+func deployModeKind(svc *types.ServiceConfig, w *warningList) string {
+	mode := ""
+	if svc.Deploy != nil {
+		mode = svc.Deploy.Mode
+	}
+	switch mode {
+	case "", "replicated":
+	case "global":
+		return kindDaemonSet
+	case "replicated-job":
+		return kindJob
+	case "global-job":
+		w.warn(svc.Name, "deploy.mode", "approximated: global-job becomes a Job of one pod; Kubernetes has no run-once-per-node Job")
+		return kindJob
+	default:
+		w.warn(svc.Name, "deploy.mode", "unknown mode %q, treated as replicated", mode)
+	}
+	return ""
+}
+
+// jobRetries sets how a Job's or CronJob's pods restart and retry, and
+// drops what a run-to-completion workload cannot have. topLevel is set for
+// a top-level job; from is the key that decided the kind.
+func jobRetries(svc *types.ServiceConfig, plan *workloadPlan, topLevel bool, from, restart string, maxAttempts *uint64, restartKey string) error {
+	w := &plan.warnings
+	plan.restart = corev1.RestartPolicyOnFailure
+	switch restart {
+	case types.RestartPolicyNo:
+		plan.restart = corev1.RestartPolicyNever
+		zero := int32(0)
+		plan.backoffLimit = &zero
+	case types.RestartPolicyOnFailure:
+		if maxAttempts != nil {
+			n := int32(min(*maxAttempts, 1<<30))
+			plan.backoffLimit = &n
+		} else if !topLevel && plan.komposeBackoff == nil {
+			w.warn(svc.Name, restartKey, "approximated: on-failure retries without limit; the %s gives up after Kubernetes' default of 6 retries (backoffLimit)", plan.kind)
+		}
+	case types.RestartPolicyAlways:
+		if restartKey != "" {
+			w.warn(svc.Name, restartKey, "approximated: a %s's pods cannot always restart; they restart on failure", plan.kind)
+		}
+	}
+	if hasPorts(svc) {
+		w.drop(svc.Name, "ports", "a %s gets no Service, dropped", plan.kind)
+	}
+	if updateConfig(svc) != nil {
+		w.drop(svc.Name, "deploy.update_config", "a %s is not updated in place, dropped", plan.kind)
+	}
+	if plan.kind == kindJob && len(plan.crons) > 0 {
+		w.drop(svc.Name, plan.crons[0].key, "ignored: %s makes a Job", from)
+		plan.crons = nil
+	}
+	if plan.kind == kindCronJob && len(plan.crons) == 0 {
+		return invalidf("%s.workload: cronjob needs %s.schedule", ExtensionKey, ExtensionKey)
+	}
 	return nil
 }
 
