@@ -260,7 +260,7 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 func (c *converter) pod(svc *types.ServiceConfig, owner *svcCtx) (*svcCtx, corev1.PodTemplateSpec, metav1.ObjectMeta, error) {
 	var pod corev1.PodTemplateSpec
 	svc = c.samePodDeps(svc)
-	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	ext, err := c.serviceExtension(svc)
 	if err != nil {
 		return nil, pod, metav1.ObjectMeta{}, err
 	}

@@ -166,7 +166,7 @@ func (c *converter) waitTarget(name string) waitTarget {
 	if plan := c.wl.plans[name]; plan != nil {
 		t.kind = plan.kind
 	}
-	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	ext, err := c.serviceExtension(&svc)
 	if err != nil {
 		return t
 	}

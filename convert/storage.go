@@ -344,7 +344,7 @@ func (c *converter) autoscaled(svc *types.ServiceConfig) bool {
 			return true
 		}
 	}
-	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	ext, err := c.serviceExtension(svc)
 	return err == nil && ext.Autoscale != nil
 }
 

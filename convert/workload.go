@@ -209,7 +209,7 @@ func (c *converter) workloadKind(s *svcCtx) (string, error) {
 // warning: the plan keeps its warnings, or the error that fails the
 // service's conversion.
 func (c *converter) planWorkload(svc *types.ServiceConfig) *workloadPlan {
-	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	ext, err := c.serviceExtension(svc)
 	if err != nil {
 		// The service's conversion reports this before it asks for
 		// the kind.

@@ -68,7 +68,7 @@ func (c *converter) sidecarDrops(svc *types.ServiceConfig, owner *svcCtx) {
 	if r := svc.Restart; r != "" && r != "always" && r != "unless-stopped" {
 		c.drop(svc.Name, "restart", "%s", why)
 	}
-	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	ext, err := c.serviceExtension(svc)
 	if err != nil {
 		return // reported by pod
 	}
