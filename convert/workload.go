@@ -592,7 +592,7 @@ func (c *converter) workload(s *svcCtx, meta metav1.ObjectMeta, pod corev1.PodTe
 		c.add(&batchv1.Job{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: kindJob},
 			ObjectMeta: meta,
-			Spec:       c.jobSpec(s, plan, pod),
+			Spec:       c.jobSpec(plan, pod),
 		})
 	case kindCronJob:
 		return c.cronJobs(s, plan, meta, pod)
@@ -614,7 +614,7 @@ func (c *converter) workload(s *svcCtx, meta metav1.ObjectMeta, pod corev1.PodTe
 
 // jobSpec is the spec of a Job, or of a CronJob's Jobs. The Job's selector
 // is left to the API server, which generates a unique one.
-func (c *converter) jobSpec(s *svcCtx, plan *workloadPlan, pod corev1.PodTemplateSpec) batchv1.JobSpec {
+func (c *converter) jobSpec(plan *workloadPlan, pod corev1.PodTemplateSpec) batchv1.JobSpec {
 	pod.Spec.RestartPolicy = plan.restart
 	spec := batchv1.JobSpec{Template: pod, BackoffLimit: plan.backoffLimit}
 	if n := plan.completions; n != nil {

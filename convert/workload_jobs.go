@@ -145,7 +145,7 @@ func (c *converter) cronJobs(s *svcCtx, plan *workloadPlan, meta metav1.ObjectMe
 				StartingDeadlineSeconds: cs.startingDeadline,
 				JobTemplate: batchv1.JobTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: meta.Labels, Annotations: meta.Annotations},
-					Spec:       c.jobSpec(s, plan, pod),
+					Spec:       c.jobSpec(plan, pod),
 				},
 			},
 		}
