@@ -110,7 +110,7 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 			c.warn(svc.Name, key, "approximated: %q runs as a %s, which has no Service to wait for; the pod starts without waiting", dep, t.kind)
 			continue
 		}
-		if cond == types.ServiceConditionHealthy && !hasHealthcheck(&depSvc) {
+		if cond == types.ServiceConditionHealthy && !c.hasReadiness(&depSvc) {
 			c.warn(svc.Name, key+".condition", "approximated: %q has no healthcheck, so the wait ends when its Service answers", dep)
 		}
 		if t.port != 0 && !c.canReach(me, owner, t) {
@@ -267,17 +267,14 @@ func implicitDependencies(svc *types.ServiceConfig) map[string]bool {
 	return m
 }
 
-// hasHealthcheck reports whether a service has a check that can become a
-// readiness probe.
-func hasHealthcheck(svc *types.ServiceConfig) bool {
-	h := svc.HealthCheck
-	if h == nil || h.Disable || len(h.Test) == 0 || h.Test[0] == "NONE" {
-		return svc.Extensions[ExtensionKey] != nil && hasProbeExtension(svc)
+// hasReadiness reports whether a service's pods get a readiness probe, so
+// that its Service answers only once the healthcheck passes. It decides as
+// the service's own conversion does, which warns about the probes.
+func (c *converter) hasReadiness(svc *types.ServiceConfig) bool {
+	ext, err := c.serviceExtension(svc)
+	if err != nil {
+		return false
 	}
-	return true
-}
-
-func hasProbeExtension(svc *types.ServiceConfig) bool {
-	ext, err := decodeExtension(svc.Extensions[ExtensionKey])
-	return err == nil && ext.Probes != nil && (ext.Probes.HTTPGet != nil || ext.Probes.TCPSocket != nil || ext.Probes.GRPC != nil)
+	readiness, _, _, err := containerProbes(svc, ext, new(warningList))
+	return err == nil && readiness != nil
 }
