@@ -36,7 +36,8 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 		c.add(ns)
 	}
 	// Project-wide passes that services depend on: which services join
-	// another's pod, which volumes are shared.
+	// another's pod and what workload each becomes, which volumes are
+	// shared, which networks isolate.
 	if err := c.prepareWorkloads(); err != nil {
 		return nil, err
 	}
