@@ -182,17 +182,8 @@ func (c *converter) waitTarget(name string) waitTarget {
 	}
 	// As kubeService decides: dnsrr, kompose's headless and StatefulSets
 	// make a ClusterIP Service headless.
-	typ := corev1.ServiceTypeClusterIP
-	switch {
-	case ext.Service != nil && ext.Service.Type != "":
-		typ = ext.Service.Type
-	case kl.typ != "":
-		typ = kl.typ
-	case c.opts.ServiceType != "":
-		typ = c.opts.ServiceType
-	}
-	dnsrr := svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr"
-	headless := typ == corev1.ServiceTypeClusterIP && (dnsrr || kl.headless || t.kind == kindStatefulSet)
+	typ, _ := c.serviceType(s, kl)
+	headless := typ == corev1.ServiceTypeClusterIP && (wantsHeadless(&svc, kl) || t.kind == kindStatefulSet)
 	for _, p := range ports {
 		if p.protocol != corev1.ProtocolTCP {
 			continue

@@ -449,8 +449,7 @@ func (c *converter) aliasService(s *svcCtx, a aliasRef) {
 		ObjectMeta: c.objectMeta(s, a.name),
 		Spec:       corev1.ServiceSpec{Selector: s.selector, Ports: servicePorts(s.ports)},
 	}
-	dnsrr := s.svc.Deploy != nil && s.svc.Deploy.EndpointMode == "dnsrr" || c.net.kompose[s.svc.Name].headless
-	if len(k.Spec.Ports) == 0 || dnsrr {
+	if len(k.Spec.Ports) == 0 || wantsHeadless(s.svc, c.net.kompose[s.svc.Name]) {
 		k.Spec.ClusterIP = corev1.ClusterIPNone
 	}
 	c.add(k)

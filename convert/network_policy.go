@@ -76,7 +76,7 @@ func (c *converter) noteOpenPorts(s *svcCtx, backend *svcPort) {
 		}
 		open(int32(p.Target), proto)
 	}
-	if typ, _ := c.serviceType(s); typ == corev1.ServiceTypeNodePort || typ == corev1.ServiceTypeLoadBalancer {
+	if typ, _ := c.serviceType(s, c.net.kompose[s.svc.Name]); typ == corev1.ServiceTypeNodePort || typ == corev1.ServiceTypeLoadBalancer {
 		for _, p := range s.ports {
 			open(p.target, p.protocol)
 		}

@@ -151,7 +151,7 @@ func portRange(s string) (first, last int32, err error) {
 // with its ports, or headless when it has none.
 func (c *converter) kubeService(s *svcCtx) error {
 	svc := s.svc
-	typ, typKey := c.serviceType(s)
+	typ, typKey := c.serviceType(s, c.net.kompose[svc.Name])
 	var ext ServiceExtension
 	if s.ext.Service != nil {
 		ext = *s.ext.Service
@@ -176,7 +176,7 @@ func (c *converter) kubeService(s *svcCtx) error {
 		k.Annotations[key] = ext.Annotations[key]
 	}
 	k.Spec.Ports = servicePorts(s.ports)
-	dnsrr := svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr" || c.net.kompose[svc.Name].headless
+	dnsrr := wantsHeadless(svc, c.net.kompose[svc.Name])
 	switch {
 	case len(k.Spec.Ports) == 0:
 		// A headless Service still gives the pods a DNS name, as the compose
@@ -239,20 +239,26 @@ func (c *converter) governingHeadless(s *svcCtx, k *corev1.Service) error {
 }
 
 // serviceType is the type of the service's Service and the key that chose
-// it: x-kubernetes.service.type, else kompose.service.type, else
-// --service-type, else ClusterIP.
-func (c *converter) serviceType(s *svcCtx) (corev1.ServiceType, string) {
+// it: x-kubernetes.service.type, else kompose.service.type (read into kl),
+// else --service-type, else ClusterIP.
+func (c *converter) serviceType(s *svcCtx, kl komposeService) (corev1.ServiceType, string) {
 	typ, key := corev1.ServiceTypeClusterIP, ""
 	if c.opts.ServiceType != "" {
 		typ, key = c.opts.ServiceType, "--service-type"
 	}
-	if kl := c.net.kompose[s.svc.Name]; kl.typ != "" {
+	if kl.typ != "" {
 		typ, key = kl.typ, "labels."+komposeServiceType
 	}
 	if e := s.ext.Service; e != nil && e.Type != "" {
 		typ, key = e.Type, ExtensionKey+".service.type"
 	}
 	return typ, key
+}
+
+// wantsHeadless reports whether deploy.endpoint_mode dnsrr or kompose's
+// headless Service type (read into kl) ask for a headless Service.
+func wantsHeadless(svc *types.ServiceConfig, kl komposeService) bool {
+	return svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr" || kl.headless
 }
 
 // servicePorts are the Service ports of a service's ports.
