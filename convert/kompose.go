@@ -19,6 +19,7 @@ const komposePrefix = "kompose."
 
 // kompose HPA labels.
 const (
+	komposeHPAPrefix = "kompose.hpa."
 	komposeHPAMin    = "kompose.hpa.replicas.min"
 	komposeHPAMax    = "kompose.hpa.replicas.max"
 	komposeHPACPU    = "kompose.hpa.cpu"

@@ -28,11 +28,12 @@ var storageKeys = map[string]keyRule{
 }
 
 // storageKompose are the kompose label prefixes this area reads.
-var storageKompose = []string{"kompose.volume."}
+var storageKompose = []string{komposeVolumePrefix}
 
 // kompose volume labels, on services (size, storage class, type) and on
 // top-level volumes (size, selector).
 const (
+	komposeVolumePrefix       = "kompose.volume."
 	komposeVolumeSize         = "kompose.volume.size"
 	komposeVolumeStorageClass = "kompose.volume.storage-class-name"
 	komposeVolumeType         = "kompose.volume.type"
@@ -340,7 +341,7 @@ func (c *converter) autoscaled(svc *types.ServiceConfig) bool {
 		return true
 	}
 	for k := range svc.Labels {
-		if strings.HasPrefix(k, "kompose.hpa.") {
+		if strings.HasPrefix(k, komposeHPAPrefix) {
 			return true
 		}
 	}
@@ -406,7 +407,7 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
 		switch {
-		case !strings.HasPrefix(k, "kompose.volume."), k == komposeVolumeSize, k == komposeVolumeStorageClass, k == komposeVolumeType:
+		case !strings.HasPrefix(k, komposeVolumePrefix), k == komposeVolumeSize, k == komposeVolumeStorageClass, k == komposeVolumeType:
 		case k == komposeVolumeSelector:
 			c.drop(svc.Name, "labels."+k, "kompose reads it on top-level volumes only, dropped")
 		default:

@@ -76,7 +76,7 @@ func (c *converter) sidecarDrops(svc *types.ServiceConfig, owner *svcCtx) {
 		c.drop(svc.Name, ExtensionKey, "workload, schedule, autoscale and service: %s", why)
 	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
-		if strings.HasPrefix(k, komposeControllerType) || strings.HasPrefix(k, komposeCronJobLabelPrefix) || strings.HasPrefix(k, "kompose.hpa.") {
+		if strings.HasPrefix(k, komposeControllerType) || strings.HasPrefix(k, komposeCronJobLabelPrefix) || strings.HasPrefix(k, komposeHPAPrefix) {
 			c.drop(svc.Name, "labels."+k, "%s", why)
 		}
 	}
