@@ -171,11 +171,11 @@ func (c *converter) waitTarget(name string) waitTarget {
 		return t
 	}
 	s := &svcCtx{svc: &svc, name: t.host, ext: ext}
-	kl, err := c.komposeServiceLabels(s, false)
+	// The service's own conversion warns about its labels and ports.
+	kl, err := komposeServiceLabels(s, new(warningList))
 	if err != nil {
 		return t
 	}
-	// The service's own conversion warns about its ports.
 	ports, err := collectPorts(&svc, new(warningList))
 	if err != nil {
 		return t

@@ -191,7 +191,7 @@ func (c *converter) podOwner(name string) string {
 // labels of network membership, and reads kompose's Service labels.
 func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 	svc := s.svc
-	kl, err := c.komposeServiceLabels(s, true)
+	kl, err := komposeServiceLabels(s, &c.warnings)
 	if err != nil {
 		return err
 	}
