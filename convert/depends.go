@@ -121,24 +121,23 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 			c.warn(svc.Name, key, "approximated: %q has only UDP ports; the wait only resolves its name", dep)
 		}
 
-		script := waitScript(t, d.Required)
 		if waited[t.host] {
 			continue // through another dependency in the same pod
 		}
 		waited[t.host] = true
-		name, err := ObjectName("wait-for-" + c.names[dep])
+		base, err := ObjectName("wait-for-" + c.names[dep])
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
+		name := base
 		for i := 2; names[name]; i++ {
-			suffix := "-" + strconv.Itoa(i)
-			name = truncName(name, suffix)
+			name = truncName(base, "-"+strconv.Itoa(i))
 		}
 		names[name] = true
 		pod.InitContainers = append(pod.InitContainers, corev1.Container{
 			Name:            name,
 			Image:           image,
-			Command:         []string{"sh", "-c", script},
+			Command:         []string{"sh", "-c", waitScript(t, d.Required)},
 			Resources:       *waitResources.DeepCopy(),
 			SecurityContext: waitSecurityContext(),
 		})
