@@ -399,7 +399,7 @@ func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
 	}
 	name := uniqueName(c.store.secretNames, truncName(s.name, "-env"), "env:"+s.svc.Name)
 	data := map[string][]byte{}
-	taken := map[string]string{}
+	taken := map[string]bool{}
 	for i := range ctr.Env {
 		e := &ctr.Env[i]
 		if e.ValueFrom != nil || (mode != EnvSecretsAll && !looksSecret(e.Name)) {
@@ -409,7 +409,7 @@ func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
 		if raw == nil {
 			continue
 		}
-		key := uniqueKey(taken, safeKey(e.Name), e.Name)
+		key := uniqueKey(taken, safeKey(e.Name))
 		data[key] = []byte(*raw)
 		e.Value = ""
 		e.ValueFrom = &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
