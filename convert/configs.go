@@ -303,22 +303,18 @@ func (c *converter) fileObjectLabels(o *fileObject, meta *metav1.ObjectMeta) {
 	} else {
 		labels = c.project.Configs[o.key].Labels
 	}
+	ann := map[string]string{}
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		if _, reserved := meta.Labels[k]; reserved {
 			c.drop("", o.kind+"s."+o.key+".labels", "%q is set by hoist; the compose value is ignored", k)
 			continue
 		}
-		switch v := labels[k]; {
-		case len(validation.IsQualifiedName(k)) > 0:
+		if !putLabel(meta.Labels, ann, k, labels[k]) {
 			c.drop("", o.kind+"s."+o.key+".labels", "%q is not a valid Kubernetes label or annotation key, dropped", k)
-		case len(validation.IsValidLabelValue(v)) == 0:
-			meta.Labels[k] = v
-		default:
-			if meta.Annotations == nil {
-				meta.Annotations = map[string]string{}
-			}
-			meta.Annotations[k] = v
 		}
+	}
+	if len(ann) > 0 {
+		meta.Annotations = ann
 	}
 }
 

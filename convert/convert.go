@@ -370,13 +370,8 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 			c.drop(svc.Name, key+"."+labelKey, "set by hoist; the compose value is ignored")
 			return
 		}
-		switch {
-		case len(validation.IsQualifiedName(labelKey)) > 0:
+		if !putLabel(labels, ann, labelKey, value) {
 			c.drop(svc.Name, key+"."+labelKey, "not a valid Kubernetes label or annotation key, dropped")
-		case len(validation.IsValidLabelValue(value)) == 0:
-			labels[labelKey] = value
-		default:
-			ann[labelKey] = value
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {

@@ -99,6 +99,21 @@ func labelValue(s string) string {
 	})
 }
 
+// putLabel puts a compose label on Kubernetes metadata: into labels when
+// the value is a valid label value, else into ann. It reports false, and
+// puts nothing, when Kubernetes refuses the key itself.
+func putLabel(labels, ann map[string]string, k, v string) bool {
+	switch {
+	case len(validation.IsQualifiedName(k)) > 0:
+		return false
+	case len(validation.IsValidLabelValue(v)) == 0:
+		labels[k] = v
+	default:
+		ann[k] = v
+	}
+	return true
+}
+
 // portName returns an IANA-style port name (at most 15 characters,
 // lowercase alphanumerics and single hyphens, at least one letter). It uses
 // the compose port name when that is valid, else "<protocol>-<port>".

@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Storage: volumes, tmpfs, shm_size, volumes_from, and the claims of the
@@ -276,13 +275,8 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 		if cl.labels == nil {
 			cl.labels, cl.ann = map[string]string{}, map[string]string{}
 		}
-		switch {
-		case len(validation.IsQualifiedName(k)) > 0:
+		if !putLabel(cl.labels, cl.ann, k, v.Labels[k]) {
 			c.drop("", cl.key+".labels", "%q is not a valid Kubernetes label or annotation key, dropped", k)
-		case len(validation.IsValidLabelValue(v.Labels[k])) == 0:
-			cl.labels[k] = v.Labels[k]
-		default:
-			cl.ann[k] = v.Labels[k]
 		}
 	}
 	if v.Driver != "" && v.Driver != "local" {
