@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"path"
@@ -81,17 +82,9 @@ func (c *converter) prepareConfigs() error {
 			where := kind + "s." + key
 			if cfg.External {
 				o.external = true
-				o.name = cfg.Name
-				if o.name == "" {
-					o.name = key
-				}
-				if errs := validation.IsDNS1123Subdomain(o.name); len(errs) > 0 {
-					n, err := ObjectName(o.name)
-					if err != nil {
-						return fmt.Errorf("%s: external %s: %w", where, kind, err)
-					}
-					c.warn("", where+".name", "approximated: %q is not a valid Kubernetes name; the existing %s must be named %q", o.name, objKind(kind), n)
-					o.name = n
+				var err error
+				if o.name, err = c.externalName(where, kind, objKind(kind), cmp.Or(cfg.Name, key)); err != nil {
+					return err
 				}
 				continue
 			}
@@ -153,6 +146,22 @@ func (c *converter) prepareConfigs() error {
 	return nil
 }
 
+// externalName is the name of the existing object an external volume,
+// config or secret at key refers to: name itself when valid, else made
+// valid, with a warning that the object must have that name.
+func (c *converter) externalName(key, what, kind, name string) (string, error) {
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) == 0 {
+		return name, nil
+	}
+	n, err := ObjectName(name)
+	if err != nil {
+		return "", fmt.Errorf("%s: external %s: %w", key, what, err)
+	}
+	c.warn("", key+".name", "approximated: %q is not a valid Kubernetes name; the existing %s must be named %q", name, kind, n)
+	return n, nil
+}
+
+// objKind is the Kubernetes kind of a compose config or secret.
 func objKind(kind string) string {
 	if kind == "secret" {
 		return "Secret"
@@ -294,22 +303,18 @@ func (c *converter) fileObjectLabels(o *fileObject, meta *metav1.ObjectMeta) {
 	} else {
 		labels = c.project.Configs[o.key].Labels
 	}
+	ann := map[string]string{}
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		if _, reserved := meta.Labels[k]; reserved {
 			c.drop("", o.kind+"s."+o.key+".labels", "%q is set by hoist; the compose value is ignored", k)
 			continue
 		}
-		switch v := labels[k]; {
-		case len(validation.IsQualifiedName(k)) > 0:
+		if !putLabel(meta.Labels, ann, k, labels[k]) {
 			c.drop("", o.kind+"s."+o.key+".labels", "%q is not a valid Kubernetes label or annotation key, dropped", k)
-		case len(validation.IsValidLabelValue(v)) == 0:
-			meta.Labels[k] = v
-		default:
-			if meta.Annotations == nil {
-				meta.Annotations = map[string]string{}
-			}
-			meta.Annotations[k] = v
 		}
+	}
+	if len(ann) > 0 {
+		meta.Annotations = ann
 	}
 }
 
@@ -390,7 +395,7 @@ func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
 	}
 	name := uniqueName(c.store.secretNames, truncName(s.name, "-env"), "env:"+s.svc.Name)
 	data := map[string][]byte{}
-	taken := map[string]string{}
+	taken := map[string]bool{}
 	for i := range ctr.Env {
 		e := &ctr.Env[i]
 		if e.ValueFrom != nil || (mode != EnvSecretsAll && !looksSecret(e.Name)) {
@@ -400,7 +405,7 @@ func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
 		if raw == nil {
 			continue
 		}
-		key := uniqueKey(taken, safeKey(e.Name), e.Name)
+		key := uniqueKey(taken, safeKey(e.Name))
 		data[key] = []byte(*raw)
 		e.Value = ""
 		e.ValueFrom = &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
@@ -419,9 +424,4 @@ func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
 		Data:       data,
 	})
 	return nil
-}
-
-// truncName is base+suffix, base shortened to keep a DNS-1123 label.
-func truncName(base, suffix string) string {
-	return strings.TrimRight(truncate(base, validation.DNS1123LabelMaxLength-len(suffix)), "-") + suffix
 }

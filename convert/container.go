@@ -23,7 +23,7 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 		Env:             c.env(svc),
 	}
 	ctr.Command, ctr.Args = c.commands(svc)
-	ports, err := c.ports(s)
+	ports, err := collectPorts(s.svc, &c.warnings)
 	if err != nil {
 		return ctr, err
 	}
@@ -38,14 +38,19 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 	s.ports = ports
 	c.deploy(svc)
 	ctr.Resources = c.resources(svc)
-	ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe, err = c.probes(svc, s.ext.Probes)
-	if err != nil {
-		return ctr, err
-	}
-	if s.ext.Probes == nil {
-		err = c.komposeProbes(svc, &ctr.ReadinessProbe, &ctr.LivenessProbe)
-	}
+	ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe, err = containerProbes(svc, s.ext, &c.warnings)
 	return ctr, err
+}
+
+// containerProbes are the main container's probes: from the healthcheck
+// and x-kubernetes.probes, else from the healthcheck and kompose's probe
+// labels.
+func containerProbes(svc *types.ServiceConfig, ext Extension, w *warningList) (readiness, liveness, startup *corev1.Probe, err error) {
+	readiness, liveness, startup, err = probes(svc, ext.Probes, w)
+	if err == nil && ext.Probes == nil {
+		err = komposeProbes(svc, &readiness, &liveness, w)
+	}
+	return readiness, liveness, startup, err
 }
 
 // image is the service's image, or the name docker compose gives a

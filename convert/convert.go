@@ -36,7 +36,8 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 		c.add(ns)
 	}
 	// Project-wide passes that services depend on: which services join
-	// another's pod, which volumes are shared.
+	// another's pod and what workload each becomes, which volumes are
+	// shared, which networks isolate.
 	if err := c.prepareWorkloads(); err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ type converter struct {
 	names    map[string]string // compose service name -> object name
 	wl       workloadState
 	objects  []*unstructured.Unstructured
-	warnings []Warning
+	warnings warningList
 	err      error
 	// store holds the claims, ConfigMaps and Secrets services share
 	// (storage.go, configs.go).
@@ -140,12 +141,12 @@ func (c *converter) validate() error {
 
 // warn records an approximation: the key is mapped, but not exactly.
 func (c *converter) warn(service, key, format string, args ...any) {
-	c.warnings = append(c.warnings, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...)})
+	c.warnings.warn(service, key, format, args...)
 }
 
 // drop records a key, or part of one, that has no effect on the output.
 func (c *converter) drop(service, key, format string, args ...any) {
-	c.warnings = append(c.warnings, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...), Dropped: true})
+	c.warnings.drop(service, key, format, args...)
 }
 
 // add converts a typed object to its unstructured form, without status and
@@ -260,7 +261,7 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 func (c *converter) pod(svc *types.ServiceConfig, owner *svcCtx) (*svcCtx, corev1.PodTemplateSpec, metav1.ObjectMeta, error) {
 	var pod corev1.PodTemplateSpec
 	svc = c.samePodDeps(svc)
-	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	ext, err := c.serviceExtension(svc)
 	if err != nil {
 		return nil, pod, metav1.ObjectMeta{}, err
 	}
@@ -369,13 +370,8 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 			c.drop(svc.Name, key+"."+labelKey, "set by hoist; the compose value is ignored")
 			return
 		}
-		switch {
-		case len(validation.IsQualifiedName(labelKey)) > 0:
+		if !putLabel(labels, ann, labelKey, value) {
 			c.drop(svc.Name, key+"."+labelKey, "not a valid Kubernetes label or annotation key, dropped")
-		case len(validation.IsValidLabelValue(value)) == 0:
-			labels[labelKey] = value
-		default:
-			ann[labelKey] = value
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {

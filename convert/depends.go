@@ -106,11 +106,11 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 			c.warn(svc.Name, key+".condition", "unknown condition %q, treated as service_started", cond)
 		}
 		t := c.waitTarget(owner)
-		if t.kind == "Job" || t.kind == "CronJob" {
+		if isJobKind(t.kind) {
 			c.warn(svc.Name, key, "approximated: %q runs as a %s, which has no Service to wait for; the pod starts without waiting", dep, t.kind)
 			continue
 		}
-		if cond == types.ServiceConditionHealthy && !hasHealthcheck(&depSvc) {
+		if cond == types.ServiceConditionHealthy && !c.hasReadiness(&depSvc) {
 			c.warn(svc.Name, key+".condition", "approximated: %q has no healthcheck, so the wait ends when its Service answers", dep)
 		}
 		if t.port != 0 && !c.canReach(me, owner, t) {
@@ -121,24 +121,23 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 			c.warn(svc.Name, key, "approximated: %q has only UDP ports; the wait only resolves its name", dep)
 		}
 
-		script := waitScript(t, d.Required)
 		if waited[t.host] {
 			continue // through another dependency in the same pod
 		}
 		waited[t.host] = true
-		name, err := ObjectName("wait-for-" + c.names[dep])
+		base, err := ObjectName("wait-for-" + c.names[dep])
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
+		name := base
 		for i := 2; names[name]; i++ {
-			suffix := "-" + strconv.Itoa(i)
-			name = strings.TrimRight(name[:min(len(name), 63-len(suffix))], "-") + suffix
+			name = truncName(base, "-"+strconv.Itoa(i))
 		}
 		names[name] = true
 		pod.InitContainers = append(pod.InitContainers, corev1.Container{
 			Name:            name,
 			Image:           image,
-			Command:         []string{"sh", "-c", script},
+			Command:         []string{"sh", "-c", waitScript(t, d.Required)},
 			Resources:       *waitResources.DeepCopy(),
 			SecurityContext: waitSecurityContext(),
 		})
@@ -163,35 +162,27 @@ type waitTarget struct {
 func (c *converter) waitTarget(name string) waitTarget {
 	svc := c.project.Services[name]
 	t := waitTarget{host: c.names[name]}
-	n := len(c.warnings)
-	defer func() { c.warnings = c.warnings[:n] }()
-	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	if plan := c.wl.plans[name]; plan != nil {
+		t.kind = plan.kind
+	}
+	ext, err := c.serviceExtension(&svc)
 	if err != nil {
 		return t
 	}
-	s := &svcCtx{svc: &svc, name: t.host, ext: ext, selector: map[string]string{LabelName: t.host, LabelPartOf: c.partOf}}
-	t.kind = firstString(c.workloadKind(s))
-	kl, err := c.komposeServiceLabels(s, false)
+	s := &svcCtx{svc: &svc, name: t.host, ext: ext}
+	// The service's own conversion warns about its labels and ports.
+	kl, err := komposeServiceLabels(s, new(warningList))
 	if err != nil {
 		return t
 	}
-	ports, err := c.ports(s)
+	ports, err := collectPorts(&svc, new(warningList))
 	if err != nil {
 		return t
 	}
 	// As kubeService decides: dnsrr, kompose's headless and StatefulSets
 	// make a ClusterIP Service headless.
-	typ := corev1.ServiceTypeClusterIP
-	switch {
-	case ext.Service != nil && ext.Service.Type != "":
-		typ = ext.Service.Type
-	case kl.typ != "":
-		typ = kl.typ
-	case c.opts.ServiceType != "":
-		typ = c.opts.ServiceType
-	}
-	dnsrr := svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr"
-	headless := typ == corev1.ServiceTypeClusterIP && (dnsrr || kl.headless || t.kind == "StatefulSet")
+	typ, _ := c.serviceType(s, kl)
+	headless := typ == corev1.ServiceTypeClusterIP && (wantsHeadless(&svc, kl) || t.kind == kindStatefulSet)
 	for _, p := range ports {
 		if p.protocol != corev1.ProtocolTCP {
 			continue
@@ -266,22 +257,14 @@ func implicitDependencies(svc *types.ServiceConfig) map[string]bool {
 	return m
 }
 
-// hasHealthcheck reports whether a service has a check that can become a
-// readiness probe.
-func hasHealthcheck(svc *types.ServiceConfig) bool {
-	h := svc.HealthCheck
-	if h == nil || h.Disable || len(h.Test) == 0 || h.Test[0] == "NONE" {
-		return svc.Extensions[ExtensionKey] != nil && hasProbeExtension(svc)
+// hasReadiness reports whether a service's pods get a readiness probe, so
+// that its Service answers only once the healthcheck passes. It decides as
+// the service's own conversion does, which warns about the probes.
+func (c *converter) hasReadiness(svc *types.ServiceConfig) bool {
+	ext, err := c.serviceExtension(svc)
+	if err != nil {
+		return false
 	}
-	return true
+	readiness, _, _, err := containerProbes(svc, ext, new(warningList))
+	return err == nil && readiness != nil
 }
-
-func hasProbeExtension(svc *types.ServiceConfig) bool {
-	ext, err := decodeExtension(svc.Extensions[ExtensionKey])
-	return err == nil && ext.Probes != nil && (ext.Probes.HTTPGet != nil || ext.Probes.TCPSocket != nil || ext.Probes.GRPC != nil)
-}
-
-// firstString returns its first argument. It takes workloadKind's results
-// whether or not workloadKind also returns an error (a service whose kind
-// is in error fails its own conversion).
-func firstString(s string, _ ...any) string { return s }

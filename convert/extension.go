@@ -106,6 +106,12 @@ func decodeExtension(raws ...any) (Extension, error) {
 	return ext, nil
 }
 
+// serviceExtension is a service's (or top-level job's) x-kubernetes block
+// over the project's defaults.
+func (c *converter) serviceExtension(svc *types.ServiceConfig) (Extension, error) {
+	return decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+}
+
 // SchemaFile is the JSON Schema of the x-kubernetes blocks, shipped in the
 // repository as convert/x-kubernetes.schema.json. Its root describes a
 // service's (or the project's) block, $defs/volume a top-level volume's.

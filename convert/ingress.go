@@ -25,15 +25,12 @@ type komposeService struct {
 
 // komposeServiceLabels reads kompose.service.type and
 // kompose.service.nodeport.port, and checks the kompose.service.expose
-// labels the Ingress reads later. With loud false it warns about nothing:
-// other services use it to learn about a dependency.
-func (c *converter) komposeServiceLabels(s *svcCtx, loud bool) (komposeService, error) {
+// labels the Ingress reads later. It records in w what it drops.
+func komposeServiceLabels(s *svcCtx, w *warningList) (komposeService, error) {
 	var k komposeService
 	svc := s.svc
 	drop := func(key, format string, args ...any) {
-		if loud {
-			c.drop(svc.Name, "labels."+key, format, args...)
-		}
+		w.drop(svc.Name, "labels."+key, format, args...)
 	}
 	for _, key := range slices.Sorted(maps.Keys(svc.Labels)) {
 		switch key {

@@ -19,6 +19,7 @@ const komposePrefix = "kompose."
 
 // kompose HPA labels.
 const (
+	komposeHPAPrefix = "kompose.hpa."
 	komposeHPAMin    = "kompose.hpa.replicas.min"
 	komposeHPAMax    = "kompose.hpa.replicas.max"
 	komposeHPACPU    = "kompose.hpa.cpu"
@@ -93,7 +94,7 @@ const komposeHealthcheck = "kompose.service.healthcheck."
 // set, is its own probe from test, http_get_* or tcp_port (else the
 // healthcheck's check), interval, timeout, retries, and start_period as
 // initialDelaySeconds; readiness.disable drops it.
-func (c *converter) komposeProbes(svc *types.ServiceConfig, readiness, liveness **corev1.Probe) error {
+func komposeProbes(svc *types.ServiceConfig, readiness, liveness **corev1.Probe, w *warningList) error {
 	get := func(probe, setting string) (string, bool) {
 		v, ok := svc.Labels[komposeHealthcheck+probe+"."+setting]
 		return strings.TrimSpace(v), ok
@@ -126,7 +127,7 @@ func (c *converter) komposeProbes(svc *types.ServiceConfig, readiness, liveness 
 	}
 	if h != nil {
 		if *liveness == nil {
-			c.drop(svc.Name, "labels."+komposeHealthcheck+"liveness.*", "ignored: liveness takes its timing from a healthcheck, and there is none")
+			w.drop(svc.Name, "labels."+komposeHealthcheck+"liveness.*", "ignored: liveness takes its timing from a healthcheck, and there is none")
 		} else {
 			(*liveness).ProbeHandler = *h
 		}
@@ -163,7 +164,7 @@ func (c *converter) komposeProbes(svc *types.ServiceConfig, readiness, liveness 
 		probe.ProbeHandler = *h
 	}
 	if probe.Exec == nil && probe.HTTPGet == nil && probe.TCPSocket == nil && probe.GRPC == nil {
-		c.drop(svc.Name, "labels."+komposeHealthcheck+"readiness.*", "ignored: no test, http_get_path or tcp_port and no healthcheck to take the check from")
+		w.drop(svc.Name, "labels."+komposeHealthcheck+"readiness.*", "ignored: no test, http_get_path or tcp_port and no healthcheck to take the check from")
 		return nil
 	}
 	for _, d := range []struct {

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -40,6 +41,53 @@ func ObjectName(s string) (string, error) {
 	return n, nil
 }
 
+// objectNameOr is ObjectName(s), or fallback when nothing valid is left of s.
+func objectNameOr(s, fallback string) string {
+	if n, err := ObjectName(s); err == nil {
+		return n
+	}
+	return fallback
+}
+
+// truncate cuts s to at most n bytes.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// trimName shortens a name to n characters without a trailing dash.
+func trimName(s string, n int) string { return strings.TrimRight(truncate(s, n), "-") }
+
+// truncName is base+suffix, base shortened to keep a DNS-1123 label.
+func truncName(base, suffix string) string {
+	return trimName(base, validation.DNS1123LabelMaxLength-len(suffix)) + suffix
+}
+
+// uniqueName takes base for owner, or base with a numeric suffix when
+// another owner has it.
+func uniqueName(taken map[string]string, base, owner string) string {
+	n := base
+	for i := 2; ; i++ {
+		if o, ok := taken[n]; !ok || o == owner {
+			taken[n] = owner
+			return n
+		}
+		n = truncName(base, "-"+strconv.Itoa(i))
+	}
+}
+
+// uniqueSuffixed is base-suffix, shortened to a DNS-1123 label, numbered
+// when taken.
+func uniqueSuffixed(base, suffix string, taken func(string) bool) string {
+	n := truncName(base, "-"+suffix)
+	for i := 2; taken(n); i++ {
+		n = truncName(base, fmt.Sprintf("-%s-%d", suffix, i))
+	}
+	return n
+}
+
 // labelValue shortens s to a valid label value (63 characters, alphanumeric
 // at both ends).
 func labelValue(s string) string {
@@ -49,6 +97,21 @@ func labelValue(s string) string {
 	return strings.TrimFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 	})
+}
+
+// putLabel puts a compose label on Kubernetes metadata: into labels when
+// the value is a valid label value, else into ann. It reports false, and
+// puts nothing, when Kubernetes refuses the key itself.
+func putLabel(labels, ann map[string]string, k, v string) bool {
+	switch {
+	case len(validation.IsQualifiedName(k)) > 0:
+		return false
+	case len(validation.IsValidLabelValue(v)) == 0:
+		labels[k] = v
+	default:
+		ann[k] = v
+	}
+	return true
 }
 
 // portName returns an IANA-style port name (at most 15 characters,

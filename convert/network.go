@@ -178,23 +178,11 @@ func declaresNetworks(p *types.Project) bool {
 }
 
 // podOwner is the service whose pod runs the named service: the service
-// itself, or, for network_mode: service:X, X's (following chains).
+// itself, or the one whose network it joins (network_mode: service:X or
+// container:X, as prepareWorkloads found).
 func (c *converter) podOwner(name string) string {
-	seen := map[string]bool{}
-	for !seen[name] {
-		seen[name] = true
-		svc, ok := c.project.Services[name]
-		if !ok {
-			return name
-		}
-		next, ok := strings.CutPrefix(svc.NetworkMode, types.NetworkModeServicePrefix)
-		if !ok {
-			return name
-		}
-		if _, ok := c.project.Services[next]; !ok {
-			return name
-		}
-		name = next
+	if o := c.wl.owner[name]; o != "" {
+		return o
 	}
 	return name
 }
@@ -203,7 +191,7 @@ func (c *converter) podOwner(name string) string {
 // labels of network membership, and reads kompose's Service labels.
 func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 	svc := s.svc
-	kl, err := c.komposeServiceLabels(s, true)
+	kl, err := komposeServiceLabels(s, &c.warnings)
 	if err != nil {
 		return err
 	}
@@ -461,8 +449,7 @@ func (c *converter) aliasService(s *svcCtx, a aliasRef) {
 		ObjectMeta: c.objectMeta(s, a.name),
 		Spec:       corev1.ServiceSpec{Selector: s.selector, Ports: servicePorts(s.ports)},
 	}
-	dnsrr := s.svc.Deploy != nil && s.svc.Deploy.EndpointMode == "dnsrr" || c.net.kompose[s.svc.Name].headless
-	if len(k.Spec.Ports) == 0 || dnsrr {
+	if len(k.Spec.Ports) == 0 || wantsHeadless(s.svc, c.net.kompose[s.svc.Name]) {
 		k.Spec.ClusterIP = corev1.ClusterIPNone
 	}
 	c.add(k)

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -75,7 +76,7 @@ func (c *converter) noteOpenPorts(s *svcCtx, backend *svcPort) {
 		}
 		open(int32(p.Target), proto)
 	}
-	if typ, _ := c.serviceType(s); typ == corev1.ServiceTypeNodePort || typ == corev1.ServiceTypeLoadBalancer {
+	if typ, _ := c.serviceType(s, c.net.kompose[s.svc.Name]); typ == corev1.ServiceTypeNodePort || typ == corev1.ServiceTypeLoadBalancer {
 		for _, p := range s.ports {
 			open(p.target, p.protocol)
 		}
@@ -136,7 +137,7 @@ func (c *converter) networkPolicies() error {
 		if err != nil {
 			return err
 		}
-		if err := claim(name, "network "+quote(net)); err != nil {
+		if err := claim(name, "network "+strconv.Quote(net)); err != nil {
 			return err
 		}
 		pol := &networkingv1.NetworkPolicy{
@@ -174,7 +175,7 @@ func (c *converter) networkPolicies() error {
 		if err != nil {
 			return err
 		}
-		if err := claim(name, "the published ports of service "+quote(o.s.svc.Name)); err != nil {
+		if err := claim(name, "the published ports of service "+strconv.Quote(o.s.svc.Name)); err != nil {
 			return err
 		}
 		m := meta(name)
@@ -191,8 +192,6 @@ func (c *converter) networkPolicies() error {
 	}
 	return nil
 }
-
-func quote(s string) string { return `"` + s + `"` }
 
 // networkKeys warns about a top-level network's settings that have no
 // Kubernetes equivalent.

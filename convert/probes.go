@@ -19,8 +19,8 @@ const (
 // probes maps a compose healthcheck to a readiness and a liveness probe
 // with the same check, plus a startup probe when start_period is set.
 // x-kubernetes.probes may turn either off or replace the check with an
-// httpGet, tcpSocket or grpc handler.
-func (c *converter) probes(svc *types.ServiceConfig, ext *ProbesExtension) (readiness, liveness, startup *corev1.Probe, err error) {
+// httpGet, tcpSocket or grpc handler. It records in w what it approximates.
+func probes(svc *types.ServiceConfig, ext *ProbesExtension, w *warningList) (readiness, liveness, startup *corev1.Probe, err error) {
 	handler, err := probeHandler(ext)
 	if err != nil {
 		return nil, nil, nil, err
@@ -29,7 +29,7 @@ func (c *converter) probes(svc *types.ServiceConfig, ext *ProbesExtension) (read
 	switch {
 	case hc != nil && (hc.Disable || (len(hc.Test) > 0 && hc.Test[0] == "NONE")):
 		if handler != nil {
-			c.drop(svc.Name, ExtensionKey+".probes", "ignored: the healthcheck is disabled")
+			w.drop(svc.Name, ExtensionKey+".probes", "ignored: the healthcheck is disabled")
 		}
 		return nil, nil, nil, nil
 	case handler != nil:
@@ -37,18 +37,18 @@ func (c *converter) probes(svc *types.ServiceConfig, ext *ProbesExtension) (read
 		// the healthcheck.
 	case hc == nil:
 		if ext != nil {
-			c.drop(svc.Name, ExtensionKey+".probes", "ignored: no healthcheck and no httpGet, tcpSocket or grpc check")
+			w.drop(svc.Name, ExtensionKey+".probes", "ignored: no healthcheck and no httpGet, tcpSocket or grpc check")
 		}
 		return nil, nil, nil, nil
 	case len(hc.Test) == 0:
-		c.warn(svc.Name, "healthcheck.test", "not set: the image's own HEALTHCHECK is invisible to Kubernetes, so no probes are emitted")
+		w.warn(svc.Name, "healthcheck.test", "not set: the image's own HEALTHCHECK is invisible to Kubernetes, so no probes are emitted")
 		return nil, nil, nil, nil
 	case hc.Test[0] == "CMD" && len(hc.Test) > 1:
 		handler = &corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: hc.Test[1:]}}
 	case hc.Test[0] == "CMD-SHELL" && len(hc.Test) == 2:
 		handler = &corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c", hc.Test[1]}}}
 	default:
-		c.warn(svc.Name, "healthcheck.test", "%q is not a CMD, CMD-SHELL or NONE test, so no probes are emitted", []string(hc.Test))
+		w.warn(svc.Name, "healthcheck.test", "%q is not a CMD, CMD-SHELL or NONE test, so no probes are emitted", []string(hc.Test))
 		return nil, nil, nil, nil
 	}
 	if hc == nil {
@@ -87,7 +87,7 @@ func (c *converter) probes(svc *types.ServiceConfig, ext *ProbesExtension) (read
 		period := time.Duration(startup.PeriodSeconds) * time.Second
 		startup.FailureThreshold = int32(max(1, math.Ceil(float64(*hc.StartPeriod)/float64(period))))
 	} else if hc.StartInterval != nil {
-		c.drop(svc.Name, "healthcheck.start_interval", "has no effect without start_period, dropped")
+		w.drop(svc.Name, "healthcheck.start_interval", "has no effect without start_period, dropped")
 	}
 	return readiness, liveness, startup, nil
 }

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"iter"
 	"maps"
 	"slices"
 	"strings"
@@ -100,24 +101,17 @@ func NewReport(p *types.Project, res *Result) *Report {
 	}
 
 	keys := map[string]string{}
-	for _, k := range slices.Sorted(maps.Keys(p.Networks)) {
-		keys["networks."+k] = ""
+	add := func(section string, names iter.Seq[string]) {
+		for k := range names {
+			keys[section+"."+k] = ""
+		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(p.Volumes)) {
-		keys["volumes."+k] = ""
-	}
-	for _, k := range slices.Sorted(maps.Keys(p.Configs)) {
-		keys["configs."+k] = ""
-	}
-	for _, k := range slices.Sorted(maps.Keys(p.Secrets)) {
-		keys["secrets."+k] = ""
-	}
-	for _, k := range slices.Sorted(maps.Keys(p.Jobs)) {
-		keys["jobs."+k] = ""
-	}
-	for _, k := range slices.Sorted(maps.Keys(p.Models)) {
-		keys["models."+k] = ""
-	}
+	add("networks", maps.Keys(p.Networks))
+	add("volumes", maps.Keys(p.Volumes))
+	add("configs", maps.Keys(p.Configs))
+	add("secrets", maps.Keys(p.Secrets))
+	add("jobs", maps.Keys(p.Jobs))
+	add("models", maps.Keys(p.Models))
 	extensionReportKeys(keys, p.Extensions[ExtensionKey])
 	r.ProjectKeys = keyReports(keys, byService[""])
 

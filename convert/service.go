@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -25,10 +26,9 @@ type svcPort struct {
 	appProtocol string
 }
 
-// ports collects the Service ports of a service from ports and expose, in
-// that order, without duplicates.
-func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
-	svc := s.svc
+// collectPorts collects the Service ports of a service from ports and expose, in
+// that order, without duplicates, and records in w what it approximates.
+func collectPorts(svc *types.ServiceConfig, w *warningList) ([]svcPort, error) {
 	if len(svc.Ports) > maxPorts {
 		return nil, unsupportedf("ports: %d ports once ranges are expanded; at most %d are supported", len(svc.Ports), maxPorts)
 	}
@@ -42,7 +42,7 @@ func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
 	add := func(key, composeName string, port, target int32, proto corev1.Protocol, appProto string) {
 		if t, ok := seen[portKey{port, proto}]; ok {
 			if t != target {
-				c.warn(svc.Name, key, "port %d/%s is given twice (targets %d and %d); keeping target %d", port, proto, t, target, t)
+				w.warn(svc.Name, key, "port %d/%s is given twice (targets %d and %d); keeping target %d", port, proto, t, target, t)
 			}
 			return
 		}
@@ -74,16 +74,16 @@ func (c *converter) ports(s *svcCtx) ([]svcPort, error) {
 			}
 			port = first
 			if last != first {
-				c.warn(svc.Name, "ports", "approximated: published range %s for target %d becomes Service port %d", p.Published, target, first)
+				w.warn(svc.Name, "ports", "approximated: published range %s for target %d becomes Service port %d", p.Published, target, first)
 			}
 		}
 		switch p.HostIP {
 		case "", "0.0.0.0", "::":
 		default:
-			c.warn(svc.Name, "ports", "approximated: host_ip %s is not kept; the Service port %d listens on the Service's address", p.HostIP, port)
+			w.warn(svc.Name, "ports", "approximated: host_ip %s is not kept; the Service port %d listens on the Service's address", p.HostIP, port)
 		}
 		if p.Mode == "host" {
-			c.warn(svc.Name, "ports", "approximated: mode host publishes port %d on the Service, not on the node", port)
+			w.warn(svc.Name, "ports", "approximated: mode host publishes port %d on the Service, not on the node", port)
 		}
 		add("ports", p.Name, port, target, proto, p.AppProtocol)
 	}
@@ -151,7 +151,7 @@ func portRange(s string) (first, last int32, err error) {
 // with its ports, or headless when it has none.
 func (c *converter) kubeService(s *svcCtx) error {
 	svc := s.svc
-	typ, typKey := c.serviceType(s)
+	typ, typKey := c.serviceType(s, c.net.kompose[svc.Name])
 	var ext ServiceExtension
 	if s.ext.Service != nil {
 		ext = *s.ext.Service
@@ -176,7 +176,7 @@ func (c *converter) kubeService(s *svcCtx) error {
 		k.Annotations[key] = ext.Annotations[key]
 	}
 	k.Spec.Ports = servicePorts(s.ports)
-	dnsrr := svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr" || c.net.kompose[svc.Name].headless
+	dnsrr := wantsHeadless(svc, c.net.kompose[svc.Name])
 	switch {
 	case len(k.Spec.Ports) == 0:
 		// A headless Service still gives the pods a DNS name, as the compose
@@ -239,20 +239,26 @@ func (c *converter) governingHeadless(s *svcCtx, k *corev1.Service) error {
 }
 
 // serviceType is the type of the service's Service and the key that chose
-// it: x-kubernetes.service.type, else kompose.service.type, else
-// --service-type, else ClusterIP.
-func (c *converter) serviceType(s *svcCtx) (corev1.ServiceType, string) {
+// it: x-kubernetes.service.type, else kompose.service.type (read into kl),
+// else --service-type, else ClusterIP.
+func (c *converter) serviceType(s *svcCtx, kl komposeService) (corev1.ServiceType, string) {
 	typ, key := corev1.ServiceTypeClusterIP, ""
 	if c.opts.ServiceType != "" {
 		typ, key = c.opts.ServiceType, "--service-type"
 	}
-	if kl := c.net.kompose[s.svc.Name]; kl.typ != "" {
+	if kl.typ != "" {
 		typ, key = kl.typ, "labels."+komposeServiceType
 	}
 	if e := s.ext.Service; e != nil && e.Type != "" {
 		typ, key = e.Type, ExtensionKey+".service.type"
 	}
 	return typ, key
+}
+
+// wantsHeadless reports whether deploy.endpoint_mode dnsrr or kompose's
+// headless Service type (read into kl) ask for a headless Service.
+func wantsHeadless(svc *types.ServiceConfig, kl komposeService) bool {
+	return svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr" || kl.headless
 }
 
 // servicePorts are the Service ports of a service's ports.

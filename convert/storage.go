@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -13,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Storage: volumes, tmpfs, shm_size, volumes_from, and the claims of the
@@ -27,11 +27,12 @@ var storageKeys = map[string]keyRule{
 }
 
 // storageKompose are the kompose label prefixes this area reads.
-var storageKompose = []string{"kompose.volume."}
+var storageKompose = []string{komposeVolumePrefix}
 
 // kompose volume labels, on services (size, storage class, type) and on
 // top-level volumes (size, selector).
 const (
+	komposeVolumePrefix       = "kompose.volume."
 	komposeVolumeSize         = "kompose.volume.size"
 	komposeVolumeStorageClass = "kompose.volume.storage-class-name"
 	komposeVolumeType         = "kompose.volume.type"
@@ -58,23 +59,14 @@ type VolumeExtension struct {
 }
 
 // decodeVolumeExtension decodes a top-level volume's x-kubernetes block,
-// rejecting unknown keys.
+// which validate has already checked against the schema's $defs/volume
+// (keys, types, size pattern, accessMode values).
 func decodeVolumeExtension(volume string, raw any) (VolumeExtension, error) {
 	var ext VolumeExtension
 	if raw == nil {
 		return ext, nil
 	}
 	key := "volumes." + volume + "." + ExtensionKey
-	m, ok := raw.(map[string]any)
-	if !ok {
-		return ext, invalidf("%s: want a mapping with size, storageClass and accessMode", key)
-	}
-	// encoding/json matches keys case-insensitively: check them exactly.
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if k != "size" && k != "storageClass" && k != "accessMode" {
-			return ext, invalidf("%s: unknown key %q (want size, storageClass, accessMode)", key, k)
-		}
-	}
 	b, err := json.Marshal(raw)
 	if err != nil {
 		return ext, fmt.Errorf("%s: %w", key, err)
@@ -86,8 +78,6 @@ func decodeVolumeExtension(volume string, raw any) (VolumeExtension, error) {
 	}
 	return ext, nil
 }
-
-var accessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce, corev1.ReadWriteMany, corev1.ReadOnlyMany, corev1.ReadWriteOncePod}
 
 // storeState is what the storage, config and secret steps share across
 // services: the claims and ConfigMaps of the project and their names.
@@ -155,17 +145,8 @@ func (c *converter) prepareStorage() error {
 		cl := &claim{what: fmt.Sprintf("volume %q", key), key: "volumes." + key}
 		if v.External {
 			cl.external = true
-			cl.name = v.Name
-			if cl.name == "" {
-				cl.name = key
-			}
-			if errs := validation.IsDNS1123Subdomain(cl.name); len(errs) > 0 {
-				n, err := ObjectName(cl.name)
-				if err != nil {
-					return fmt.Errorf("volumes.%s: external volume: %w", key, err)
-				}
-				c.warn("", "volumes."+key+".name", "approximated: %q is not a valid Kubernetes name; the existing PersistentVolumeClaim must be named %q", cl.name, n)
-				cl.name = n
+			if cl.name, err = c.externalName(cl.key, "volume", "PersistentVolumeClaim", cmp.Or(v.Name, key)); err != nil {
+				return err
 			}
 			if other, ok := st.claimNames[cl.name]; ok && !strings.HasPrefix(other, "\x00") {
 				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other, key, cl.name)
@@ -278,11 +259,8 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 	}
 	cl.mode = corev1.ReadWriteOnce
 	if m := ext.AccessMode; m != "" {
-		i := slices.IndexFunc(accessModes, func(a corev1.PersistentVolumeAccessMode) bool { return strings.EqualFold(string(a), m) })
-		if i < 0 {
-			return invalidf("%s.%s.accessMode: %q is not ReadWriteOnce, ReadWriteMany, ReadOnlyMany or ReadWriteOncePod", cl.key, ExtensionKey, m)
-		}
-		cl.mode, cl.explicit = accessModes[i], true
+		// The schema allows only the four access modes, spelt exactly.
+		cl.mode, cl.explicit = corev1.PersistentVolumeAccessMode(m), true
 	}
 	if sel, ok := v.Labels[komposeVolumeSelector]; ok {
 		cl.selector = &metav1.LabelSelector{MatchLabels: map[string]string{"io.kompose.service": sel}}
@@ -297,13 +275,8 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 		if cl.labels == nil {
 			cl.labels, cl.ann = map[string]string{}, map[string]string{}
 		}
-		switch {
-		case len(validation.IsQualifiedName(k)) > 0:
+		if !putLabel(cl.labels, cl.ann, k, v.Labels[k]) {
 			c.drop("", cl.key+".labels", "%q is not a valid Kubernetes label or annotation key, dropped", k)
-		case len(validation.IsValidLabelValue(v.Labels[k])) == 0:
-			cl.labels[k] = v.Labels[k]
-		default:
-			cl.ann[k] = v.Labels[k]
 		}
 	}
 	if v.Driver != "" && v.Driver != "local" {
@@ -363,37 +336,13 @@ func (c *converter) autoscaled(svc *types.ServiceConfig) bool {
 		return true
 	}
 	for k := range svc.Labels {
-		if strings.HasPrefix(k, "kompose.hpa.") {
+		if strings.HasPrefix(k, komposeHPAPrefix) {
 			return true
 		}
 	}
-	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	ext, err := c.serviceExtension(svc)
 	return err == nil && ext.Autoscale != nil
 }
-
-// uniqueName takes base for owner, or base with a numeric suffix when
-// another owner has it.
-func uniqueName(taken map[string]string, base, owner string) string {
-	n := base
-	for i := 2; ; i++ {
-		if o, ok := taken[n]; !ok || o == owner {
-			taken[n] = owner
-			return n
-		}
-		suffix := "-" + strconv.Itoa(i)
-		n = strings.TrimRight(truncate(base, validation.DNS1123LabelMaxLength-len(suffix)), "-") + suffix
-	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-// trimName shortens a name to n characters without a trailing dash.
-func trimName(s string, n int) string { return strings.TrimRight(truncate(s, n), "-") }
 
 // mountOf is one mount of a service, its own or taken from volumes_from.
 type mountOf struct {
@@ -453,7 +402,7 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
 		switch {
-		case !strings.HasPrefix(k, "kompose.volume."), k == komposeVolumeSize, k == komposeVolumeStorageClass, k == komposeVolumeType:
+		case !strings.HasPrefix(k, komposeVolumePrefix), k == komposeVolumeSize, k == komposeVolumeStorageClass, k == komposeVolumeType:
 		case k == komposeVolumeSelector:
 			c.drop(svc.Name, "labels."+k, "kompose reads it on top-level volumes only, dropped")
 		default:
@@ -530,10 +479,7 @@ func parseBytes(s string) (int64, error) {
 // volumeName is a pod volume name for a mount target: /var/cache/nginx
 // becomes var-cache-nginx.
 func volumeName(target string) string {
-	if n, err := ObjectName(strings.ReplaceAll(strings.Trim(target, "/"), "/", "-")); err == nil {
-		return n
-	}
-	return "volume"
+	return objectNameOr(strings.ReplaceAll(strings.Trim(target, "/"), "/", "-"), "volume")
 }
 
 // podVolumes adds volumes and mounts to a pod, reusing a volume when the
@@ -560,12 +506,7 @@ func (pv *podVolumes) volume(name string, src corev1.VolumeSource) string {
 	for _, t := range pv.s.claimTemplates {
 		taken[t.Name] = t.Name
 	}
-	if n, err := ObjectName(name); err == nil {
-		name = n
-	} else {
-		name = "volume"
-	}
-	n := uniqueName(taken, name, "\x00new")
+	n := uniqueName(taken, objectNameOr(name, "volume"), "\x00new")
 	pv.pod.Volumes = append(pv.pod.Volumes, corev1.Volume{Name: n, VolumeSource: src})
 	return n
 }

@@ -20,13 +20,7 @@ import (
 // relative to the project directory.
 func (c *converter) pathName(src string) string {
 	rel := strings.TrimPrefix(c.displayPath(src), "./")
-	if n, err := ObjectName(strings.ReplaceAll(rel, "/", "-")); err == nil {
-		return n
-	}
-	if n, err := ObjectName(filepath.Base(src)); err == nil {
-		return n
-	}
-	return "data"
+	return objectNameOr(strings.ReplaceAll(rel, "/", "-"), objectNameOr(filepath.Base(src), "data"))
 }
 
 // displayPath shows a host path relative to the project directory when it
@@ -239,9 +233,8 @@ func (c *converter) seedContainer(name, from, to string, d *fileData) corev1.Con
 	if img == "" {
 		img = DefaultWaitImage
 	}
-	n := truncName("seed-"+name, "")
 	return corev1.Container{
-		Name:    n,
+		Name:    truncName("seed-"+name, ""),
 		Image:   img,
 		Command: []string{"sh", "-c", escape(script)},
 		VolumeMounts: []corev1.VolumeMount{
@@ -276,14 +269,14 @@ func bindData(hp *HostPath, src string) *fileData {
 // deterministic.
 func newFileData(files []HostFile, def string) *fileData {
 	d := &fileData{}
-	taken := map[string]string{}
+	taken := map[string]bool{}
 	for _, f := range files {
 		p := f.Path
 		if p == "" {
 			p = def
 		}
 		key := safeKey(strings.ReplaceAll(p, "/", "_"))
-		key = uniqueKey(taken, key, p)
+		key = uniqueKey(taken, key)
 		d.files = append(d.files, dataFile{key: key, path: p, data: f.Data, mode: f.Mode})
 	}
 	return d
@@ -308,15 +301,15 @@ func safeKey(s string) string {
 	return truncate(k, validation.DNS1123SubdomainMaxLength-8)
 }
 
-func uniqueKey(taken map[string]string, key, owner string) string {
+// uniqueKey is key, or key with a numeric suffix when taken has it; it
+// adds the result to taken.
+func uniqueKey(taken map[string]bool, key string) string {
 	k := key
-	for i := 2; ; i++ {
-		if _, ok := taken[k]; !ok {
-			taken[k] = owner
-			return k
-		}
+	for i := 2; taken[k]; i++ {
 		k = key + "-" + strconv.Itoa(i)
 	}
+	taken[k] = true
+	return k
 }
 
 // items lists the keys to project when paths differ from keys or a file

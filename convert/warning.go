@@ -36,6 +36,19 @@ func (w Warning) String() string {
 	return fmt.Sprintf("service %q: %s: %s", w.Service, w.Key, w.Message)
 }
 
+// warningList collects warnings in the order they are made.
+type warningList []Warning
+
+// warn records an approximation: the key is mapped, but not exactly.
+func (l *warningList) warn(service, key, format string, args ...any) {
+	*l = append(*l, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+// drop records a key, or part of one, that has no effect on the output.
+func (l *warningList) drop(service, key, format string, args ...any) {
+	*l = append(*l, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...), Dropped: true})
+}
+
 // inputError is an error about the input, of a class scripts can test for
 // with errors.Is, that prints without the class name.
 type inputError struct {

@@ -63,9 +63,15 @@ type workloadState struct {
 	plans map[string]*workloadPlan
 }
 
-// workloadPlan is what workloadKind decided for one service.
+// workloadPlan is what planWorkload decided for one service or job.
 type workloadPlan struct {
 	kind string
+	// err is why the kind cannot be decided; it fails the service's
+	// conversion.
+	err error
+	// warnings are what the decision approximated or dropped; they are
+	// recorded when the service is converted.
+	warnings warningList
 	// restart is the pod restartPolicy of a Job or CronJob.
 	restart corev1.RestartPolicy
 	// backoffLimit is the Job's retry count; nil is Kubernetes' default.
@@ -92,7 +98,9 @@ type cronSpec struct {
 func (c *converter) sidecarOwner(name string) string { return c.wl.owner[name] }
 
 // prepareWorkloads runs before any service is converted: it finds the
-// services that join another's pod and names the top-level jobs.
+// services that join another's pod, names the top-level jobs and decides
+// every workload kind, which a dependent service needs before its
+// dependency is converted (waitTarget).
 func (c *converter) prepareWorkloads() error {
 	c.wl = workloadState{owner: map[string]string{}, sidecars: map[string][]string{}, jobs: map[string]*types.JobConfig{}, plans: map[string]*workloadPlan{}}
 	p := c.project
@@ -135,6 +143,14 @@ func (c *converter) prepareWorkloads() error {
 		c.names[name] = n
 		job := p.Jobs[name]
 		c.wl.jobs[name] = &job
+		svc := jobService(name, &job)
+		c.wl.plans[name] = c.planWorkload(&svc)
+	}
+	for _, name := range p.ServiceNames() {
+		if c.wl.owner[name] == "" {
+			svc := p.Services[name]
+			c.wl.plans[name] = c.planWorkload(&svc)
+		}
 	}
 	return nil
 }
@@ -171,23 +187,52 @@ func (c *converter) joinTarget(name, mode string) (string, error) {
 // an autoscaler can drive.
 func scalable(kind string) bool { return kind == kindDeployment || kind == kindStatefulSet }
 
+// hasPorts reports whether the service has ports or expose, which make a
+// Service.
+func hasPorts(svc *types.ServiceConfig) bool { return len(svc.Ports) > 0 || len(svc.Expose) > 0 }
+
 // isJobKind reports whether the kind runs to completion.
 func isJobKind(kind string) bool { return kind == kindJob || kind == kindCronJob }
 
-// workloadKind decides the kind the service becomes, and for Jobs how they
-// retry. In order: x-kubernetes.workload and .schedule, top-level jobs,
-// kompose.controller.type and kompose.cronjob.schedule, deploy.mode, then
-// the restart policy of a service without ports.
+// workloadKind is the kind prepareWorkloads decided for the service, whose
+// conversion it is part of: it records the decision's warnings.
 func (c *converter) workloadKind(s *svcCtx) (string, error) {
-	svc := s.svc
+	plan := c.wl.plans[s.svc.Name]
+	if plan.err != nil {
+		return "", plan.err
+	}
+	c.warnings = append(c.warnings, plan.warnings...)
+	return plan.kind, nil
+}
+
+// planWorkload decides a service's workload without converting it or
+// warning: the plan keeps its warnings, or the error that fails the
+// service's conversion.
+func (c *converter) planWorkload(svc *types.ServiceConfig) *workloadPlan {
+	ext, err := c.serviceExtension(svc)
+	if err != nil {
+		// The service's conversion reports this before it asks for
+		// the kind.
+		return &workloadPlan{err: err}
+	}
 	plan := &workloadPlan{}
-	c.wl.plans[svc.Name] = plan
-	restart, maxAttempts, restartKey := c.restartPolicy(svc)
-	hasPorts := len(svc.Ports) > 0 || len(svc.Expose) > 0
+	if err := c.decideWorkload(svc, ext, plan); err != nil {
+		return &workloadPlan{err: err}
+	}
+	return plan
+}
+
+// decideWorkload decides the kind the service becomes, and for Jobs how
+// they retry. In order: x-kubernetes.workload and .schedule, top-level
+// jobs, kompose.controller.type and kompose.cronjob.schedule, deploy.mode,
+// then the restart policy of a service without ports.
+func (c *converter) decideWorkload(svc *types.ServiceConfig, ext Extension, plan *workloadPlan) error {
+	w := &plan.warnings
+	restart, maxAttempts, restartKey := restartPolicy(svc, w)
 
 	from := ""
 	job := c.wl.jobs[svc.Name]
-	switch w := strings.ToLower(s.ext.Workload); w {
+	switch strings.ToLower(ext.Workload) {
 	case "":
 	case "deployment":
 		plan.kind = kindDeployment
@@ -200,28 +245,28 @@ func (c *converter) workloadKind(s *svcCtx) (string, error) {
 	case "cronjob":
 		plan.kind = kindCronJob
 	default:
-		return "", invalidf("%s.workload: %q: want deployment, statefulset, daemonset, job or cronjob", ExtensionKey, s.ext.Workload)
+		return invalidf("%s.workload: %q: want deployment, statefulset, daemonset, job or cronjob", ExtensionKey, ext.Workload)
 	}
 	if plan.kind != "" {
 		from = ExtensionKey + ".workload"
 	}
-	if sched := s.ext.Schedule; sched != "" {
+	if sched := ext.Schedule; sched != "" {
 		switch plan.kind {
 		case "", kindCronJob:
 			plan.kind, from = kindCronJob, ExtensionKey+".schedule"
 			plan.crons = []cronSpec{{key: ExtensionKey + ".schedule", schedule: sched}}
 		default:
-			return "", invalidf("%s.schedule: a schedule makes a CronJob, but %s.workload is %q", ExtensionKey, ExtensionKey, s.ext.Workload)
+			return invalidf("%s.schedule: a schedule makes a CronJob, but %s.workload is %q", ExtensionKey, ExtensionKey, ext.Workload)
 		}
 	}
 	if job != nil {
 		if plan.kind != "" && !isJobKind(plan.kind) {
-			c.drop(svc.Name, from, "ignored: a top-level job is a Job or CronJob")
+			w.drop(svc.Name, from, "ignored: a top-level job is a Job or CronJob")
 			plan.kind = ""
 		}
-		k, err := c.jobTriggers(svc.Name, job, plan)
+		k, err := jobTriggers(svc.Name, job, plan)
 		if err != nil {
-			return "", err
+			return err
 		}
 		if plan.kind == "" {
 			plan.kind, from = k, "jobs"
@@ -229,9 +274,9 @@ func (c *converter) workloadKind(s *svcCtx) (string, error) {
 		// A compose job is not restarted: it runs once per trigger.
 		restart = types.RestartPolicyNo
 	}
-	komposeKind, err := c.komposeWorkload(svc, plan)
+	komposeKind, err := komposeWorkload(svc, plan)
 	if err != nil {
-		return "", err
+		return err
 	}
 	komposeFrom := "labels." + komposeControllerType
 	if komposeKind == kindCronJob {
@@ -242,94 +287,109 @@ func (c *converter) workloadKind(s *svcCtx) (string, error) {
 	case plan.kind == "":
 		plan.kind, from = komposeKind, komposeFrom
 	default:
-		c.drop(svc.Name, komposeFrom, "ignored: %s decides the workload", from)
+		w.drop(svc.Name, komposeFrom, "ignored: %s decides the workload", from)
 	}
 
-	mode := ""
-	if svc.Deploy != nil {
-		mode = svc.Deploy.Mode
-	}
-	modeKind := ""
-	switch mode {
-	case "", "replicated":
-	case "global":
-		modeKind = kindDaemonSet
-	case "replicated-job":
-		modeKind = kindJob
-	case "global-job":
-		modeKind = kindJob
-		c.warn(svc.Name, "deploy.mode", "approximated: global-job becomes a Job of one pod; Kubernetes has no run-once-per-node Job")
-	default:
-		c.warn(svc.Name, "deploy.mode", "unknown mode %q, treated as replicated", mode)
-	}
-	switch {
+	switch modeKind := deployModeKind(svc, w); {
 	case modeKind == "":
 	case plan.kind == "":
 		plan.kind, from = modeKind, "deploy.mode"
 	case plan.kind != modeKind:
-		c.drop(svc.Name, "deploy.mode", "ignored: %s makes a %s", from, plan.kind)
+		w.drop(svc.Name, "deploy.mode", "ignored: %s makes a %s", from, plan.kind)
 	}
 
 	runsToEnd := restart == types.RestartPolicyNo || restart == types.RestartPolicyOnFailure
 	switch {
-	case plan.kind == "" && runsToEnd && hasPorts:
-		c.warn(svc.Name, restartKey, "approximated: a service with ports stays a Deployment, whose pods always restart; restart %q would make a Job", restart)
+	case plan.kind == "" && runsToEnd && hasPorts(svc):
+		w.warn(svc.Name, restartKey, "approximated: a service with ports stays a Deployment, whose pods always restart; restart %q would make a Job", restart)
 		plan.kind = kindDeployment
 	case plan.kind == "" && runsToEnd:
 		plan.kind = kindJob
 	case plan.kind == "":
 		plan.kind = kindDeployment
 	case !isJobKind(plan.kind) && runsToEnd:
-		c.warn(svc.Name, restartKey, "approximated: a %s's pods always restart (%s decides the workload)", plan.kind, from)
+		w.warn(svc.Name, restartKey, "approximated: a %s's pods always restart (%s decides the workload)", plan.kind, from)
 	}
 
 	if isJobKind(plan.kind) {
-		plan.restart = corev1.RestartPolicyOnFailure
-		switch restart {
-		case types.RestartPolicyNo:
-			plan.restart = corev1.RestartPolicyNever
-			zero := int32(0)
-			plan.backoffLimit = &zero
-		case types.RestartPolicyOnFailure:
-			if maxAttempts != nil {
-				n := int32(min(*maxAttempts, 1<<30))
-				plan.backoffLimit = &n
-			} else if job == nil && plan.komposeBackoff == nil {
-				c.warn(svc.Name, restartKey, "approximated: on-failure retries without limit; the %s gives up after Kubernetes' default of 6 retries (backoffLimit)", plan.kind)
-			}
-		case types.RestartPolicyAlways:
-			if restartKey != "" {
-				c.warn(svc.Name, restartKey, "approximated: a %s's pods cannot always restart; they restart on failure", plan.kind)
-			}
-		}
-		if hasPorts {
-			c.drop(svc.Name, "ports", "a %s gets no Service, dropped", plan.kind)
-		}
-		if updateConfig(svc) != nil {
-			c.drop(svc.Name, "deploy.update_config", "a %s is not updated in place, dropped", plan.kind)
-		}
-		if plan.kind == kindJob && len(plan.crons) > 0 {
-			c.drop(svc.Name, plan.crons[0].key, "ignored: %s makes a Job", from)
-			plan.crons = nil
-		}
-		if plan.kind == kindCronJob && len(plan.crons) == 0 {
-			return "", invalidf("%s.workload: cronjob needs %s.schedule", ExtensionKey, ExtensionKey)
+		if err := jobRetries(svc, plan, job != nil, from, restart, maxAttempts, restartKey); err != nil {
+			return err
 		}
 	}
 	if plan.komposeBackoff != nil && plan.kind == kindCronJob {
 		plan.backoffLimit = plan.komposeBackoff
 	}
 	if maxAttempts != nil && plan.backoffLimit == nil {
-		c.drop(svc.Name, "deploy.restart_policy.max_attempts", "a %s's pods restart with Kubernetes' back-off without limit, dropped", plan.kind)
+		w.drop(svc.Name, "deploy.restart_policy.max_attempts", "a %s's pods restart with Kubernetes' back-off without limit, dropped", plan.kind)
 	}
-	c.replicaWarnings(s, plan)
-	return plan.kind, nil
+	c.replicaWarnings(svc, plan)
+	return nil
+}
+
+// deployModeKind is the kind deploy.mode asks for, "" for replicated.
+func deployModeKind(svc *types.ServiceConfig, w *warningList) string {
+	mode := ""
+	if svc.Deploy != nil {
+		mode = svc.Deploy.Mode
+	}
+	switch mode {
+	case "", "replicated":
+	case "global":
+		return kindDaemonSet
+	case "replicated-job":
+		return kindJob
+	case "global-job":
+		w.warn(svc.Name, "deploy.mode", "approximated: global-job becomes a Job of one pod; Kubernetes has no run-once-per-node Job")
+		return kindJob
+	default:
+		w.warn(svc.Name, "deploy.mode", "unknown mode %q, treated as replicated", mode)
+	}
+	return ""
+}
+
+// jobRetries sets how a Job's or CronJob's pods restart and retry, and
+// drops what a run-to-completion workload cannot have. topLevel is set for
+// a top-level job; from is the key that decided the kind.
+func jobRetries(svc *types.ServiceConfig, plan *workloadPlan, topLevel bool, from, restart string, maxAttempts *uint64, restartKey string) error {
+	w := &plan.warnings
+	plan.restart = corev1.RestartPolicyOnFailure
+	switch restart {
+	case types.RestartPolicyNo:
+		plan.restart = corev1.RestartPolicyNever
+		zero := int32(0)
+		plan.backoffLimit = &zero
+	case types.RestartPolicyOnFailure:
+		if maxAttempts != nil {
+			n := int32(min(*maxAttempts, 1<<30))
+			plan.backoffLimit = &n
+		} else if !topLevel && plan.komposeBackoff == nil {
+			w.warn(svc.Name, restartKey, "approximated: on-failure retries without limit; the %s gives up after Kubernetes' default of 6 retries (backoffLimit)", plan.kind)
+		}
+	case types.RestartPolicyAlways:
+		if restartKey != "" {
+			w.warn(svc.Name, restartKey, "approximated: a %s's pods cannot always restart; they restart on failure", plan.kind)
+		}
+	}
+	if hasPorts(svc) {
+		w.drop(svc.Name, "ports", "a %s gets no Service, dropped", plan.kind)
+	}
+	if updateConfig(svc) != nil {
+		w.drop(svc.Name, "deploy.update_config", "a %s is not updated in place, dropped", plan.kind)
+	}
+	if plan.kind == kindJob && len(plan.crons) > 0 {
+		w.drop(svc.Name, plan.crons[0].key, "ignored: %s makes a Job", from)
+		plan.crons = nil
+	}
+	if plan.kind == kindCronJob && len(plan.crons) == 0 {
+		return invalidf("%s.workload: cronjob needs %s.schedule", ExtensionKey, ExtensionKey)
+	}
+	return nil
 }
 
 // restartPolicy reads deploy.restart_policy.condition, else restart, as
 // "always", "no" or "on-failure", with the retry limit and the key it came
 // from ("" when neither is set).
-func (c *converter) restartPolicy(svc *types.ServiceConfig) (policy string, maxAttempts *uint64, key string) {
+func restartPolicy(svc *types.ServiceConfig, w *warningList) (policy string, maxAttempts *uint64, key string) {
 	policy = types.RestartPolicyAlways
 	switch r := svc.Restart; {
 	case r == "":
@@ -343,12 +403,12 @@ func (c *converter) restartPolicy(svc *types.ServiceConfig) (policy string, maxA
 		policy, key = types.RestartPolicyOnFailure, "restart"
 		n, err := strconv.ParseUint(strings.TrimPrefix(r, types.RestartPolicyOnFailure+":"), 10, 31)
 		if err != nil {
-			c.warn(svc.Name, "restart", "approximated: %q has no valid retry count; retries use Kubernetes' default", r)
+			w.warn(svc.Name, "restart", "approximated: %q has no valid retry count; retries use Kubernetes' default", r)
 		} else {
 			maxAttempts = &n
 		}
 	default:
-		c.warn(svc.Name, "restart", "unknown policy %q, treated as always", r)
+		w.warn(svc.Name, "restart", "unknown policy %q, treated as always", r)
 		key = "restart"
 	}
 	if svc.Deploy == nil || svc.Deploy.RestartPolicy == nil {
@@ -356,10 +416,10 @@ func (c *converter) restartPolicy(svc *types.ServiceConfig) (policy string, maxA
 	}
 	rp := svc.Deploy.RestartPolicy
 	if rp.Delay != nil {
-		c.drop(svc.Name, "deploy.restart_policy.delay", "Kubernetes restarts with its own exponential back-off, dropped")
+		w.drop(svc.Name, "deploy.restart_policy.delay", "Kubernetes restarts with its own exponential back-off, dropped")
 	}
 	if rp.Window != nil {
-		c.drop(svc.Name, "deploy.restart_policy.window", "Kubernetes restarts with its own exponential back-off, dropped")
+		w.drop(svc.Name, "deploy.restart_policy.window", "Kubernetes restarts with its own exponential back-off, dropped")
 	}
 	cond := ""
 	switch rp.Condition {
@@ -367,7 +427,7 @@ func (c *converter) restartPolicy(svc *types.ServiceConfig) (policy string, maxA
 		if rp.MaxAttempts != nil && policy == types.RestartPolicyOnFailure {
 			maxAttempts = rp.MaxAttempts
 		} else if rp.MaxAttempts != nil {
-			c.drop(svc.Name, "deploy.restart_policy.max_attempts", "no condition on-failure or restart on-failure to apply it to, dropped")
+			w.drop(svc.Name, "deploy.restart_policy.max_attempts", "no condition on-failure or restart on-failure to apply it to, dropped")
 		}
 		return policy, maxAttempts, key
 	case "any":
@@ -377,25 +437,24 @@ func (c *converter) restartPolicy(svc *types.ServiceConfig) (policy string, maxA
 	case types.RestartPolicyOnFailure:
 		cond = types.RestartPolicyOnFailure
 	default:
-		c.warn(svc.Name, "deploy.restart_policy.condition", "unknown condition %q, treated as any", rp.Condition)
+		w.warn(svc.Name, "deploy.restart_policy.condition", "unknown condition %q, treated as any", rp.Condition)
 		cond = types.RestartPolicyAlways
 	}
 	if key == "restart" && cond != policy {
-		c.drop(svc.Name, "restart", "ignored: deploy.restart_policy.condition %q wins, as in docker compose", rp.Condition)
+		w.drop(svc.Name, "restart", "ignored: deploy.restart_policy.condition %q wins, as in docker compose", rp.Condition)
 	}
 	maxAttempts = nil
 	if cond == types.RestartPolicyOnFailure {
 		maxAttempts = rp.MaxAttempts
 	} else if rp.MaxAttempts != nil {
-		c.drop(svc.Name, "deploy.restart_policy.max_attempts", "only applies to condition on-failure, dropped")
+		w.drop(svc.Name, "deploy.restart_policy.max_attempts", "only applies to condition on-failure, dropped")
 	}
 	return cond, maxAttempts, "deploy.restart_policy.condition"
 }
 
 // replicaWarnings warns about replica counts a kind cannot honour and sets
 // a Job's completions.
-func (c *converter) replicaWarnings(s *svcCtx, plan *workloadPlan) {
-	svc := s.svc
+func (c *converter) replicaWarnings(svc *types.ServiceConfig, plan *workloadPlan) {
 	key := ""
 	switch {
 	case c.opts.Replicas != nil && !isJobKind(plan.kind):
@@ -421,19 +480,19 @@ func (c *converter) replicaWarnings(s *svcCtx, plan *workloadPlan) {
 	switch plan.kind {
 	case kindDaemonSet:
 		if key != "--replicas" {
-			c.drop(svc.Name, key, "a DaemonSet runs one pod on every node, dropped")
+			plan.warnings.drop(svc.Name, key, "a DaemonSet runs one pod on every node, dropped")
 		}
 	case kindJob, kindCronJob:
 		if n > 1 {
 			plan.completions = &n
 		} else if n < 1 {
-			c.drop(svc.Name, key, "a %s runs at least one pod; %d replicas dropped", plan.kind, n)
+			plan.warnings.drop(svc.Name, key, "a %s runs at least one pod; %d replicas dropped", plan.kind, n)
 		}
 	}
 }
 
 // komposeWorkload reads kompose.controller.type and kompose.cronjob.*.
-func (c *converter) komposeWorkload(svc *types.ServiceConfig, plan *workloadPlan) (string, error) {
+func komposeWorkload(svc *types.ServiceConfig, plan *workloadPlan) (string, error) {
 	kind := ""
 	if v, ok := svc.Labels[komposeControllerType]; ok {
 		switch strings.ToLower(strings.TrimSpace(v)) {
@@ -445,7 +504,7 @@ func (c *converter) komposeWorkload(svc *types.ServiceConfig, plan *workloadPlan
 			kind = kindDaemonSet
 		case "replicationcontroller":
 			kind = kindDeployment
-			c.warn(svc.Name, "labels."+komposeControllerType, "approximated: replicationcontroller becomes a Deployment")
+			plan.warnings.warn(svc.Name, "labels."+komposeControllerType, "approximated: replicationcontroller becomes a Deployment")
 		default:
 			return "", invalidf("labels.%s: %q: want deployment, statefulset, daemonset or replicationcontroller", komposeControllerType, v)
 		}
@@ -455,20 +514,20 @@ func (c *converter) komposeWorkload(svc *types.ServiceConfig, plan *workloadPlan
 	backoff, hasBackoff := svc.Labels[komposeCronBackoffLimit]
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
 		if strings.HasPrefix(k, komposeCronJobLabelPrefix) && k != komposeCronSchedule && k != komposeCronConcurrency && k != komposeCronBackoffLimit {
-			c.drop(svc.Name, "labels."+k, "unknown kompose cronjob label, dropped")
+			plan.warnings.drop(svc.Name, "labels."+k, "unknown kompose cronjob label, dropped")
 		}
 	}
 	if !hasSched {
 		if hasPolicy || hasBackoff {
-			c.drop(svc.Name, "labels."+komposeCronJobLabelPrefix+"*", "ignored: no %s", komposeCronSchedule)
+			plan.warnings.drop(svc.Name, "labels."+komposeCronJobLabelPrefix+"*", "ignored: no %s", komposeCronSchedule)
 		}
 		return kind, nil
 	}
 	if kind != "" {
-		c.drop(svc.Name, "labels."+komposeControllerType, "ignored: %s makes a CronJob", komposeCronSchedule)
+		plan.warnings.drop(svc.Name, "labels."+komposeControllerType, "ignored: %s makes a CronJob", komposeCronSchedule)
 	}
 	if len(plan.crons) > 0 {
-		c.drop(svc.Name, "labels."+komposeCronJobLabelPrefix+"*", "ignored: %s is set", plan.crons[0].key)
+		plan.warnings.drop(svc.Name, "labels."+komposeCronJobLabelPrefix+"*", "ignored: %s is set", plan.crons[0].key)
 		return "", nil
 	}
 	spec := cronSpec{key: "labels." + komposeCronSchedule, schedule: strings.TrimSpace(sched)}
@@ -533,7 +592,7 @@ func (c *converter) workload(s *svcCtx, meta metav1.ObjectMeta, pod corev1.PodTe
 		c.add(&batchv1.Job{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: kindJob},
 			ObjectMeta: meta,
-			Spec:       c.jobSpec(s, plan, pod),
+			Spec:       c.jobSpec(plan, pod),
 		})
 	case kindCronJob:
 		return c.cronJobs(s, plan, meta, pod)
@@ -555,7 +614,7 @@ func (c *converter) workload(s *svcCtx, meta metav1.ObjectMeta, pod corev1.PodTe
 
 // jobSpec is the spec of a Job, or of a CronJob's Jobs. The Job's selector
 // is left to the API server, which generates a unique one.
-func (c *converter) jobSpec(s *svcCtx, plan *workloadPlan, pod corev1.PodTemplateSpec) batchv1.JobSpec {
+func (c *converter) jobSpec(plan *workloadPlan, pod corev1.PodTemplateSpec) batchv1.JobSpec {
 	pod.Spec.RestartPolicy = plan.restart
 	spec := batchv1.JobSpec{Template: pod, BackoffLimit: plan.backoffLimit}
 	if n := plan.completions; n != nil {

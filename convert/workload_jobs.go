@@ -70,7 +70,7 @@ func (c *converter) podSources() []string {
 
 // jobTriggers reads a top-level job's triggers: each schedule is a
 // CronJob; without one the job is a Job.
-func (c *converter) jobTriggers(name string, job *types.JobConfig, plan *workloadPlan) (string, error) {
+func jobTriggers(name string, job *types.JobConfig, plan *workloadPlan) (string, error) {
 	t := job.Triggers
 	if t == nil {
 		t = &types.TriggerConfig{}
@@ -85,7 +85,7 @@ func (c *converter) jobTriggers(name string, job *types.JobConfig, plan *workloa
 		switch sc.Concurrency {
 		case "", "forbid":
 		case "queue":
-			c.warn(name, key+".concurrency", "approximated: Kubernetes cannot queue a run; a run that fires while the previous one is still running is skipped (Forbid)")
+			plan.warnings.warn(name, key+".concurrency", "approximated: Kubernetes cannot queue a run; a run that fires while the previous one is still running is skipped (Forbid)")
 		default:
 			return "", invalidf("%s.concurrency: %q: want forbid or queue", key, sc.Concurrency)
 		}
@@ -95,23 +95,23 @@ func (c *converter) jobTriggers(name string, job *types.JobConfig, plan *workloa
 		case "skip":
 			d := missedFiresDeadline
 			cs.startingDeadline = &d
-			c.warn(name, key+".missed_fires", "approximated: a run that cannot start within %ds of its time is skipped (startingDeadlineSeconds)", d)
+			plan.warnings.warn(name, key+".missed_fires", "approximated: a run that cannot start within %ds of its time is skipped (startingDeadlineSeconds)", d)
 		default:
 			return "", invalidf("%s.missed_fires: %q: want one or skip", key, sc.MissedFires)
 		}
 		crons = append(crons, cs)
 	}
 	if t.Manual != nil && !*t.Manual && len(crons) > 0 {
-		c.drop(name, "triggers.manual", "anyone who can create Jobs can run a CronJob by hand (kubectl create job --from), dropped")
+		plan.warnings.drop(name, "triggers.manual", "anyone who can create Jobs can run a CronJob by hand (kubectl create job --from), dropped")
 	}
 	switch {
 	case len(crons) > 0 && len(plan.crons) > 0:
-		c.drop(name, "triggers.schedule", "ignored: %s.schedule is set", ExtensionKey)
+		plan.warnings.drop(name, "triggers.schedule", "ignored: %s.schedule is set", ExtensionKey)
 	case len(crons) > 0:
 		plan.crons = crons
 	}
 	if len(plan.crons) == 0 {
-		c.warn(name, "triggers", "approximated: the Job runs once when applied; compose runs the job only when asked")
+		plan.warnings.warn(name, "triggers", "approximated: the Job runs once when applied; compose runs the job only when asked")
 		return kindJob, nil
 	}
 	return kindCronJob, nil
@@ -162,7 +162,7 @@ func (c *converter) cronJobs(s *svcCtx, plan *workloadPlan, meta metav1.ObjectMe
 				StartingDeadlineSeconds: cs.startingDeadline,
 				JobTemplate: batchv1.JobTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: meta.Labels, Annotations: meta.Annotations},
-					Spec:       c.jobSpec(s, plan, pod),
+					Spec:       c.jobSpec(plan, pod),
 				},
 			},
 		}

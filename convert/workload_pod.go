@@ -5,7 +5,6 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -207,16 +206,7 @@ func (c *converter) platform(s *svcCtx, pod *corev1.PodSpec) {
 
 // samePod reports whether compose services a and b become containers of
 // one pod.
-func (c *converter) samePod(a, b string) bool {
-	pa, pb := a, b
-	if o := c.wl.owner[a]; o != "" {
-		pa = o
-	}
-	if o := c.wl.owner[b]; o != "" {
-		pb = o
-	}
-	return pa == pb
-}
+func (c *converter) samePod(a, b string) bool { return c.podOwner(a) == c.podOwner(b) }
 
 // namespaceTarget is the service a service:X or container:X value names.
 func (c *converter) namespaceTarget(v string) (string, bool) {
@@ -375,7 +365,7 @@ func (c *converter) preStart(s *svcCtx, pod *corev1.PodSpec) error {
 		hs := &types.ServiceConfig{Name: svc.Name, ContainerSpec: h.ContainerSpec}
 		suffix := fmt.Sprintf("-pre-start-%d", i+1)
 		ic := corev1.Container{
-			Name:            trimName(s.name, validation.DNS1123LabelMaxLength-len(suffix)) + suffix,
+			Name:            truncName(s.name, suffix),
 			Image:           h.Image,
 			ImagePullPolicy: main.ImagePullPolicy,
 			WorkingDir:      h.WorkingDir,
@@ -396,11 +386,7 @@ func (c *converter) preStart(s *svcCtx, pod *corev1.PodSpec) error {
 		}
 		ic.Env = c.hookEnv(s, key, h.Environment, main)
 		if h.User != svc.User {
-			sc, err := c.hookUser(svc.Name, key, h.User, ic.SecurityContext)
-			if err != nil {
-				return err
-			}
-			ic.SecurityContext = sc
+			ic.SecurityContext = c.hookUser(svc.Name, key, h.User, ic.SecurityContext)
 		}
 		if h.Privileged != svc.Privileged {
 			if ic.SecurityContext == nil {
@@ -462,24 +448,25 @@ func (c *converter) hookEnv(s *svcCtx, key string, env types.MappingWithEquals, 
 	return out
 }
 
-// hookUser sets runAsUser/runAsGroup for a hook's numeric user[:group].
-func (c *converter) hookUser(service, key, user string, sc *corev1.SecurityContext) (*corev1.SecurityContext, error) {
+// hookUser sets runAsUser/runAsGroup for a hook's numeric user[:group]
+// (parsed as the service's user is); a name or an invalid ID is dropped.
+func (c *converter) hookUser(service, key, user string, sc *corev1.SecurityContext) *corev1.SecurityContext {
 	if sc == nil {
 		sc = &corev1.SecurityContext{}
 	}
 	if user == "" {
 		c.warn(service, key+".user", "approximated: the hook sets no user; it runs as the image's user")
 		sc.RunAsUser, sc.RunAsGroup = nil, nil
-		return sc, nil
+		return sc
 	}
 	u, g, hasGroup := strings.Cut(user, ":")
 	if u == "root" {
 		u = "0"
 	}
-	uid, err := strconv.ParseInt(u, 10, 64)
-	if err != nil || uid < 0 {
+	uid, ok, err := parseID(u)
+	if err != nil || !ok {
 		c.drop(service, key+".user", "%q: Kubernetes needs a numeric user ID, dropped", user)
-		return sc, nil
+		return sc
 	}
 	sc.RunAsUser = &uid
 	if uid == 0 && sc.RunAsNonRoot != nil && *sc.RunAsNonRoot {
@@ -487,14 +474,14 @@ func (c *converter) hookUser(service, key, user string, sc *corev1.SecurityConte
 	}
 	sc.RunAsGroup = nil
 	if hasGroup {
-		gid, err := strconv.ParseInt(g, 10, 64)
-		if err != nil || gid < 0 {
+		gid, ok, err := parseID(g)
+		if err != nil || !ok {
 			c.drop(service, key+".user", "group %q: Kubernetes needs a numeric group ID, dropped", g)
 		} else {
 			sc.RunAsGroup = &gid
 		}
 	}
-	return sc, nil
+	return sc
 }
 
 // hookHandled are the container attributes preStart maps for a hook.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // sidecars converts the services that join s's network
@@ -69,7 +68,7 @@ func (c *converter) sidecarDrops(svc *types.ServiceConfig, owner *svcCtx) {
 	if r := svc.Restart; r != "" && r != "always" && r != "unless-stopped" {
 		c.drop(svc.Name, "restart", "%s", why)
 	}
-	ext, err := decodeExtension(c.projExt, svc.Extensions[ExtensionKey])
+	ext, err := c.serviceExtension(svc)
 	if err != nil {
 		return // reported by pod
 	}
@@ -77,7 +76,7 @@ func (c *converter) sidecarDrops(svc *types.ServiceConfig, owner *svcCtx) {
 		c.drop(svc.Name, ExtensionKey, "workload, schedule, autoscale and service: %s", why)
 	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
-		if strings.HasPrefix(k, komposeControllerType) || strings.HasPrefix(k, komposeCronJobLabelPrefix) || strings.HasPrefix(k, "kompose.hpa.") {
+		if strings.HasPrefix(k, komposeControllerType) || strings.HasPrefix(k, komposeCronJobLabelPrefix) || strings.HasPrefix(k, komposeHPAPrefix) {
 			c.drop(svc.Name, "labels."+k, "%s", why)
 		}
 	}
@@ -267,15 +266,4 @@ func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.Pod
 		}
 	}
 	return nil
-}
-
-// uniqueName is base-suffix, shortened to a DNS-1123 label, numbered when
-// taken.
-func uniqueSuffixed(base, suffix string, taken func(string) bool) string {
-	n := trimName(base, validation.DNS1123LabelMaxLength-len(suffix)-1) + "-" + suffix
-	for i := 2; taken(n); i++ {
-		s := fmt.Sprintf("-%s-%d", suffix, i)
-		n = trimName(base, validation.DNS1123LabelMaxLength-len(s)) + s
-	}
-	return n
 }

@@ -165,6 +165,12 @@ func optionalCluster(t *testing.T) *testCluster {
 		t.Logf("no test cluster: %s", why)
 		return nil
 	}
+	return clusterClients(t, kc)
+}
+
+// clusterClients are the clients of the test cluster at kubeconfig kc.
+func clusterClients(t *testing.T, kc string) *testCluster {
+	t.Helper()
 	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
 	if err != nil {
 		t.Fatal(err)

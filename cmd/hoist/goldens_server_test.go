@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/hoist-dev/hoist/internal/testcluster"
 )
 
 // TestConvertGoldensAcceptedByServer sends every convert golden
@@ -25,13 +27,9 @@ import (
 // apply, each case in its own namespace, so every mapping is checked by the
 // real server and not only by our reading of the API.
 func TestConvertGoldensAcceptedByServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs the test cluster")
-	}
-	cl := optionalCluster(t)
-	if cl == nil {
-		t.Skip("no test cluster")
-	}
+	// Skips without a cluster as every cluster test does; fails when
+	// TestMain did not start one.
+	cl := clusterClients(t, testcluster.Kubeconfig(t))
 	dyn := cl.dyn
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cl.discovery))
 
