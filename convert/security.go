@@ -90,11 +90,15 @@ func (c *converter) security(s *svcCtx, pod *corev1.PodSpec) error {
 // maxID is the largest UID or GID the API server accepts.
 const maxID = math.MaxInt32
 
-// parseID parses a numeric UID or GID. ok is false for a name.
+// parseID parses a numeric UID or GID, or root, which is 0 in every
+// image. ok is false for any other name.
 func parseID(s string) (id int64, ok bool, err error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, false, errEmptyID
+	}
+	if s == "root" {
+		return 0, true, nil
 	}
 	if s[0] < '0' || s[0] > '9' {
 		return 0, false, nil

@@ -460,9 +460,6 @@ func (c *converter) hookUser(service, key, user string, sc *corev1.SecurityConte
 		return sc
 	}
 	u, g, hasGroup := strings.Cut(user, ":")
-	if u == "root" {
-		u = "0"
-	}
 	uid, ok, err := parseID(u)
 	if err != nil || !ok {
 		c.drop(service, key+".user", "%q: Kubernetes needs a numeric user ID, dropped", user)

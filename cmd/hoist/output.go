@@ -23,15 +23,15 @@ func writeDir(dir string, files []convert.File) error {
 	}
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("output directory: %w", err)
+		return fmt.Errorf("writing output directory %s: %w", dir, err)
 	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".hoist-*")
 	if err != nil {
-		return fmt.Errorf("output directory: %w", err)
+		return fmt.Errorf("writing output directory %s: %w", dir, err)
 	}
 	defer os.RemoveAll(tmp)
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("output directory: %w", err)
+		return fmt.Errorf("writing output directory %s: %w", dir, err)
 	}
 	for _, f := range files {
 		p := filepath.Join(tmp, filepath.FromSlash(f.Path))
@@ -46,14 +46,14 @@ func writeDir(dir string, files []convert.File) error {
 	if _, err := os.Stat(dir); err == nil {
 		old = tmp + ".old"
 		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("output directory: %w", err)
+			return fmt.Errorf("writing output directory %s: %w", dir, err)
 		}
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		if old != "" {
 			_ = os.Rename(old, dir)
 		}
-		return fmt.Errorf("output directory: %w", err)
+		return fmt.Errorf("writing output directory %s: %w", dir, err)
 	}
 	if old != "" {
 		return os.RemoveAll(old)
@@ -69,14 +69,14 @@ func checkReplaceable(dir string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("output directory: %w", err)
+		return fmt.Errorf("writing output directory %s: %w", dir, err)
 	}
 	if !info.IsDir() {
 		return fmt.Errorf("output directory %s: exists and is not a directory", dir)
 	}
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return fmt.Errorf("output directory: %w", err)
+			return fmt.Errorf("writing output directory %s: %w", dir, err)
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)

@@ -30,7 +30,9 @@ func TestReport(t *testing.T) {
 	checkGolden(t, filepath.Join("testdata", "output", "report.json"), string(b))
 	// The same input gives the same bytes.
 	again := filepath.Join(t.TempDir(), "again.json")
-	runHoist(t, dir, "", nil, "convert", "-q", "--report", again)
+	if r := runHoist(t, dir, "", nil, "convert", "-q", "--report", again); r.code != 0 {
+		t.Fatalf("second run: exit %d: %s", r.code, r.stderr)
+	}
 	if b2, err := os.ReadFile(again); err != nil || string(b2) != string(b) {
 		t.Errorf("report differs between runs (err=%v)", err)
 	}
