@@ -44,6 +44,8 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 	}
 	if s.ext.Probes == nil {
 		err = c.komposeProbes(svc, &ctr.ReadinessProbe, &ctr.LivenessProbe)
+	} else {
+		c.komposeProbesOverridden(svc)
 	}
 	return ctr, err
 }
