@@ -58,7 +58,7 @@ func (c *converter) komposeLabels(s *svcCtx) error {
 			}
 		default:
 			if !strings.HasPrefix(k, komposeHealthcheck) && !komposeHandled(k) {
-				c.drop(svc.Name, key, "kompose label not converted yet, dropped")
+				c.drop(svc.Name, key, "kompose label not supported by hoist, dropped")
 			}
 		}
 	}
