@@ -172,6 +172,9 @@ func (c *converter) prepareStorage() error {
 			}
 			// Several external volumes may name one existing claim.
 			st.claimNames[cl.name] = "\x00" + key
+			if ext != (VolumeExtension{}) {
+				c.drop("", cl.key+"."+ExtensionKey, "an external volume uses an existing claim, whose size, storage class and access mode are its own, dropped")
+			}
 		} else {
 			n, err := ObjectName(key)
 			if err != nil {
