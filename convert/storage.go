@@ -231,21 +231,40 @@ func (c *converter) prepareStorage() error {
 		}
 	}
 	// Claims of data directories, named after their project path.
+	used := map[string]bool{}    // service + "/" + label: a claim took it
+	claimed := map[string]bool{} // services with a claim kompose labels may set
 	for _, id := range slices.Sorted(maps.Keys(st.claims)) {
 		cl := st.claims[id]
 		if src, ok := strings.CutPrefix(id, "bind:"); ok {
 			cl.name = uniqueName(st.claimNames, c.pathName(src), id)
 			// Service-level kompose labels may size data directories too.
-			if err := c.komposeClaim(cl); err != nil {
+			if err := c.komposeClaim(cl, used); err != nil {
 				return err
 			}
 		} else if !cl.external && len(cl.users) > 0 {
-			if err := c.komposeClaim(cl); err != nil {
+			if err := c.komposeClaim(cl, used); err != nil {
 				return err
+			}
+		}
+		if !cl.external {
+			for _, u := range cl.users {
+				claimed[u] = true
 			}
 		}
 		if !cl.explicit && cl.multi {
 			cl.mode = corev1.ReadWriteMany
+		}
+	}
+	for _, name := range p.ServiceNames() {
+		for _, l := range []string{komposeVolumeSize, komposeVolumeStorageClass} {
+			if _, ok := p.Services[name].Labels[l]; !ok || used[name+"/"+l] {
+				continue
+			}
+			if !claimed[name] {
+				c.drop(name, "labels."+l, "the service mounts no named volume or data directory that becomes a claim, dropped")
+			} else {
+				c.drop(name, "labels."+l, "its claims take the setting from the volume itself or from another service's label, dropped")
+			}
 		}
 	}
 	if err := c.prepareConfigs(); err != nil {
@@ -321,7 +340,8 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 // komposeClaim applies the service labels kompose.volume.size and
 // kompose.volume.storage-class-name of the claim's first user that sets
 // them, unless the volume itself says.
-func (c *converter) komposeClaim(cl *claim) error {
+// used records, as service + "/" + label, the labels a claim took.
+func (c *converter) komposeClaim(cl *claim, used map[string]bool) error {
 	fixedSize := cl.sizeFixed
 	for _, u := range cl.users {
 		labels := c.project.Services[u].Labels
@@ -331,10 +351,12 @@ func (c *converter) komposeClaim(cl *claim) error {
 				return err
 			}
 			cl.size, fixedSize = q, true
+			used[u+"/"+komposeVolumeSize] = true
 		}
 		if sc, ok := labels[komposeVolumeStorageClass]; ok && cl.class == nil {
 			sc = strings.TrimSpace(sc)
 			cl.class = &sc
+			used[u+"/"+komposeVolumeStorageClass] = true
 		}
 	}
 	return nil
