@@ -76,8 +76,12 @@ func (c *converter) sidecarDrops(svc *types.ServiceConfig, owner *svcCtx) {
 	if ext.Workload != "" || ext.Schedule != "" || ext.Autoscale != nil || ext.Service != nil {
 		c.drop(svc.Name, ExtensionKey, "workload, schedule, autoscale and service: %s", why)
 	}
+	if ext.Ingress != nil {
+		c.drop(svc.Name, ExtensionKey+".ingress", "%s (its ports are on the Service of %q: put the ingress there)", why, owner.svc.Name)
+	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
-		if strings.HasPrefix(k, komposeControllerType) || strings.HasPrefix(k, komposeCronJobLabelPrefix) || strings.HasPrefix(k, "kompose.hpa.") {
+		if strings.HasPrefix(k, komposeControllerType) || strings.HasPrefix(k, komposeCronJobLabelPrefix) || strings.HasPrefix(k, "kompose.hpa.") ||
+			(strings.HasPrefix(k, "kompose.service.") && !strings.HasPrefix(k, komposeHealthcheck)) {
 			c.drop(svc.Name, "labels."+k, "%s", why)
 		}
 	}
