@@ -696,6 +696,10 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 		if cl == nil {
 			return invalidf("%s: %s: volume %q is not declared under the top-level volumes", key, desc, v.Source)
 		}
+		switch t := strings.TrimSpace(svc.Labels[komposeVolumeType]); strings.ToLower(t) {
+		case "configmap", "hostpath":
+			c.warn(svc.Name, "labels."+komposeVolumeType, "approximated: %q applies to bind mounts only; the named volume %q stays a PersistentVolumeClaim", t, v.Source)
+		}
 		c.mountClaim(s, pv, cl, vm, key)
 	case types.VolumeTypeBind:
 		return c.bind(s, pv, v, vm, key, desc)
