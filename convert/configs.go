@@ -97,6 +97,9 @@ func (c *converter) prepareConfigs() error {
 			}
 			names[n] = key
 			o.name = n
+			if cfg.Name != "" && cfg.Name != p.Name+"_"+key {
+				c.warn("", where+".name", "approximated: %q: the %s is named after the %s key, %q", cfg.Name, objKind(kind), kind, n)
+			}
 			def := safeKey(key)
 			switch {
 			case cfg.File != "":

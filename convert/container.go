@@ -47,8 +47,12 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 // labels.
 func containerProbes(svc *types.ServiceConfig, ext Extension, w *warningList) (readiness, liveness, startup *corev1.Probe, err error) {
 	readiness, liveness, startup, err = probes(svc, ext.Probes, w)
-	if err == nil && ext.Probes == nil {
+	switch {
+	case err != nil:
+	case ext.Probes == nil:
 		err = komposeProbes(svc, &readiness, &liveness, w)
+	default:
+		komposeProbesOverridden(svc, w)
 	}
 	return readiness, liveness, startup, err
 }

@@ -167,7 +167,7 @@ func (c *converter) add(obj runtime.Object) {
 
 // dropEmpty removes what typed objects always serialise but say nothing:
 // the null creationTimestamp of object and template metadata, and empty
-// strategy and resources blocks. Other empty maps, like emptyDir: {}, carry
+// strategy, resources and (claim template) status blocks. Other empty maps, like emptyDir: {}, carry
 // meaning and stay.
 func dropEmpty(m map[string]any) {
 	for k, v := range m {
@@ -177,7 +177,7 @@ func dropEmpty(m map[string]any) {
 				delete(m, k)
 			}
 		case map[string]any:
-			if len(v) == 0 && (k == "strategy" || k == "updateStrategy" || k == "resources" || k == "spec") {
+			if len(v) == 0 && (k == "strategy" || k == "updateStrategy" || k == "resources" || k == "spec" || k == "status") {
 				delete(m, k)
 				continue
 			}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // ExtensionKey is the compose extension hoist reads, at project and service
@@ -103,7 +104,31 @@ func decodeExtension(raws ...any) (Extension, error) {
 		}
 		ext.Service.Type = t
 	}
-	return ext, nil
+	return ext, checkExtensionNames(ext)
+}
+
+// checkExtensionNames rejects, naming the key, the names and labels the
+// API server would reject: the schema only knows they are strings.
+func checkExtensionNames(ext Extension) error {
+	for _, k := range slices.Sorted(maps.Keys(ext.NodeSelector)) {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return invalidf("%s.nodeSelector: %q is not a valid label key: %s", ExtensionKey, k, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(ext.NodeSelector[k]); len(errs) > 0 {
+			return invalidf("%s.nodeSelector.%s: %q is not a valid label value: %s", ExtensionKey, k, ext.NodeSelector[k], strings.Join(errs, "; "))
+		}
+	}
+	if n := ext.ServiceAccount; n != "" {
+		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
+			return invalidf("%s.serviceAccount: %q is not a valid ServiceAccount name: %s", ExtensionKey, n, strings.Join(errs, "; "))
+		}
+	}
+	for i, n := range ext.ImagePullSecrets {
+		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 {
+			return invalidf("%s.imagePullSecrets[%d]: %q is not a valid Secret name: %s", ExtensionKey, i, n, strings.Join(errs, "; "))
+		}
+	}
+	return nil
 }
 
 // serviceExtension is a service's (or top-level job's) x-kubernetes block

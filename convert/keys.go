@@ -156,12 +156,19 @@ var serviceFields = sync.OnceValue(func() []serviceField {
 	return fields
 })
 
-// presentKeys lists, sorted, the compose keys a service sets.
+// presentKeys lists, sorted, the compose keys a service sets. compose-go
+// gives every service an environment map, empty when none is set, and the
+// default network when it names none: neither counts as set.
 func presentKeys(s *types.ServiceConfig) []string {
 	v := reflect.ValueOf(s).Elem()
 	var keys []string
 	for _, f := range serviceFields() {
-		if !v.FieldByIndex(f.index).IsZero() {
+		fv := v.FieldByIndex(f.index)
+		switch {
+		case fv.IsZero():
+		case fv.Kind() == reflect.Map && fv.Len() == 0:
+		case f.key == "networks" && onlyDefaultNetwork(s):
+		default:
 			keys = append(keys, f.key)
 		}
 	}

@@ -59,7 +59,7 @@ func (c *converter) komposeLabels(s *svcCtx) error {
 			}
 		default:
 			if !strings.HasPrefix(k, komposeHealthcheck) && !komposeHandled(k) {
-				c.drop(svc.Name, key, "kompose label not converted yet, dropped")
+				c.drop(svc.Name, key, "kompose label not supported by hoist, dropped")
 			}
 		}
 	}
@@ -121,6 +121,7 @@ func komposeProbes(svc *types.ServiceConfig, readiness, liveness **corev1.Probe,
 		return nil, nil
 	}
 
+	komposeProbeLabels(svc, w)
 	h, err := handler("liveness")
 	if err != nil {
 		return err
@@ -193,6 +194,56 @@ func komposeProbes(svc *types.ServiceConfig, readiness, liveness **corev1.Probe,
 	}
 	*readiness = probe
 	return nil
+}
+
+// komposeProbesOverridden drops kompose's probe labels on a service whose
+// x-kubernetes.probes decides the probes.
+func komposeProbesOverridden(svc *types.ServiceConfig, w *warningList) {
+	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
+		if strings.HasPrefix(k, komposeHealthcheck) {
+			w.drop(svc.Name, "labels."+k, "%s.probes is set and wins, dropped", ExtensionKey)
+		}
+	}
+}
+
+// komposeProbeSettings are the settings kompose reads for each probe.
+var komposeProbeSettings = map[string][]string{
+	"liveness":  {"http_get_path", "http_get_port", "tcp_port"},
+	"readiness": {"disable", "http_get_path", "http_get_port", "interval", "retries", "start_period", "tcp_port", "test", "timeout"},
+}
+
+// komposeProbeLabels warns about the probe labels komposeProbes ignores:
+// unknown settings, and the checks that lose to another one (http_get_path
+// wins over tcp_port, which wins over test).
+func komposeProbeLabels(svc *types.ServiceConfig, w *warningList) {
+	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
+		rest, ok := strings.CutPrefix(k, komposeHealthcheck)
+		if !ok {
+			continue
+		}
+		probe, setting, _ := strings.Cut(rest, ".")
+		switch settings, known := komposeProbeSettings[probe]; {
+		case !known:
+			w.drop(svc.Name, "labels."+k, "unknown kompose probe %q (liveness or readiness), dropped", probe)
+		case !slices.Contains(settings, setting):
+			w.drop(svc.Name, "labels."+k, "unknown kompose probe label (%s takes %s), dropped", probe, strings.Join(settings, ", "))
+		}
+	}
+	for _, probe := range []string{"liveness", "readiness"} {
+		has := func(setting string) bool {
+			_, ok := svc.Labels[komposeHealthcheck+probe+"."+setting]
+			return ok
+		}
+		switch {
+		case has("http_get_path") && has("tcp_port"):
+			w.drop(svc.Name, "labels."+komposeHealthcheck+probe+".tcp_port", "http_get_path is set and wins, dropped")
+		case !has("http_get_path") && has("http_get_port"):
+			w.drop(svc.Name, "labels."+komposeHealthcheck+probe+".http_get_port", "needs http_get_path, dropped")
+		}
+		if probe == "readiness" && has("test") && (has("http_get_path") || has("tcp_port")) {
+			w.drop(svc.Name, "labels."+komposeHealthcheck+probe+".test", "http_get_path or tcp_port is set and wins, dropped")
+		}
+	}
 }
 
 // komposeHandled reports whether an area reads the kompose label k. Each

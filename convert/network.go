@@ -209,6 +209,15 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 		} else if _, ok := svc.Labels[komposeExpose]; ok {
 			c.drop(svc.Name, "labels."+komposeExpose, "a %s serves nothing, dropped", s.kind)
 		}
+		// Only the service's own block: project defaults apply where they can.
+		if own, _ := svc.Extensions[ExtensionKey].(map[string]any); own["service"] != nil {
+			c.drop(svc.Name, ExtensionKey+".service", "a %s has no Service, dropped", s.kind)
+		}
+		for _, k := range []string{komposeServiceType, komposeNodePort} {
+			if _, ok := svc.Labels[k]; ok && (k != komposeServiceType || s.ext.Service == nil || s.ext.Service.Type == "") {
+				c.drop(svc.Name, "labels."+k, "a %s has no Service, dropped", s.kind)
+			}
+		}
 	}
 	for _, l := range svc.Links {
 		target, _, _ := strings.Cut(l, ":")

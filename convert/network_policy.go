@@ -220,6 +220,9 @@ func (c *converter) networkKeys(name string, n types.NetworkConfig, policies boo
 	if len(n.Labels) > 0 {
 		c.drop("", key+".labels", "networks become NetworkPolicies, which do not carry them, dropped")
 	}
+	if !bool(n.External) && n.Name != "" && n.Name != c.project.Name+"_"+name {
+		c.drop("", key+".name", "%q: a network has no name in a cluster (its NetworkPolicy and pod label use the key %q), dropped", n.Name, name)
+	}
 	switch {
 	case bool(n.External) && policies:
 		c.warn("", key+".external", "approximated: the network's other members are outside the project; its pods accept traffic from every pod in the namespace")

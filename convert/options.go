@@ -63,7 +63,7 @@ func ParseEnvSecrets(s string) (EnvSecrets, error) {
 	case EnvSecretsAuto, EnvSecretsAll, EnvSecretsNone:
 		return e, nil
 	}
-	return "", invalidf("env-secrets %q: want auto, all or none", s)
+	return "", invalidf("--env-secrets %q: want auto, all or none", s)
 }
 
 // DefaultWaitImage is the pinned image of the init containers that wait

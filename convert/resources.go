@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"maps"
 	"math"
 	"slices"
 
@@ -121,6 +122,9 @@ func (c *converter) gpus(service, key string, reqs []types.DeviceRequest, out ma
 		default:
 			c.drop(service, key, "GPU driver %q has no known Kubernetes resource, dropped", d.Driver)
 			continue
+		}
+		if len(d.Options) > 0 {
+			c.drop(service, key, "device options %s are set by the device plugin, dropped", quoteAll(slices.Sorted(maps.Keys(d.Options))))
 		}
 		n := int64(d.Count)
 		switch {

@@ -153,6 +153,9 @@ func (c *converter) prepareStorage() error {
 			}
 			// Several external volumes may name one existing claim.
 			st.claimNames[cl.name] = "\x00" + key
+			if ext != (VolumeExtension{}) {
+				c.drop("", cl.key+"."+ExtensionKey, "an external volume uses an existing claim, whose size, storage class and access mode are its own, dropped")
+			}
 		} else {
 			n, err := ObjectName(key)
 			if err != nil {
@@ -209,21 +212,40 @@ func (c *converter) prepareStorage() error {
 		}
 	}
 	// Claims of data directories, named after their project path.
+	used := map[string]bool{}    // service + "/" + label: a claim took it
+	claimed := map[string]bool{} // services with a claim kompose labels may set
 	for _, id := range slices.Sorted(maps.Keys(st.claims)) {
 		cl := st.claims[id]
 		if src, ok := strings.CutPrefix(id, "bind:"); ok {
 			cl.name = uniqueName(st.claimNames, c.pathName(src), id)
 			// Service-level kompose labels may size data directories too.
-			if err := c.komposeClaim(cl); err != nil {
+			if err := c.komposeClaim(cl, used); err != nil {
 				return err
 			}
 		} else if !cl.external && len(cl.users) > 0 {
-			if err := c.komposeClaim(cl); err != nil {
+			if err := c.komposeClaim(cl, used); err != nil {
 				return err
+			}
+		}
+		if !cl.external {
+			for _, u := range cl.users {
+				claimed[u] = true
 			}
 		}
 		if !cl.explicit && cl.multi {
 			cl.mode = corev1.ReadWriteMany
+		}
+	}
+	for _, name := range p.ServiceNames() {
+		for _, l := range []string{komposeVolumeSize, komposeVolumeStorageClass} {
+			if _, ok := p.Services[name].Labels[l]; !ok || used[name+"/"+l] {
+				continue
+			}
+			if !claimed[name] {
+				c.drop(name, "labels."+l, "the service mounts no named volume or data directory that becomes a claim, dropped")
+			} else {
+				c.drop(name, "labels."+l, "its claims take the setting from the volume itself or from another service's label, dropped")
+			}
 		}
 	}
 	if err := c.prepareConfigs(); err != nil {
@@ -291,7 +313,8 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 // komposeClaim applies the service labels kompose.volume.size and
 // kompose.volume.storage-class-name of the claim's first user that sets
 // them, unless the volume itself says.
-func (c *converter) komposeClaim(cl *claim) error {
+// used records, as service + "/" + label, the labels a claim took.
+func (c *converter) komposeClaim(cl *claim, used map[string]bool) error {
 	fixedSize := cl.sizeFixed
 	for _, u := range cl.users {
 		src, _ := c.podSource(u)
@@ -302,10 +325,12 @@ func (c *converter) komposeClaim(cl *claim) error {
 				return err
 			}
 			cl.size, fixedSize = q, true
+			used[u+"/"+komposeVolumeSize] = true
 		}
 		if sc, ok := labels[komposeVolumeStorageClass]; ok && cl.class == nil {
 			sc = strings.TrimSpace(sc)
 			cl.class = &sc
+			used[u+"/"+komposeVolumeStorageClass] = true
 		}
 	}
 	return nil
@@ -612,6 +637,10 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 		cl := c.store.claims[volumeClaimID(v.Source)]
 		if cl == nil {
 			return invalidf("%s: %s: volume %q is not declared under the top-level volumes", key, desc, v.Source)
+		}
+		switch t := strings.TrimSpace(svc.Labels[komposeVolumeType]); strings.ToLower(t) {
+		case "configmap", "hostpath":
+			c.warn(svc.Name, "labels."+komposeVolumeType, "approximated: %q applies to bind mounts only; the named volume %q stays a PersistentVolumeClaim", t, v.Source)
 		}
 		c.mountClaim(s, pv, cl, vm, key)
 	case types.VolumeTypeBind:

@@ -28,6 +28,17 @@ var extensionKeys = []struct {
 	{"ingress", keyRule{keyMapped, "Ingress (`networking.k8s.io/v1`) `{host, path, className, tls, port}`: pathType Prefix to the Service's `port` (default the first TCP port); `tls` names the certificate Secret; a project-level block gives defaults only to services with their own"}},
 }
 
+// volumeExtensionKeys says what each key of a top-level volume's
+// x-kubernetes block does.
+var volumeExtensionKeys = []struct {
+	key string
+	keyRule
+}{
+	{"size", keyRule{keyMapped, "claim `resources.requests.storage` (default `1Gi`; kompose's `kompose.volume.size` label too)"}},
+	{"storageClass", keyRule{keyMapped, "claim `storageClassName` (kompose's `kompose.volume.storage-class-name` service label too)"}},
+	{"accessMode", keyRule{keyMapped, "claim `accessModes` (default `ReadWriteOnce`, `ReadWriteMany` with a warning when several pods mount it); on an external volume the block warns"}},
+}
+
 // MappingTable renders, as Markdown, what this version does with every
 // compose service key and x-kubernetes key. The README embeds it, and a
 // test keeps the two equal.
@@ -48,6 +59,10 @@ func MappingTable() string {
 	}
 	b.WriteString("\n| `x-kubernetes` key | status | Kubernetes |\n|---|---|---|\n")
 	for _, e := range extensionKeys {
+		row(e.key, e.keyRule)
+	}
+	b.WriteString("\n| top-level volume `x-kubernetes` key | status | Kubernetes |\n|---|---|---|\n")
+	for _, e := range volumeExtensionKeys {
 		row(e.key, e.keyRule)
 	}
 	return b.String()

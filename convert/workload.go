@@ -460,10 +460,12 @@ func (c *converter) replicaWarnings(svc *types.ServiceConfig, plan *workloadPlan
 	case c.opts.Replicas != nil && !isJobKind(plan.kind):
 		// --replicas scales long-running services, not run counts.
 		key = "--replicas"
+	case svc.Scale != nil:
+		// compose-go copies scale into deploy.replicas: name the key the
+		// file sets.
+		key = "scale"
 	case svc.Deploy != nil && svc.Deploy.Replicas != nil:
 		key = "deploy.replicas"
-	case svc.Scale != nil:
-		key = "scale"
 	}
 	if key == "" {
 		return

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
+	_ "time/tzdata" // time zones are checked the same on every host
 
 	"github.com/compose-spec/compose-go/v2/types"
 	batchv1 "k8s.io/api/batch/v1"
@@ -82,6 +84,9 @@ func jobTriggers(name string, job *types.JobConfig, plan *workloadPlan) (string,
 			return "", invalidf("%s: cron is empty", key)
 		}
 		cs := cronSpec{key: key, schedule: strings.TrimSpace(sc.Cron), timeZone: sc.Timezone, concurrency: batchv1.ForbidConcurrent}
+		if err := checkTimeZone(key+".timezone", sc.Timezone); err != nil {
+			return "", err
+		}
 		switch sc.Concurrency {
 		case "", "forbid":
 		case "queue":
@@ -115,6 +120,19 @@ func jobTriggers(name string, job *types.JobConfig, plan *workloadPlan) (string,
 		return kindJob, nil
 	}
 	return kindCronJob, nil
+}
+
+// checkTimeZone rejects what the CronJob API would: a time zone that is
+// not in the IANA database (embedded, so the answer does not depend on the
+// host), and Local.
+func checkTimeZone(key, tz string) error {
+	if tz == "" {
+		return nil
+	}
+	if _, err := time.LoadLocation(tz); err != nil || strings.EqualFold(tz, "Local") || strings.TrimSpace(tz) != tz {
+		return invalidf("%s: %q is not an IANA time zone such as Europe/Paris", key, tz)
+	}
+	return nil
 }
 
 // checkCron rejects what the CronJob API would: a schedule needs five

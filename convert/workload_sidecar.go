@@ -75,8 +75,12 @@ func (c *converter) sidecarDrops(svc *types.ServiceConfig, owner *svcCtx) {
 	if ext.Workload != "" || ext.Schedule != "" || ext.Autoscale != nil || ext.Service != nil {
 		c.drop(svc.Name, ExtensionKey, "workload, schedule, autoscale and service: %s", why)
 	}
+	if ext.Ingress != nil {
+		c.drop(svc.Name, ExtensionKey+".ingress", "%s (its ports are on the Service of %q: put the ingress there)", why, owner.svc.Name)
+	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
-		if strings.HasPrefix(k, komposeControllerType) || strings.HasPrefix(k, komposeCronJobLabelPrefix) || strings.HasPrefix(k, komposeHPAPrefix) {
+		if strings.HasPrefix(k, komposeControllerType) || strings.HasPrefix(k, komposeCronJobLabelPrefix) || strings.HasPrefix(k, komposeHPAPrefix) ||
+			(strings.HasPrefix(k, "kompose.service.") && !strings.HasPrefix(k, komposeHealthcheck)) {
 			c.drop(svc.Name, "labels."+k, "%s", why)
 		}
 	}
@@ -260,10 +264,54 @@ func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.Pod
 			}
 		case df.IsZero():
 			df.Set(pf)
-			c.warn(ysvc, "pod."+field, "approximated: set on the whole pod of %q, which this service joins", s.svc.Name)
+			c.warn(ysvc, sidecarPodKey(y.svc, field), "approximated: %s set on the whole pod of %q, which this service joins", field, s.svc.Name)
 		default:
-			c.drop(ysvc, "pod."+field, "the pod of %q has its own, dropped", s.svc.Name)
+			c.drop(ysvc, sidecarPodKey(y.svc, field), "the pod of %q has its own %s, dropped", s.svc.Name, field)
 		}
 	}
 	return nil
+}
+
+// sidecarPodKey is the compose key that set a pod field of a service that
+// joins another's pod, so that warnings and the report name it; pod.<field>
+// when several keys may have.
+func sidecarPodKey(svc *types.ServiceConfig, field string) string {
+	switch field {
+	case "dnsConfig", "dnsPolicy":
+		switch {
+		case len(svc.DNS) > 0:
+			return "dns"
+		case len(svc.DNSSearch) > 0:
+			return "dns_search"
+		case len(svc.DNSOpts) > 0:
+			return "dns_opt"
+		}
+		return "network_mode"
+	case "hostNetwork":
+		return "network_mode"
+	case "hostPID", "shareProcessNamespace":
+		return "pid"
+	case "hostIPC":
+		return "ipc"
+	case "hostname":
+		return "hostname"
+	case "subdomain":
+		return "domainname"
+	case "hostAliases":
+		return "extra_hosts"
+	case "serviceAccountName":
+		return ExtensionKey + ".serviceAccount"
+	case "tolerations":
+		return ExtensionKey + ".tolerations"
+	case "affinity", "topologySpreadConstraints":
+		return "deploy.placement"
+	case "securityContext":
+		switch {
+		case len(svc.Sysctls) > 0 && len(svc.GroupAdd) == 0:
+			return "sysctls"
+		case len(svc.GroupAdd) > 0 && len(svc.Sysctls) == 0:
+			return "group_add"
+		}
+	}
+	return "pod." + field
 }

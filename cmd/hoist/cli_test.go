@@ -119,6 +119,17 @@ func TestCLI(t *testing.T) {
 		{name: "unknown flag", args: []string{"convert", "--bogus"}, golden: "error-flag", wantCode: 1},
 		{name: "create-namespace needs namespace", args: []string{"convert", "-f", "web/compose.yaml", "--create-namespace"}, golden: "error-create-namespace", wantCode: 1},
 		{name: "unknown command", args: []string{"frobnicate"}, golden: "error-command", wantCode: 1},
+		{name: "converter flags: defaults", args: []string{"convert", "-f", "flags/compose.yaml"}, golden: "convert-flags-defaults"},
+		{name: "allow-host-paths", args: []string{"convert", "-f", "flags/compose.yaml", "--allow-host-paths"}, golden: "convert-allow-host-paths"},
+		{name: "env-secrets none", args: []string{"convert", "-f", "flags/compose.yaml", "--env-secrets=none"}, golden: "convert-env-secrets-none"},
+		{name: "env-secrets all", args: []string{"convert", "-f", "flags/compose.yaml", "--env-secrets", "all"}, golden: "convert-env-secrets-all"},
+		{name: "network-policies off", args: []string{"convert", "-f", "flags/compose.yaml", "--network-policies=false"}, golden: "convert-network-policies-off"},
+		{name: "depends-on ignore", args: []string{"convert", "-f", "flags/compose.yaml", "--depends-on=ignore"}, golden: "convert-depends-on-ignore"},
+		{name: "wait-image", args: []string{"convert", "-f", "flags/compose.yaml", "--wait-image", "registry.example/busybox:1.36.1"}, golden: "convert-wait-image"},
+		{name: "bad env-secrets", args: []string{"convert", "-f", "flags/compose.yaml", "--env-secrets=bogus"}, golden: "error-env-secrets", wantCode: 1},
+		{name: "bad depends-on", args: []string{"convert", "-f", "flags/compose.yaml", "--depends-on=x"}, golden: "error-depends-on", wantCode: 1},
+		{name: "bad network-policies", args: []string{"convert", "-f", "flags/compose.yaml", "--network-policies=maybe"}, golden: "error-network-policies", wantCode: 1},
+		{name: "empty wait-image", args: []string{"convert", "-f", "flags/compose.yaml", "--wait-image="}, golden: "error-wait-image", wantCode: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

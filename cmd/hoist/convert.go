@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
@@ -168,6 +169,9 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 		return opts, err
 	}
 	opts.NoNetworkPolicies = !f.networkPolicies
+	if strings.TrimSpace(f.waitImage) == "" {
+		return opts, errors.New("--wait-image: want an image reference, got an empty one")
+	}
 	switch f.dependsOn {
 	case "wait":
 	case "ignore":
