@@ -117,11 +117,26 @@ func (k *kube) resourceVersions(ns string) map[string]string {
 // writesByHoist lists name -> what records a write by hoist: the generation
 // and the time of hoist's managed fields entry. Unlike resourceVersions it
 // ignores the controllers' status writes and the autoscaler's scaling,
-// which go on while a test runs.
+// which go on while a test runs: the generation of a workload an
+// autoscaler scales moves with its replicas, so only hoist's entry counts
+// there.
 func (k *kube) writesByHoist(ns string) map[string]string {
 	k.t.Helper()
+	l, err := k.dyn.Resource(hpas).Namespace(ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	scaled := map[string]bool{}
+	for _, h := range l.Items {
+		name, _, _ := unstructured.NestedString(h.Object, "spec", "scaleTargetRef", "name")
+		kind, _, _ := unstructured.NestedString(h.Object, "spec", "scaleTargetRef", "kind")
+		scaled[kind+"/"+name] = true
+	}
 	return k.snapshot(ns, func(u *unstructured.Unstructured) string {
 		s := fmt.Sprintf("generation=%d", u.GetGeneration())
+		if scaled[u.GetKind()+"/"+u.GetName()] {
+			s = "autoscaled"
+		}
 		for _, mf := range u.GetManagedFields() {
 			if mf.Manager == "hoist" && mf.Time != nil {
 				s += " hoist@" + mf.Time.UTC().Format(time.RFC3339)
