@@ -77,7 +77,7 @@ var coreKeys = map[string]keyRule{
 	"healthcheck":       {keyMapped, "readiness + liveness probes; `start_period` -> startupProbe"},
 	"image":             {keyMapped, "container `image`"},
 	"label_file":        {keyMapped, "as `labels` (read at load)"},
-	"labels":            {keyMapped, "workload and pod labels when valid, else annotations; `kompose.hpa.*` -> HorizontalPodAutoscaler, `kompose.service.healthcheck.*` -> probes, other `kompose.*` labels warn"},
+	"labels":            {keyMapped, "workload and pod labels when valid, else annotations; `kompose.hpa.*` -> HorizontalPodAutoscaler, `kompose.service.healthcheck.*` -> probes, `kompose.serviceaccount-name` -> pod `serviceAccountName`, other `kompose.*` labels warn"},
 	"mem_limit":         {keyMapped, "`resources.limits.memory`"},
 	"mem_reservation":   {keyMapped, "`resources.requests.memory`"},
 	"ports":             {keyMapped, "Service ports (`published` -> `port`, `target` -> `targetPort`, `app_protocol` -> `appProtocol`) and container ports"},

@@ -264,9 +264,9 @@ func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.Pod
 			}
 		case df.IsZero():
 			df.Set(pf)
-			c.warn(ysvc, sidecarPodKey(y.svc, field), "approximated: %s set on the whole pod of %q, which this service joins", field, s.svc.Name)
+			c.warn(ysvc, sidecarPodKey(y, field), "approximated: %s set on the whole pod of %q, which this service joins", field, s.svc.Name)
 		default:
-			c.drop(ysvc, sidecarPodKey(y.svc, field), "the pod of %q has its own %s, dropped", s.svc.Name, field)
+			c.drop(ysvc, sidecarPodKey(y, field), "the pod of %q has its own %s, dropped", s.svc.Name, field)
 		}
 	}
 	return nil
@@ -275,7 +275,8 @@ func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.Pod
 // sidecarPodKey is the compose key that set a pod field of a service that
 // joins another's pod, so that warnings and the report name it; pod.<field>
 // when several keys may have.
-func sidecarPodKey(svc *types.ServiceConfig, field string) string {
+func sidecarPodKey(y *svcCtx, field string) string {
+	svc := y.svc
 	switch field {
 	case "dnsConfig", "dnsPolicy":
 		switch {
@@ -300,6 +301,9 @@ func sidecarPodKey(svc *types.ServiceConfig, field string) string {
 	case "hostAliases":
 		return "extra_hosts"
 	case "serviceAccountName":
+		if y.ext.ServiceAccount == "" {
+			return "labels." + komposeServiceAccount
+		}
 		return ExtensionKey + ".serviceAccount"
 	case "tolerations":
 		return ExtensionKey + ".tolerations"
