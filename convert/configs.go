@@ -212,6 +212,11 @@ func (c *converter) mountFile(pv *podVolumes, kind string, r types.FileReference
 	case !path.IsAbs(target):
 		target = "/" + target
 	}
+	if strings.HasSuffix(target, "/") {
+		// A directory: the file goes inside it, named after the source,
+		// as docker compose does.
+		target = path.Join(target, r.Source)
+	}
 	key := kind + "s"
 	var mode *int32
 	if r.Mode != nil {
