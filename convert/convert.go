@@ -337,11 +337,6 @@ func (c *converter) checkKeys(svc *types.ServiceConfig) {
 		switch {
 		case !ok:
 			c.drop(svc.Name, key, "not supported by hoist, dropped")
-		case rule.status == keyNotYet:
-			if key == "networks" && onlyDefaultNetwork(svc) {
-				continue
-			}
-			c.drop(svc.Name, key, "not converted yet, dropped")
 		case rule.status == keyDropped:
 			c.drop(svc.Name, key, "%s, dropped", rule.to)
 		}

@@ -16,21 +16,15 @@ const (
 	// keyMapped keys are converted; their handlers warn about any part
 	// they approximate.
 	keyMapped keyStatus = iota
-	// keyNotYet keys are in MAPPING.md but not converted by this version.
-	keyNotYet
 	// keyDropped keys have no Kubernetes equivalent.
 	keyDropped
 )
 
 func (s keyStatus) String() string {
-	switch s {
-	case keyMapped:
+	if s == keyMapped {
 		return "mapped"
-	case keyNotYet:
-		return "not converted yet"
-	default:
-		return "dropped"
 	}
+	return "dropped"
 }
 
 // keyRule says what happens to one service key: the Kubernetes field it
