@@ -362,7 +362,7 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 	podAnn = map[string]string{}
 	put := func(key, labelKey, value string, labels, ann map[string]string) {
 		if _, reserved := s.labels[labelKey]; reserved {
-			c.drop(svc.Name, key+"."+labelKey, "set by hoist; the compose value is ignored")
+			c.drop(svc.Name, key+"."+labelKey, "ignored: hoist sets this label")
 			return
 		}
 		if !putLabel(labels, ann, labelKey, value) {

@@ -343,7 +343,7 @@ func (c *converter) dnsConfig(s *svcCtx, pod *corev1.PodSpec) error {
 		}
 	}
 	if len(cfg.Nameservers) > maxDNSNameservers {
-		c.drop(svc.Name, "dns", "Kubernetes allows %d nameservers; %s dropped", maxDNSNameservers, strings.Join(cfg.Nameservers[maxDNSNameservers:], ", "))
+		c.drop(svc.Name, "dns", "Kubernetes allows %d nameservers: %s, dropped", maxDNSNameservers, strings.Join(cfg.Nameservers[maxDNSNameservers:], ", "))
 		cfg.Nameservers = cfg.Nameservers[:maxDNSNameservers]
 	}
 	for _, d := range svc.DNSSearch {

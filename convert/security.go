@@ -197,7 +197,7 @@ func (c *converter) securityOpts(service string, opts []string, sc *corev1.Secur
 			case "builtin", "default", "runtime/default":
 				sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
 			default:
-				c.drop(service, key, "%q: a seccomp profile file must be installed on every node and referenced as a Localhost profile; dropped", o)
+				c.drop(service, key, "%q: a seccomp profile file must be installed on every node and referenced as a Localhost profile, dropped", o)
 			}
 		case "apparmor":
 			switch value {

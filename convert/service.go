@@ -195,7 +195,7 @@ func (c *converter) kubeService(s *svcCtx) error {
 		// needs it headless.
 		k.Spec.ClusterIP = corev1.ClusterIPNone
 	case dnsrr:
-		c.drop(svc.Name, "deploy.endpoint_mode", "dnsrr needs a headless Service, which type %s cannot be; ignored", typ)
+		c.drop(svc.Name, "deploy.endpoint_mode", "ignored: dnsrr needs a headless Service, which type %s cannot be", typ)
 	}
 	if typ != corev1.ServiceTypeClusterIP {
 		k.Spec.Type = typ

@@ -488,7 +488,7 @@ func (c *converter) replicaWarnings(svc *types.ServiceConfig, plan *workloadPlan
 		if n > 1 {
 			plan.completions = &n
 		} else if n < 1 {
-			plan.warnings.drop(svc.Name, key, "a %s runs at least one pod; %d replicas dropped", plan.kind, n)
+			plan.warnings.drop(svc.Name, key, "%d replicas: a %s runs at least one pod, dropped", n, plan.kind)
 		}
 	}
 }
