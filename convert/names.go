@@ -126,3 +126,12 @@ func portName(composeName, protocol string, port int32) string {
 	}
 	return strings.ToLower(protocol) + "-" + strconv.Itoa(int(port))
 }
+
+// unitName names a top-level service or job in messages: service "x" or
+// job "x" (c.names holds both).
+func (c *converter) unitName(name string) string {
+	if _, ok := c.project.Jobs[name]; ok {
+		return fmt.Sprintf("job %q", name)
+	}
+	return fmt.Sprintf("service %q", name)
+}

@@ -75,7 +75,7 @@ func (c *converter) prepareNetwork() error {
 	c.net.kompose = map[string]komposeService{}
 	owner := map[string]string{} // object name -> what owns it
 	for name, obj := range c.names {
-		owner[obj] = fmt.Sprintf("service %q", name)
+		owner[obj] = c.unitName(name)
 	}
 	// add gives target an alias Service, unless the alias is the name of
 	// the service it was written for (self), which has it already.

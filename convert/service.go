@@ -222,7 +222,7 @@ func (c *converter) governingHeadless(s *svcCtx, k *corev1.Service) error {
 	name := c.governingService(s)
 	for svc, n := range c.names {
 		if n == name {
-			return invalidf("the StatefulSet's headless Service %q has the name of service %q; rename one", name, svc)
+			return invalidf("the StatefulSet's headless Service %q has the name of %s; rename one", name, c.unitName(svc))
 		}
 	}
 	h := &corev1.Service{

@@ -137,7 +137,7 @@ func (c *converter) prepareWorkloads() error {
 			return invalidf("job %q: a Kubernetes Job name must start with a letter", name)
 		}
 		if other, ok := owners[n]; ok {
-			return invalidf("%q and job %q: both become the Kubernetes name %q; rename one", other, name, n)
+			return invalidf("%s and job %q: both become the Kubernetes name %q; rename one", c.unitName(other), name, n)
 		}
 		owners[n] = name
 		c.names[name] = n
