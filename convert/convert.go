@@ -116,8 +116,8 @@ func (c *converter) validate() error {
 		if err != nil {
 			return fmt.Errorf("service %q: %w", name, err)
 		}
-		if n[0] >= '0' && n[0] <= '9' {
-			return invalidf("service %q: a Kubernetes Service name must start with a letter", name)
+		if err := needLetter(fmt.Sprintf("service %q", name), "Service", n); err != nil {
+			return err
 		}
 		if other, ok := owner[n]; ok {
 			return invalidf("services %q and %q: both become the Kubernetes name %q; rename one", other, name, n)

@@ -87,8 +87,8 @@ func (c *converter) prepareNetwork() error {
 		if obj == c.names[self] || obj == c.names[target] {
 			return nil
 		}
-		if obj[0] >= '0' && obj[0] <= '9' {
-			return invalidf("%s: a Kubernetes Service name must start with a letter", what)
+		if err := needLetter(what, "Service", obj); err != nil {
+			return err
 		}
 		mine := fmt.Sprintf("alias of service %q", target)
 		if o, ok := owner[obj]; ok {

@@ -133,8 +133,8 @@ func (c *converter) prepareWorkloads() error {
 		if err != nil {
 			return fmt.Errorf("job %q: %w", name, err)
 		}
-		if n[0] >= '0' && n[0] <= '9' {
-			return invalidf("job %q: a Kubernetes Job name must start with a letter", name)
+		if err := needLetter(fmt.Sprintf("job %q", name), "Job", n); err != nil {
+			return err
 		}
 		if other, ok := owners[n]; ok {
 			return invalidf("%s and job %q: both become the Kubernetes name %q; rename one", c.unitName(other), name, n)
