@@ -254,13 +254,18 @@ func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.Pod
 			keys := pf.MapKeys()
 			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 			for _, k := range keys {
+				key := sidecarMapKey(y, field, k.String())
 				if old := df.MapIndex(k); old.IsValid() {
 					if !reflect.DeepEqual(old.Interface(), pf.MapIndex(k).Interface()) {
-						c.drop(ysvc, "pod."+field, "%v: the pod of %q has %v, dropped", k, s.svc.Name, old)
+						c.drop(ysvc, key, "the pod of %q has %s=%v, dropped", s.svc.Name, k, old)
 					}
 					continue
 				}
 				df.SetMapIndex(k, pf.MapIndex(k))
+				if field == "nodeSelector" {
+					// It constrains where the owner's pod runs too.
+					c.warn(ysvc, key, "approximated: node selector %s=%v set on the whole pod of %q, which this service joins", k, pf.MapIndex(k), s.svc.Name)
+				}
 			}
 		case df.IsZero():
 			df.Set(pf)
@@ -270,6 +275,19 @@ func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.Pod
 		}
 	}
 	return nil
+}
+
+// sidecarMapKey is the compose key that set entry k of a pod map field of
+// a service that joins another's pod: x-kubernetes.nodeSelector.<k> or
+// deploy.placement.constraints for node selectors, pod.<field>.<k> else.
+func sidecarMapKey(y *svcCtx, field, k string) string {
+	if field == "nodeSelector" {
+		if _, ok := y.ext.NodeSelector[k]; ok {
+			return ExtensionKey + ".nodeSelector." + k
+		}
+		return "deploy.placement.constraints"
+	}
+	return "pod." + field + "." + k
 }
 
 // sidecarPodKey is the compose key that set a pod field of a service that
