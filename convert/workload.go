@@ -342,7 +342,7 @@ func deployModeKind(svc *types.ServiceConfig, w *warningList) string {
 		w.warn(svc.Name, "deploy.mode", "approximated: global-job becomes a Job of one pod; Kubernetes has no run-once-per-node Job")
 		return kindJob
 	default:
-		w.warn(svc.Name, "deploy.mode", "unknown mode %q, treated as replicated", mode)
+		w.warn(svc.Name, "deploy.mode", "approximated: unknown mode %q, treated as replicated", mode)
 	}
 	return ""
 }
@@ -408,7 +408,7 @@ func restartPolicy(svc *types.ServiceConfig, w *warningList) (policy string, max
 			maxAttempts = &n
 		}
 	default:
-		w.warn(svc.Name, "restart", "unknown policy %q, treated as always", r)
+		w.warn(svc.Name, "restart", "approximated: unknown policy %q, treated as always", r)
 		key = "restart"
 	}
 	if svc.Deploy == nil || svc.Deploy.RestartPolicy == nil {
@@ -437,7 +437,7 @@ func restartPolicy(svc *types.ServiceConfig, w *warningList) (policy string, max
 	case types.RestartPolicyOnFailure:
 		cond = types.RestartPolicyOnFailure
 	default:
-		w.warn(svc.Name, "deploy.restart_policy.condition", "unknown condition %q, treated as any", rp.Condition)
+		w.warn(svc.Name, "deploy.restart_policy.condition", "approximated: unknown condition %q, treated as any", rp.Condition)
 		cond = types.RestartPolicyAlways
 	}
 	if key == "restart" && cond != policy {
@@ -678,7 +678,7 @@ func (c *converter) updateDrops(svc *types.ServiceConfig, u *types.UpdateConfig)
 	switch u.Order {
 	case "", "stop-first", "start-first":
 	default:
-		c.warn(svc.Name, "deploy.update_config.order", "unknown order %q, treated as stop-first", u.Order)
+		c.warn(svc.Name, "deploy.update_config.order", "approximated: unknown order %q, treated as stop-first", u.Order)
 	}
 }
 
