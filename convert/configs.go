@@ -212,6 +212,11 @@ func (c *converter) mountFile(pv *podVolumes, kind string, r types.FileReference
 	case !path.IsAbs(target):
 		target = "/" + target
 	}
+	if strings.HasSuffix(target, "/") {
+		// A directory: the file goes inside it, named after the source,
+		// as docker compose does.
+		target = path.Join(target, r.Source)
+	}
 	key := kind + "s"
 	var mode *int32
 	if r.Mode != nil {
@@ -309,11 +314,11 @@ func (c *converter) fileObjectLabels(o *fileObject, meta *metav1.ObjectMeta) {
 	ann := map[string]string{}
 	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		if _, reserved := meta.Labels[k]; reserved {
-			c.drop("", o.kind+"s."+o.key+".labels", "%q is set by hoist; the compose value is ignored", k)
+			c.drop("", o.kind+"s."+o.key+".labels."+k, "ignored: hoist sets this label")
 			continue
 		}
 		if !putLabel(meta.Labels, ann, k, labels[k]) {
-			c.drop("", o.kind+"s."+o.key+".labels", "%q is not a valid Kubernetes label or annotation key, dropped", k)
+			c.drop("", o.kind+"s."+o.key+".labels."+k, "not a valid Kubernetes label or annotation key, dropped")
 		}
 	}
 	if len(ann) > 0 {

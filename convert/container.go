@@ -127,11 +127,11 @@ func (c *converter) commands(svc *types.ServiceConfig) (command, args []string) 
 		if len(args) > 0 {
 			return args, nil
 		}
-		c.warn(svc.Name, "entrypoint", "an empty entrypoint with no command cannot clear the image's entrypoint in Kubernetes; the image's entrypoint is kept")
+		c.warn(svc.Name, "entrypoint", "approximated: an empty entrypoint with no command cannot clear the image's entrypoint in Kubernetes; the image's entrypoint is kept")
 		return nil, nil
 	}
 	if svc.Command != nil && len(svc.Command) == 0 && len(command) == 0 {
-		c.warn(svc.Name, "command", "an empty command cannot clear the image's command in Kubernetes; the image's command is kept")
+		c.warn(svc.Name, "command", "approximated: an empty command cannot clear the image's command in Kubernetes; the image's command is kept")
 	}
 	return command, args
 }
@@ -162,7 +162,7 @@ func (c *converter) deploy(svc *types.ServiceConfig) {
 	switch d.EndpointMode {
 	case "", "vip", "dnsrr":
 	default:
-		c.warn(svc.Name, "deploy.endpoint_mode", "unknown mode %q, treated as vip", d.EndpointMode)
+		c.warn(svc.Name, "deploy.endpoint_mode", "approximated: unknown mode %q, treated as vip", d.EndpointMode)
 	}
 }
 

@@ -116,8 +116,8 @@ func (c *converter) validate() error {
 		if err != nil {
 			return fmt.Errorf("service %q: %w", name, err)
 		}
-		if n[0] >= '0' && n[0] <= '9' {
-			return invalidf("service %q: a Kubernetes Service name must start with a letter", name)
+		if err := needLetter(fmt.Sprintf("service %q", name), "Service", n); err != nil {
+			return err
 		}
 		if other, ok := owner[n]; ok {
 			return invalidf("services %q and %q: both become the Kubernetes name %q; rename one", other, name, n)
@@ -337,11 +337,6 @@ func (c *converter) checkKeys(svc *types.ServiceConfig) {
 		switch {
 		case !ok:
 			c.drop(svc.Name, key, "not supported by hoist, dropped")
-		case rule.status == keyNotYet:
-			if key == "networks" && onlyDefaultNetwork(svc) {
-				continue
-			}
-			c.drop(svc.Name, key, "not converted yet, dropped")
 		case rule.status == keyDropped:
 			c.drop(svc.Name, key, "%s, dropped", rule.to)
 		}
@@ -367,7 +362,7 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 	podAnn = map[string]string{}
 	put := func(key, labelKey, value string, labels, ann map[string]string) {
 		if _, reserved := s.labels[labelKey]; reserved {
-			c.drop(svc.Name, key+"."+labelKey, "set by hoist; the compose value is ignored")
+			c.drop(svc.Name, key+"."+labelKey, "ignored: hoist sets this label")
 			return
 		}
 		if !putLabel(labels, ann, labelKey, value) {

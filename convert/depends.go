@@ -103,7 +103,7 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 			c.warn(svc.Name, key+".condition", "approximated: waiting until %q completes would need API access; the pod starts without waiting, so it must retry until %q has done its work", dep, dep)
 			continue
 		default:
-			c.warn(svc.Name, key+".condition", "unknown condition %q, treated as service_started", cond)
+			c.warn(svc.Name, key+".condition", "approximated: unknown condition %q, treated as service_started", cond)
 		}
 		t := c.waitTarget(owner)
 		if isJobKind(t.kind) {

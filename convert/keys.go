@@ -16,21 +16,15 @@ const (
 	// keyMapped keys are converted; their handlers warn about any part
 	// they approximate.
 	keyMapped keyStatus = iota
-	// keyNotYet keys are in MAPPING.md but not converted by this version.
-	keyNotYet
 	// keyDropped keys have no Kubernetes equivalent.
 	keyDropped
 )
 
 func (s keyStatus) String() string {
-	switch s {
-	case keyMapped:
+	if s == keyMapped {
 		return "mapped"
-	case keyNotYet:
-		return "not converted yet"
-	default:
-		return "dropped"
 	}
+	return "dropped"
 }
 
 // keyRule says what happens to one service key: the Kubernetes field it
@@ -77,7 +71,7 @@ var coreKeys = map[string]keyRule{
 	"healthcheck":       {keyMapped, "readiness + liveness probes; `start_period` -> startupProbe"},
 	"image":             {keyMapped, "container `image`"},
 	"label_file":        {keyMapped, "as `labels` (read at load)"},
-	"labels":            {keyMapped, "workload and pod labels when valid, else annotations; `kompose.hpa.*` -> HorizontalPodAutoscaler, `kompose.service.healthcheck.*` -> probes, other `kompose.*` labels warn"},
+	"labels":            {keyMapped, "workload and pod labels when valid, else annotations; `kompose.hpa.*` -> HorizontalPodAutoscaler, `kompose.service.healthcheck.*` -> probes, `kompose.serviceaccount-name` -> pod `serviceAccountName`, other `kompose.*` labels warn"},
 	"mem_limit":         {keyMapped, "`resources.limits.memory`"},
 	"mem_reservation":   {keyMapped, "`resources.requests.memory`"},
 	"ports":             {keyMapped, "Service ports (`published` -> `port`, `target` -> `targetPort`, `app_protocol` -> `appProtocol`) and container ports"},

@@ -126,3 +126,23 @@ func portName(composeName, protocol string, port int32) string {
 	}
 	return strings.ToLower(protocol) + "-" + strconv.Itoa(int(port))
 }
+
+// unitName names a top-level service or job in messages: service "x" or
+// job "x" (c.names holds both).
+func (c *converter) unitName(name string) string {
+	if _, ok := c.project.Jobs[name]; ok {
+		return fmt.Sprintf("job %q", name)
+	}
+	return fmt.Sprintf("service %q", name)
+}
+
+// needLetter rejects an object name (from ObjectName, so a DNS-1123
+// label) that starts with a digit: Service names are DNS-1035 labels, and
+// hoist names a job's objects the same way. what names the compose side in
+// the error, kind the Kubernetes object.
+func needLetter(what, kind, n string) error {
+	if n[0] >= '0' && n[0] <= '9' {
+		return invalidf("%s: a Kubernetes %s name must start with a letter", what, kind)
+	}
+	return nil
+}

@@ -75,7 +75,7 @@ func (c *converter) prepareNetwork() error {
 	c.net.kompose = map[string]komposeService{}
 	owner := map[string]string{} // object name -> what owns it
 	for name, obj := range c.names {
-		owner[obj] = fmt.Sprintf("service %q", name)
+		owner[obj] = c.unitName(name)
 	}
 	// add gives target an alias Service, unless the alias is the name of
 	// the service it was written for (self), which has it already.
@@ -87,8 +87,8 @@ func (c *converter) prepareNetwork() error {
 		if obj == c.names[self] || obj == c.names[target] {
 			return nil
 		}
-		if obj[0] >= '0' && obj[0] <= '9' {
-			return invalidf("%s: a Kubernetes Service name must start with a letter", what)
+		if err := needLetter(what, "Service", obj); err != nil {
+			return err
 		}
 		mine := fmt.Sprintf("alias of service %q", target)
 		if o, ok := owner[obj]; ok {
@@ -343,7 +343,7 @@ func (c *converter) dnsConfig(s *svcCtx, pod *corev1.PodSpec) error {
 		}
 	}
 	if len(cfg.Nameservers) > maxDNSNameservers {
-		c.drop(svc.Name, "dns", "Kubernetes allows %d nameservers; %s dropped", maxDNSNameservers, strings.Join(cfg.Nameservers[maxDNSNameservers:], ", "))
+		c.drop(svc.Name, "dns", "Kubernetes allows %d nameservers: %s, dropped", maxDNSNameservers, strings.Join(cfg.Nameservers[maxDNSNameservers:], ", "))
 		cfg.Nameservers = cfg.Nameservers[:maxDNSNameservers]
 	}
 	for _, d := range svc.DNSSearch {

@@ -34,7 +34,7 @@ func (c *converter) resources(svc *types.ServiceConfig) corev1.ResourceRequireme
 	set := func(name corev1.ResourceName, limit, request float64, q func(float64) resource.Quantity, reqKey string) {
 		if request > 0 && limit > 0 && request > limit {
 			rq, lq := q(request), q(limit)
-			c.warn(svc.Name, reqKey, "reservation %s is above the limit %s; the request is lowered to the limit", rq.String(), lq.String())
+			c.warn(svc.Name, reqKey, "approximated: reservation %s is above the limit %s; the request is lowered to the limit", rq.String(), lq.String())
 			request = limit
 		}
 		if request == 0 {
@@ -122,6 +122,9 @@ func (c *converter) gpus(service, key string, reqs []types.DeviceRequest, out ma
 		default:
 			c.drop(service, key, "GPU driver %q has no known Kubernetes resource, dropped", d.Driver)
 			continue
+		}
+		if extra := slices.DeleteFunc(slices.Clone(d.Capabilities), func(s string) bool { return s == "gpu" }); len(extra) > 0 {
+			c.drop(service, key, "device capabilities %s besides \"gpu\" have no Kubernetes equivalent, dropped", quoteAll(slices.Sorted(slices.Values(extra))))
 		}
 		if len(d.Options) > 0 {
 			c.drop(service, key, "device options %s are set by the device plugin, dropped", quoteAll(slices.Sorted(maps.Keys(d.Options))))

@@ -30,13 +30,14 @@ var securityKeys = map[string]keyRule{
 const (
 	komposeImagePullSecret = "kompose.image-pull-secret"
 	komposeImagePullPolicy = "kompose.image-pull-policy"
+	komposeServiceAccount  = "kompose.serviceaccount-name"
 )
 
 // securityKompose are the kompose label prefixes this area reads.
-var securityKompose = []string{komposeImagePullSecret, komposeImagePullPolicy}
+var securityKompose = []string{komposeImagePullSecret, komposeImagePullPolicy, komposeServiceAccount}
 
 // security sets the pod's and the main container's securityContext, and
-// applies kompose's image pull labels.
+// applies kompose's image pull and service account labels.
 func (c *converter) security(s *svcCtx, pod *corev1.PodSpec) error {
 	svc := s.svc
 	ctr := &pod.Containers[0]
@@ -84,7 +85,7 @@ func (c *converter) security(s *svcCtx, pod *corev1.PodSpec) error {
 	if !reflect.ValueOf(*psc).IsZero() {
 		pod.SecurityContext = psc
 	}
-	return c.komposeImageLabels(s, pod)
+	return c.komposePodLabels(s, pod)
 }
 
 // maxID is the largest UID or GID the API server accepts.
@@ -196,7 +197,7 @@ func (c *converter) securityOpts(service string, opts []string, sc *corev1.Secur
 			case "builtin", "default", "runtime/default":
 				sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
 			default:
-				c.drop(service, key, "%q: a seccomp profile file must be installed on every node and referenced as a Localhost profile; dropped", o)
+				c.drop(service, key, "%q: a seccomp profile file must be installed on every node and referenced as a Localhost profile, dropped", o)
 			}
 		case "apparmor":
 			switch value {
@@ -312,11 +313,23 @@ func isIPCSysctl(name string) bool {
 	return strings.HasPrefix(name, "fs.mqueue.")
 }
 
-// komposeImageLabels applies kompose.image-pull-secret (added to the
-// pod's imagePullSecrets) and kompose.image-pull-policy (which wins over
-// pull_policy).
-func (c *converter) komposeImageLabels(s *svcCtx, pod *corev1.PodSpec) error {
+// komposePodLabels applies kompose.image-pull-secret (added to the
+// pod's imagePullSecrets), kompose.image-pull-policy (which wins over
+// pull_policy) and kompose.serviceaccount-name (the pod's
+// serviceAccountName unless x-kubernetes.serviceAccount is set).
+func (c *converter) komposePodLabels(s *svcCtx, pod *corev1.PodSpec) error {
 	svc := s.svc
+	if v, ok := svc.Labels[komposeServiceAccount]; ok {
+		name := strings.TrimSpace(v)
+		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+			return invalidf("labels.%s: %q is not a ServiceAccount name", komposeServiceAccount, v)
+		}
+		if s.ext.ServiceAccount != "" {
+			c.drop(svc.Name, "labels."+komposeServiceAccount, "ignored: %s.serviceAccount is set", ExtensionKey)
+		} else {
+			pod.ServiceAccountName = name
+		}
+	}
 	if v, ok := svc.Labels[komposeImagePullSecret]; ok {
 		name := strings.TrimSpace(v)
 		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {

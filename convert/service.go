@@ -42,7 +42,7 @@ func collectPorts(svc *types.ServiceConfig, w *warningList) ([]svcPort, error) {
 	add := func(key, composeName string, port, target int32, proto corev1.Protocol, appProto string) {
 		if t, ok := seen[portKey{port, proto}]; ok {
 			if t != target {
-				w.warn(svc.Name, key, "port %d/%s is given twice (targets %d and %d); keeping target %d", port, proto, t, target, t)
+				w.warn(svc.Name, key, "approximated: port %d/%s is given twice (targets %d and %d); keeping target %d", port, proto, t, target, t)
 			}
 			return
 		}
@@ -183,7 +183,7 @@ func (c *converter) kubeService(s *svcCtx) error {
 		// network does.
 		k.Spec.ClusterIP = corev1.ClusterIPNone
 		if typ != corev1.ServiceTypeClusterIP && typKey != "--service-type" {
-			c.warn(svc.Name, typKey, "the service has no ports; a headless ClusterIP Service is emitted instead of %s", typ)
+			c.warn(svc.Name, typKey, "approximated: the service has no ports; a headless ClusterIP Service is emitted instead of %s", typ)
 		}
 		if nodePort != 0 {
 			c.drop(svc.Name, nodePortKey, "the service has no ports, dropped")
@@ -195,7 +195,7 @@ func (c *converter) kubeService(s *svcCtx) error {
 		// needs it headless.
 		k.Spec.ClusterIP = corev1.ClusterIPNone
 	case dnsrr:
-		c.drop(svc.Name, "deploy.endpoint_mode", "dnsrr needs a headless Service, which type %s cannot be; ignored", typ)
+		c.drop(svc.Name, "deploy.endpoint_mode", "ignored: dnsrr needs a headless Service, which type %s cannot be", typ)
 	}
 	if typ != corev1.ServiceTypeClusterIP {
 		k.Spec.Type = typ
@@ -205,7 +205,7 @@ func (c *converter) kubeService(s *svcCtx) error {
 			return invalidf("%s: needs type NodePort or LoadBalancer", nodePortKey)
 		}
 		if len(k.Spec.Ports) > 1 {
-			c.warn(svc.Name, nodePortKey, "set on the first port (%s) only", k.Spec.Ports[0].Name)
+			c.warn(svc.Name, nodePortKey, "approximated: set on the first port (%s) only", k.Spec.Ports[0].Name)
 		}
 		k.Spec.Ports[0].NodePort = nodePort
 	}
@@ -222,7 +222,7 @@ func (c *converter) governingHeadless(s *svcCtx, k *corev1.Service) error {
 	name := c.governingService(s)
 	for svc, n := range c.names {
 		if n == name {
-			return invalidf("the StatefulSet's headless Service %q has the name of service %q; rename one", name, svc)
+			return invalidf("the StatefulSet's headless Service %q has the name of %s; rename one", name, c.unitName(svc))
 		}
 	}
 	h := &corev1.Service{

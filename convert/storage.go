@@ -298,7 +298,7 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 			cl.labels, cl.ann = map[string]string{}, map[string]string{}
 		}
 		if !putLabel(cl.labels, cl.ann, k, v.Labels[k]) {
-			c.drop("", cl.key+".labels", "%q is not a valid Kubernetes label or annotation key, dropped", k)
+			c.drop("", cl.key+".labels."+k, "not a valid Kubernetes label or annotation key, dropped")
 		}
 	}
 	if v.Driver != "" && v.Driver != "local" {

@@ -16,7 +16,7 @@ var extensionKeys = []struct {
 	{"service.type", keyRule{keyMapped, "Service type (wins over `--service-type`)"}},
 	{"service.annotations", keyRule{keyMapped, "Service annotations"}},
 	{"service.nodePort", keyRule{keyMapped, "`nodePort` of the first port (NodePort/LoadBalancer only)"}},
-	{"serviceAccount", keyRule{keyMapped, "pod `serviceAccountName`"}},
+	{"serviceAccount", keyRule{keyMapped, "pod `serviceAccountName` (kompose's `kompose.serviceaccount-name` label too)"}},
 	{"imagePullSecrets", keyRule{keyMapped, "pod `imagePullSecrets`"}},
 	{"nodeSelector", keyRule{keyMapped, "pod `nodeSelector`"}},
 	{"tolerations", keyRule{keyMapped, "pod `tolerations`"}},

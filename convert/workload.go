@@ -133,11 +133,11 @@ func (c *converter) prepareWorkloads() error {
 		if err != nil {
 			return fmt.Errorf("job %q: %w", name, err)
 		}
-		if n[0] >= '0' && n[0] <= '9' {
-			return invalidf("job %q: a Kubernetes Job name must start with a letter", name)
+		if err := needLetter(fmt.Sprintf("job %q", name), "Job", n); err != nil {
+			return err
 		}
 		if other, ok := owners[n]; ok {
-			return invalidf("%q and job %q: both become the Kubernetes name %q; rename one", other, name, n)
+			return invalidf("%s and job %q: both become the Kubernetes name %q; rename one", c.unitName(other), name, n)
 		}
 		owners[n] = name
 		c.names[name] = n
@@ -342,7 +342,7 @@ func deployModeKind(svc *types.ServiceConfig, w *warningList) string {
 		w.warn(svc.Name, "deploy.mode", "approximated: global-job becomes a Job of one pod; Kubernetes has no run-once-per-node Job")
 		return kindJob
 	default:
-		w.warn(svc.Name, "deploy.mode", "unknown mode %q, treated as replicated", mode)
+		w.warn(svc.Name, "deploy.mode", "approximated: unknown mode %q, treated as replicated", mode)
 	}
 	return ""
 }
@@ -408,7 +408,7 @@ func restartPolicy(svc *types.ServiceConfig, w *warningList) (policy string, max
 			maxAttempts = &n
 		}
 	default:
-		w.warn(svc.Name, "restart", "unknown policy %q, treated as always", r)
+		w.warn(svc.Name, "restart", "approximated: unknown policy %q, treated as always", r)
 		key = "restart"
 	}
 	if svc.Deploy == nil || svc.Deploy.RestartPolicy == nil {
@@ -437,7 +437,7 @@ func restartPolicy(svc *types.ServiceConfig, w *warningList) (policy string, max
 	case types.RestartPolicyOnFailure:
 		cond = types.RestartPolicyOnFailure
 	default:
-		w.warn(svc.Name, "deploy.restart_policy.condition", "unknown condition %q, treated as any", rp.Condition)
+		w.warn(svc.Name, "deploy.restart_policy.condition", "approximated: unknown condition %q, treated as any", rp.Condition)
 		cond = types.RestartPolicyAlways
 	}
 	if key == "restart" && cond != policy {
@@ -488,7 +488,7 @@ func (c *converter) replicaWarnings(svc *types.ServiceConfig, plan *workloadPlan
 		if n > 1 {
 			plan.completions = &n
 		} else if n < 1 {
-			plan.warnings.drop(svc.Name, key, "a %s runs at least one pod; %d replicas dropped", plan.kind, n)
+			plan.warnings.drop(svc.Name, key, "%d replicas: a %s runs at least one pod, dropped", n, plan.kind)
 		}
 	}
 }
@@ -678,7 +678,7 @@ func (c *converter) updateDrops(svc *types.ServiceConfig, u *types.UpdateConfig)
 	switch u.Order {
 	case "", "stop-first", "start-first":
 	default:
-		c.warn(svc.Name, "deploy.update_config.order", "unknown order %q, treated as stop-first", u.Order)
+		c.warn(svc.Name, "deploy.update_config.order", "approximated: unknown order %q, treated as stop-first", u.Order)
 	}
 }
 

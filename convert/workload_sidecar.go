@@ -254,28 +254,47 @@ func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.Pod
 			keys := pf.MapKeys()
 			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 			for _, k := range keys {
+				key := sidecarMapKey(y, field, k.String())
 				if old := df.MapIndex(k); old.IsValid() {
 					if !reflect.DeepEqual(old.Interface(), pf.MapIndex(k).Interface()) {
-						c.drop(ysvc, "pod."+field, "%v: the pod of %q has %v, dropped", k, s.svc.Name, old)
+						c.drop(ysvc, key, "the pod of %q has %s=%v, dropped", s.svc.Name, k, old)
 					}
 					continue
 				}
 				df.SetMapIndex(k, pf.MapIndex(k))
+				if field == "nodeSelector" {
+					// It constrains where the owner's pod runs too.
+					c.warn(ysvc, key, "approximated: node selector %s=%v set on the whole pod of %q, which this service joins", k, pf.MapIndex(k), s.svc.Name)
+				}
 			}
 		case df.IsZero():
 			df.Set(pf)
-			c.warn(ysvc, sidecarPodKey(y.svc, field), "approximated: %s set on the whole pod of %q, which this service joins", field, s.svc.Name)
+			c.warn(ysvc, sidecarPodKey(y, field), "approximated: %s set on the whole pod of %q, which this service joins", field, s.svc.Name)
 		default:
-			c.drop(ysvc, sidecarPodKey(y.svc, field), "the pod of %q has its own %s, dropped", s.svc.Name, field)
+			c.drop(ysvc, sidecarPodKey(y, field), "the pod of %q has its own %s, dropped", s.svc.Name, field)
 		}
 	}
 	return nil
 }
 
+// sidecarMapKey is the compose key that set entry k of a pod map field of
+// a service that joins another's pod: x-kubernetes.nodeSelector.<k> or
+// deploy.placement.constraints for node selectors, pod.<field>.<k> else.
+func sidecarMapKey(y *svcCtx, field, k string) string {
+	if field == "nodeSelector" {
+		if _, ok := y.ext.NodeSelector[k]; ok {
+			return ExtensionKey + ".nodeSelector." + k
+		}
+		return "deploy.placement.constraints"
+	}
+	return "pod." + field + "." + k
+}
+
 // sidecarPodKey is the compose key that set a pod field of a service that
 // joins another's pod, so that warnings and the report name it; pod.<field>
 // when several keys may have.
-func sidecarPodKey(svc *types.ServiceConfig, field string) string {
+func sidecarPodKey(y *svcCtx, field string) string {
+	svc := y.svc
 	switch field {
 	case "dnsConfig", "dnsPolicy":
 		switch {
@@ -300,6 +319,9 @@ func sidecarPodKey(svc *types.ServiceConfig, field string) string {
 	case "hostAliases":
 		return "extra_hosts"
 	case "serviceAccountName":
+		if y.ext.ServiceAccount == "" {
+			return "labels." + komposeServiceAccount
+		}
 		return ExtensionKey + ".serviceAccount"
 	case "tolerations":
 		return ExtensionKey + ".tolerations"

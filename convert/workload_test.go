@@ -107,8 +107,9 @@ func TestMergePod(t *testing.T) {
 	if len(s.ports) != 2 || s.ports[1].name != "tcp-8080" {
 		t.Errorf("ports %+v: want the sidecar's port added under a unique name", s.ports)
 	}
-	// disk=hdd is dropped; lists such as hostAliases are joined.
-	if len(c.warnings) != 1 {
-		t.Errorf("warnings %v, want 1", c.warnings)
+	// disk=hdd is dropped, zone=a is taken for the whole pod with a
+	// warning; lists such as hostAliases are joined.
+	if len(c.warnings) != 2 {
+		t.Errorf("warnings %v, want 2", c.warnings)
 	}
 }
