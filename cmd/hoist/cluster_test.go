@@ -198,7 +198,7 @@ func TestApplyLifecycle(t *testing.T) {
 
 	// First apply creates everything, the namespace first. Waiting for the
 	// rollout lets controllers finish their status writes.
-	r := k.mustHoist("apply", "-n", ns, "--create-namespace", "--wait", "--timeout", "60s")
+	r := k.mustHoist("apply", "-n", ns, "--create-namespace", "--wait", "--timeout", "3m")
 	want := []string{
 		"namespace/" + ns + " created",
 		"service/db created",
@@ -465,7 +465,7 @@ func TestWait(t *testing.T) {
 	k := newKube(t)
 	ns := "wait"
 	k.compose(shopCompose)
-	r := k.mustHoist("up", "-n", ns, "--create-namespace", "--timeout", "60s")
+	r := k.mustHoist("up", "-n", ns, "--create-namespace", "--timeout", "3m")
 	// db and worker have fixed replicas; web's belong to its autoscaler,
 	// and up waits until it has scaled web to its minimum of 2.
 	if n, _, _ := unstructured.NestedInt64(k.mustGet(deployments, ns, "web").Object, "spec", "replicas"); n != 2 {
@@ -523,7 +523,7 @@ func TestWait(t *testing.T) {
 		t.Errorf("interrupted up: %v, want exit 130; stderr:\n%s", err, stderr.String())
 	}
 	k.compose(shopCompose)
-	r = k.mustHoist("up", "-n", ns, "--timeout", "60s")
+	r = k.mustHoist("up", "-n", ns, "--timeout", "3m")
 	if !strings.Contains(r.stdout, "deployment.apps/huge pruned") {
 		t.Errorf("rerun after an interrupt:\n%s", r.stdout)
 	}
