@@ -457,11 +457,7 @@ func TestStatefulSetClaims(t *testing.T) {
 	t.Parallel()
 	k := newKube(t)
 	ns := "issue3-claims"
-	if _, err := k.dyn.Resource(namespaces).Create(context.Background(), &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns},
-	}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	k.createNamespace(ns)
 	t.Cleanup(func() {
 		_ = k.dyn.Resource(namespaces).Delete(context.Background(), ns, metav1.DeleteOptions{})
 	})

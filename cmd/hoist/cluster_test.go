@@ -146,6 +146,16 @@ func (k *kube) writesByHoist(ns string) map[string]string {
 	})
 }
 
+// createNamespace creates a namespace that hoist did not.
+func (k *kube) createNamespace(ns string) {
+	k.t.Helper()
+	if _, err := k.dyn.Resource(namespaces).Create(context.Background(), &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns},
+	}}, metav1.CreateOptions{}); err != nil {
+		k.t.Fatal(err)
+	}
+}
+
 func (k *kube) snapshot(ns string, f func(*unstructured.Unstructured) string) map[string]string {
 	k.t.Helper()
 	out := map[string]string{}
@@ -415,11 +425,7 @@ func TestServerDryRun(t *testing.T) {
 	t.Parallel()
 	k := newKube(t)
 	ns := "dryrun"
-	if _, err := k.dyn.Resource(namespaces).Create(context.Background(), &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns},
-	}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	k.createNamespace(ns)
 	k.compose(shopCompose)
 	r := k.mustHoist("apply", "-n", ns, "--dry-run=server")
 	for _, l := range lines(r.stdout) {
