@@ -297,14 +297,18 @@ EOF
     --secure-port=0 \
     --profiling=false
   # HOME is isolated so kwok never picks up a user's ~/.kwok/kwok.yaml. Pod IPs
-  # come from --cidr; the node IP is kept outside it.
+  # come from --cidr; the node IP is kept outside it. kwok renews the node's
+  # Lease: the heartbeat stage only writes the node's status every 10-20
+  # minutes, and without a Lease the node-lifecycle controller marks the
+  # node NotReady after 50 s, and every pod on it not ready with it.
   HOME="$DIR/kwok-home" launch kwok \
     --kubeconfig="$DIR/kubeconfig" \
     --config="$STAGES" \
     --manage-all-nodes=false \
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --cidr=10.0.1.0/24 \
-    --node-ip=10.0.0.1
+    --node-ip=10.0.0.1 \
+    --node-lease-duration-seconds=40
 
   k apply -f - >/dev/null <<EOF || fail "could not create node $NODE" kube-apiserver
 apiVersion: v1
