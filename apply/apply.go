@@ -543,22 +543,6 @@ func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupK
 	var results []Result
 	var statefulSets []*unstructured.Unstructured
 	kept := map[schema.GroupKind]bool{}
-	defer func() {
-		// Prune leaves the claims a pruned StatefulSet made, as it leaves
-		// the claims of dropped named volumes.
-		claims, err := c.templateClaims(ctx, c.Namespace, statefulSets)
-		if err == nil && len(claims) > 0 && mode == DryRunNone {
-			// Recorded in the set, so that delete --volumes finds them.
-			if err := c.adoptClaims(ctx, set, claims, nil); err == nil {
-				kept[claimGK] = true
-			}
-		}
-		if err == nil && warnings != nil {
-			for _, ref := range sortedRefs(claims) {
-				fmt.Fprintf(warnings, "Warning: %s kept, with its data: statefulset.apps/%s made it from a volumeClaimTemplate; delete it yourself to drop the data\n", ref, claims[ref])
-			}
-		}
-	}()
 	for _, u := range members {
 		ref := refOf(u)
 		if keep[ref] {
@@ -594,6 +578,24 @@ func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupK
 		results = append(results, Result{Ref: ref, Action: Pruned, DryRun: mode})
 		if ref.GroupKind == (schema.GroupKind{Group: "apps", Kind: "StatefulSet"}) {
 			statefulSets = append(statefulSets, u)
+		}
+	}
+	// Prune leaves the claims a pruned StatefulSet made, as it leaves the
+	// claims of dropped named volumes, and records them in the set so that
+	// delete --volumes finds them.
+	claims, err := c.templateClaims(ctx, c.Namespace, statefulSets)
+	if err != nil || len(claims) == 0 {
+		return results, kept, err
+	}
+	if mode == DryRunNone {
+		if err := c.adoptClaims(ctx, set, claims, nil); err != nil {
+			return results, kept, err
+		}
+		kept[claimGK] = true
+	}
+	if warnings != nil {
+		for _, ref := range sortedRefs(claims) {
+			fmt.Fprintf(warnings, "Warning: %s kept, with its data: statefulset.apps/%s made it from a volumeClaimTemplate; hoist delete --volumes removes it\n", ref, claims[ref])
 		}
 	}
 	return results, kept, nil
