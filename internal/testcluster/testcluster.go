@@ -23,7 +23,14 @@ var Binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "ku
 var (
 	kubeconfig string
 	skipReason string
+	clusterDir string
 )
+
+// Dir is the running cluster's state directory (kubeconfig, logs and one
+// NAME.pid file per component, see hack/local-cluster.sh), or "" when no
+// cluster runs. Fault tests use the pid files to stop, freeze and restart
+// a component.
+func Dir() string { return clusterDir }
 
 // Root is the repository's top directory.
 func Root() string {
@@ -84,6 +91,7 @@ func MainIf(m *testing.M, need func() bool) int {
 		return 1
 	}
 	kubeconfig = filepath.Join(dir, "kubeconfig")
+	clusterDir = dir
 	code := m.Run()
 	if err := stop(script, dir); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping the local cluster:", err)
