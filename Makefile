@@ -4,7 +4,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BENCHTIME ?= 1s
 
-.PHONY: all bench-convert bench-apply build test test-short test-integration testenv cluster-up cluster-down lint fmt vet verify update-golden bench clean
+.PHONY: all e2e bench-convert bench-apply build test test-short test-integration testenv cluster-up cluster-down lint fmt vet verify update-golden bench clean
 
 all: build
 
@@ -12,25 +12,31 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/hoist ./cmd/hoist
 
-## test: everything: lint, the control-plane binaries, then every test
-## (unit, golden, CLI and integration against a real API server) with the
-## race detector
+## test: everything: lint, the control-plane and node binaries, then every
+## test (unit, golden, CLI, integration against a real API server, and the
+## end-to-end tests on the real node in e2e/) with the race detector
 test: lint testenv
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## test-integration: only the tests that need the local control plane
 test-integration: testenv
 	$(GO) test -count=1 -run 'Apply|DryRun|Wait|Conflict|APIErrors|Cluster' ./cmd/hoist/ ./apply/
 
-## testenv: build the pinned control-plane binaries into .cache/testenv
-## (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-## kwok); only missing ones are built
+## testenv: build the pinned binaries into .cache/testenv (etcd,
+## kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok,
+## and for the real node kubelet, kube-proxy, coredns, metrics-server); only
+## missing ones are built
 testenv:
 	hack/testenv.sh >/dev/null
 
-## cluster-up / cluster-down: a local cluster in .cache/cluster to try hoist
+## e2e: only the end-to-end tests on the real node (root)
+e2e: testenv
+	$(GO) test -count=1 -timeout 30m -v ./e2e/
+
+## cluster-up / cluster-down: a local cluster in .cache/cluster to try hoist;
+## REAL_NODE=1 adds the real node (root), where pods really run
 cluster-up: testenv
-	hack/local-cluster.sh start .cache/cluster
+	hack/local-cluster.sh start $(if $(REAL_NODE),--real-node) .cache/cluster
 cluster-down:
 	hack/local-cluster.sh stop .cache/cluster
 

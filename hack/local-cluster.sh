@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Starts/stops a throw-away local Kubernetes control plane for integration
 # tests: etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok
-# with one fake node. Everything listens on 127.0.0.1 only, on free ports.
+# with one fake node, and a default StorageClass. The control plane listens on
+# 127.0.0.1 only, on free ports.
 #
-#   hack/local-cluster.sh start DIR   # prints DIR/kubeconfig on stdout
+#   hack/local-cluster.sh start [--real-node] DIR   # prints DIR/kubeconfig
 #   hack/local-cluster.sh stop DIR
+#   hack/local-cluster.sh load-image DIR ARCHIVE    # into the real node
+#
+# --real-node adds one real node (containerd, runc, CNI bridge, kubelet,
+# kube-proxy, CoreDNS, metrics-server; see hack/real-node.sh and
+# hack/README.md) and taints the kwok node, so pods really run. It needs root
+# and changes host state (a bridge, an nftables guard, sysctls), which stop
+# restores. Only one real node can run per machine.
 #
 # DIR receives kubeconfig, *.log, *.pid, the generated keys and etcd's data.
 # Binaries come from ${HOIST_TESTENV_BIN:-$ROOT/.cache/testenv/v1.37.2/bin}
@@ -22,7 +30,12 @@ NODE=kwok-node-0
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 log() { echo "local-cluster: $*" >&2; }
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+usage() {
+  echo "usage: $0 start [--real-node] DIR | stop DIR | load-image DIR ARCHIVE" >&2
+  exit 2
+}
+# shellcheck source=hack/real-node.sh
+source "$ROOT/hack/real-node.sh"
 
 # ---------------------------------------------------------------- helpers
 
@@ -48,31 +61,41 @@ ours() {
   fi
 }
 
-stop_cluster() {
-  local dir="$1" i name pidfile pid n
-  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
-    name="${COMPONENTS[i]}"
-    pidfile="$dir/$name.pid"
-    [[ -f "$pidfile" ]] || continue
-    pid="$(cat "$pidfile")"
-    if [[ "$pid" =~ ^[0-9]+$ ]] && ours "$name" "$pid"; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for ((n = 0; n < 100; n++)); do # up to 10s
+# stop_component NAME: stops DIR/NAME.pid's process (TERM, then KILL after
+# 10 s) if it is still ours, and removes the pid file.
+stop_component() {
+  local name="$1" pidfile="$DIR/$1.pid" pid n
+  [[ -f "$pidfile" ]] || return 0
+  pid="$(cat "$pidfile")"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && ours "$name" "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((n = 0; n < 100; n++)); do # up to 10s
+      alive "$pid" || break
+      sleep 0.1
+    done
+    if alive "$pid"; then
+      log "$name ($pid) ignored SIGTERM; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for ((n = 0; n < 50; n++)); do
         alive "$pid" || break
         sleep 0.1
       done
-      if alive "$pid"; then
-        log "$name ($pid) ignored SIGTERM; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        for ((n = 0; n < 50; n++)); do
-          alive "$pid" || break
-          sleep 0.1
-        done
-      fi
-      log "stopped $name ($pid)"
     fi
-    rm -f "$pidfile"
+    log "stopped $name ($pid)"
+  fi
+  rm -f "$pidfile"
+}
+
+# stop_cluster: the real node first (while the API server can still tell
+# its kubelet to tear pods down), then the control plane, then the host
+# state the node changed.
+stop_cluster() {
+  local i
+  node_stop
+  for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
+    stop_component "${COMPONENTS[i]}"
   done
+  node_cleanup
 }
 
 # free_ports N: prints N distinct free TCP ports on 127.0.0.1.
@@ -153,7 +176,7 @@ fail() {
   log "ERROR: $msg"
   if [[ -z "$name" ]]; then # default to the first component that died
     for c in "${STARTED[@]}"; do
-      if ! alive "$(cat "$DIR/$c.pid")"; then name="$c"; break; fi
+      if ! alive "$(cat "$DIR/$c.pid" 2>/dev/null)"; then name="$c"; break; fi
     done
   fi
   if [[ -n "$name" && -f "$DIR/$name.log" ]]; then
@@ -167,7 +190,7 @@ fail() {
 check_alive() {
   local c
   for c in "${STARTED[@]}"; do
-    alive "$(cat "$DIR/$c.pid")" || fail "$c exited unexpectedly" "$c"
+    alive "$(cat "$DIR/$c.pid" 2>/dev/null)" || fail "$c exited unexpectedly" "$c"
   done
 }
 
@@ -203,7 +226,7 @@ start_cluster() {
   for name in "${COMPONENTS[@]}" kubectl; do
     [[ -x "$BIN/$name" ]] || { log "missing $BIN/$name: run hack/testenv.sh first"; exit 1; }
   done
-  for name in "${COMPONENTS[@]}"; do
+  for name in "${COMPONENTS[@]}" "${NODE_COMPONENTS[@]}"; do
     if [[ -f "$DIR/$name.pid" ]] && ours "$name" "$(cat "$DIR/$name.pid")"; then
       log "a cluster is already running in $DIR (run: $0 stop $DIR)"
       exit 1
@@ -213,13 +236,26 @@ start_cluster() {
   local t0=$SECONDS
   DEADLINE=$((SECONDS + TIMEOUT))
   STARTED=()
-  trap 'rc=$?; if ((rc != 0)) && ((${#STARTED[@]} > 0)); then log "stopping what was started"; stop_cluster "$DIR"; fi' EXIT
+  trap 'rc=$?; if ((rc != 0)); then log "stopping what was started"; stop_cluster; fi' EXIT
   trap 'exit 130' INT TERM
 
   # Fresh state on every start.
   rm -rf "$DIR/etcd-data" "$DIR/certs" "$DIR/kwok-home"
   rm -f "$DIR"/*.pid "$DIR"/*.log "$DIR/kubeconfig" "$DIR/ca.crt" "$DIR/sa.key" "$DIR/tokens.csv"
   mkdir -p "$DIR/certs" "$DIR/kwok-home"
+  local api_extra=() cm_extra=()
+  if ((REAL_NODE)); then
+    node_prepare
+    # The aggregator dials metrics-server's endpoint, not its ClusterIP.
+    api_extra=(--enable-aggregator-routing=true)
+    # Short HPA windows so tests see scaling within a minute (upstream
+    # defaults: 15 s sync, 5 min downscale stabilization, 5 min CPU
+    # initialization, 30 s readiness delay).
+    cm_extra=(--horizontal-pod-autoscaler-sync-period=5s
+      --horizontal-pod-autoscaler-downscale-stabilization=20s
+      --horizontal-pod-autoscaler-cpu-initialization-period=10s
+      --horizontal-pod-autoscaler-initial-readiness-delay=5s)
+  fi
 
   read -r etcd_port peer_port api_port <<<"$(free_ports 3)"
   [[ -n "$api_port" ]] || { log "could not find free ports"; exit 1; }
@@ -254,7 +290,8 @@ start_cluster() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-cluster-ip-range=10.96.0.0/16 \
     --allow-privileged=true \
-    --profiling=false
+    --profiling=false \
+    "${api_extra[@]}"
   wait_until "the API server's self-signed certificate" kube-apiserver cert_ready
   # Only the CA (the second certificate) goes into the kubeconfig.
   awk '/BEGIN CERTIFICATE/ {n++} n >= 2' "$DIR/certs/apiserver.crt" >"$DIR/ca.crt"
@@ -290,7 +327,9 @@ EOF
     --root-ca-file="$DIR/ca.crt" \
     --controllers='*' \
     --node-monitor-period=1s \
-    --profiling=false
+    --enable-hostpath-provisioner=true \
+    --profiling=false \
+    "${cm_extra[@]}"
   launch kube-scheduler \
     --kubeconfig="$DIR/kubeconfig" \
     --leader-elect=false \
@@ -336,6 +375,14 @@ status:
     pods: "1000"
 EOF
   wait_until "node $NODE to be Ready and untainted" kwok node_ready
+  storage_class || fail "could not create the default StorageClass" kube-apiserver
+  if ((REAL_NODE)); then
+    # Pods go to the real node only: never mix kwok's fake pods and real
+    # ones behind one Service.
+    k taint node "$NODE" kwok.x-k8s.io/node=fake:NoSchedule >/dev/null ||
+      fail "could not taint node $NODE" kube-apiserver
+    node_start
+  fi
   wait_until "ServiceAccount default/default" kube-controller-manager k get serviceaccount default -n default
 
   log "cluster up in $((SECONDS - t0))s; export KUBECONFIG=$DIR/kubeconfig"
@@ -344,12 +391,33 @@ EOF
 
 # ---------------------------------------------------------------- main
 
-(($# == 2)) || usage
-mkdir -p "$2"
-DIR="$(cd "$2" && pwd)"
-umask 077
-case "$1" in
-start) start_cluster ;;
-stop) stop_cluster "$DIR" ;;
+# load_image ARCHIVE: imports a docker-archive or OCI archive into the real
+# node's containerd (namespace k8s.io), where the kubelet finds it.
+load_image() {
+  local archive="$1"
+  NDIR="$DIR/node"
+  [[ -S "$NDIR/containerd.sock" ]] || { log "no real node runs in $DIR (start it with --real-node)"; exit 1; }
+  [[ -f "$archive" ]] || { log "$archive: no such file"; exit 1; }
+  ctr_ images import "$archive" >&2 || { log "could not import $archive"; exit 1; }
+}
+
+REAL_NODE=0
+cmd="${1:-}"
+shift || usage
+if [[ "$cmd" == start && "${1:-}" == --real-node ]]; then
+  REAL_NODE=1
+  shift
+fi
+case "$cmd" in
+start | stop) (($# == 1)) || usage ;;
+load-image) (($# == 2)) || usage ;;
 *) usage ;;
+esac
+mkdir -p "$1"
+DIR="$(cd "$1" && pwd)"
+umask 077
+case "$cmd" in
+start) start_cluster ;;
+stop) stop_cluster ;;
+load-image) load_image "$2" ;;
 esac

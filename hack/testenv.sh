@@ -2,6 +2,7 @@
 # Builds the binaries of the local Kubernetes control plane used by
 # integration tests (see hack/local-cluster.sh and hack/README.md):
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok
+# and, for the real node, kubelet, kube-proxy, coredns and metrics-server
 # into ${HOIST_TESTENV_BIN:-$ROOT/.cache/testenv/v1.37.2/bin}.
 #
 # Only missing binaries are built; delete one to rebuild it. Versions are pinned
@@ -69,9 +70,12 @@ build etcd "$MODDIR/etcd" go.etcd.io/etcd/server/v3 "-s -w"
 build kwok "$MODDIR/kwok" sigs.k8s.io/kwok/cmd/kwok \
   "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=v0.8.0"
 ldflags="$(k8s_ldflags)"
-for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
   build "$cmd" "$MODDIR" "k8s.io/kubernetes/cmd/$cmd" "$ldflags"
 done
+# The real node's cluster DNS and metrics API run as host processes.
+build coredns "$MODDIR/coredns" github.com/coredns/coredns "-s -w"
+build metrics-server "$MODDIR/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server "-s -w"
 
 log "done in $((SECONDS - total))s"
 echo "$BIN"

@@ -1,9 +1,12 @@
 // Package testcluster starts the project's local control plane (etcd,
 // kube-apiserver, kube-controller-manager, kube-scheduler and kwok, see
-// hack/local-cluster.sh) once per test binary, for integration tests.
+// hack/local-cluster.sh) once per test binary, for integration tests, and
+// with MainRealNode also the real node (containerd, kubelet, kube-proxy,
+// CoreDNS, metrics-server) on which pods really run.
 //
-// Without the binaries (make testenv builds them) the tests that need the
-// cluster skip, except under CI=true, where a missing binary fails the run.
+// Without the binaries (make testenv builds them), or for a real node
+// without root or containerd, the tests that need the cluster skip with one
+// message, except under CI=true, where anything missing fails the run.
 package testcluster
 
 import (
@@ -14,11 +17,27 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
+	"strings"
 	"testing"
 )
 
 // Binaries are the control-plane binaries the cluster needs.
 var Binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kubectl"}
+
+// NodeBinaries are the binaries hack/testenv.sh builds for the real node, on
+// top of Binaries.
+var NodeBinaries = []string{"kubelet", "kube-proxy", "coredns", "metrics-server"}
+
+// NodePackages are the host commands the real node needs, with the Debian
+// package that provides each (.ci/run installs them).
+var NodePackages = map[string]string{
+	"containerd": "containerd", "runc": "runc", "ctr": "containerd", "buildah": "buildah",
+	"nft": "nftables", "iptables": "iptables", "busybox": "busybox-static", "ip": "iproute2",
+}
+
+// realNode is true when the running cluster has a real node.
+var realNode bool
 
 var (
 	kubeconfig string
@@ -50,9 +69,16 @@ func BinDir() string {
 // TestMain: os.Exit(testcluster.Main(m)).
 func Main(m *testing.M) int { return MainIf(m, nil) }
 
+// MainRealNode is Main with the real node: pods run in containerd on this
+// machine. Only one real node can run per machine, so only one test package
+// (e2e) uses it.
+func MainRealNode(m *testing.M) int { return start(m, nil, true) }
+
 // MainIf is Main, but starts the cluster only when need (called after flag
 // parsing) reports that the selected tests or benchmarks use it.
-func MainIf(m *testing.M, need func() bool) int {
+func MainIf(m *testing.M, need func() bool) int { return start(m, need, false) }
+
+func start(m *testing.M, need func() bool, withNode bool) int {
 	flag.Parse()
 	if testing.Short() {
 		skipReason = "cluster tests do not run with -short"
@@ -63,13 +89,22 @@ func MainIf(m *testing.M, need func() bool) int {
 		return m.Run()
 	}
 	var missing []string
-	for _, b := range Binaries {
+	bins := Binaries
+	if withNode {
+		bins = append(append([]string(nil), Binaries...), NodeBinaries...)
+	}
+	for _, b := range bins {
 		if _, err := os.Stat(filepath.Join(BinDir(), b)); err != nil {
 			missing = append(missing, b)
 		}
 	}
+	msg := ""
 	if len(missing) > 0 {
-		msg := fmt.Sprintf("control-plane binaries missing from %s: %v (run make testenv)", BinDir(), missing)
+		msg = fmt.Sprintf("control-plane binaries missing from %s: %v (run make testenv)", BinDir(), missing)
+	} else if withNode {
+		msg = nodeMissing()
+	}
+	if msg != "" {
 		if os.Getenv("CI") == "true" {
 			fmt.Fprintln(os.Stderr, "FAIL:", msg)
 			return 1
@@ -83,7 +118,11 @@ func MainIf(m *testing.M, need func() bool) int {
 		return 1
 	}
 	script := filepath.Join(Root(), "hack", "local-cluster.sh")
-	start := exec.Command(script, "start", dir)
+	args := []string{"start", dir}
+	if withNode {
+		args = []string{"start", "--real-node", dir}
+	}
+	start := exec.Command(script, args...)
 	start.Stdout, start.Stderr = os.Stderr, os.Stderr
 	if err := start.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "starting the local cluster:", err)
@@ -92,6 +131,7 @@ func MainIf(m *testing.M, need func() bool) int {
 	}
 	kubeconfig = filepath.Join(dir, "kubeconfig")
 	clusterDir = dir
+	realNode = withNode
 	code := m.Run()
 	if err := stop(script, dir); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping the local cluster:", err)
@@ -104,6 +144,30 @@ func MainIf(m *testing.M, need func() bool) int {
 	}
 	return code
 }
+
+// nodeMissing says what this machine lacks to run the real node, or "".
+func nodeMissing() string {
+	if os.Geteuid() != 0 {
+		return "the real node needs root (kubelet and containerd)"
+	}
+	var missing []string
+	for cmd, pkg := range NodePackages {
+		if _, err := exec.LookPath(cmd); err != nil {
+			missing = append(missing, cmd+" (Debian package "+pkg+")")
+		}
+	}
+	if _, err := os.Stat("/usr/lib/cni/bridge"); err != nil {
+		missing = append(missing, "/usr/lib/cni/bridge (Debian package containernetworking-plugins)")
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	sort.Strings(missing)
+	return fmt.Sprintf("the real node needs %s", strings.Join(missing, ", "))
+}
+
+// RealNode reports whether the running cluster has a real node.
+func RealNode() bool { return realNode }
 
 func stop(script, dir string) error {
 	cmd := exec.Command(script, "stop", dir)
