@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -31,7 +30,6 @@ var (
 	jobsGVR         = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
 	cronjobs        = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}
 	claims          = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
-	volumes         = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumes"}
 	pods            = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 	networkpolicies = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}
 	ingresses       = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
@@ -149,32 +147,6 @@ func (k *kube) file(name, content string) {
 	}
 }
 
-// volumeFor creates a PersistentVolume bound in advance to claim ns/name,
-// as a provisioner would: the test cluster has none. The test deletes it
-// when it ends.
-func (k *kube) volumeFor(ns, claim string) {
-	k.t.Helper()
-	name := ns + "-" + claim
-	pv := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1", "kind": "PersistentVolume",
-		"metadata": map[string]any{"name": name},
-		"spec": map[string]any{
-			"capacity":    map[string]any{"storage": "1Gi"},
-			"accessModes": []any{"ReadWriteOnce"},
-			"hostPath":    map[string]any{"path": "/tmp/hoist-test/" + name},
-			"claimRef":    map[string]any{"namespace": ns, "name": claim},
-		},
-	}}
-	if _, err := k.dyn.Resource(volumes).Create(context.Background(), pv, metav1.CreateOptions{}); err != nil {
-		k.t.Fatal(err)
-	}
-	k.t.Cleanup(func() {
-		if err := k.dyn.Resource(volumes).Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			k.t.Errorf("deleting persistentvolume %s: %v", name, err)
-		}
-	})
-}
-
 // snapshotOf lists kind/name -> f(object) of a namespace's objects of the
 // given kinds.
 func (k *kube) snapshotOf(ns string, gvrs []schema.GroupVersionResource, f func(*unstructured.Unstructured) string) map[string]string {
@@ -235,7 +207,7 @@ func withSuffix(out, suffix string) []string {
 }
 
 // TestIssue3Lifecycle takes the stack project through apply, up (with
-// claims bound to volumes made for them), a no-op re-apply, diff, status,
+// claims bound by the cluster's default StorageClass), a no-op re-apply, diff, status,
 // prune and down.
 func TestIssue3Lifecycle(t *testing.T) {
 	t.Parallel()
@@ -244,8 +216,6 @@ func TestIssue3Lifecycle(t *testing.T) {
 	k.compose(stackCompose)
 	k.file("db_password.txt", stackSecret+"\n")
 	k.file("site.conf", "site config\n")
-	k.volumeFor(ns, "uploads")
-	k.volumeFor(ns, "dbdata-db-0")
 
 	// apply creates everything, in hoist's kind order.
 	r := k.mustHoist("apply", "-n", ns, "--create-namespace")
@@ -468,11 +438,12 @@ services:
     volumes: [data:/var/lib/postgresql/data]
     x-kubernetes: {workload: statefulset}
 volumes:
-  data: {}
+  data:
+    x-kubernetes: {storageClass: missing}
 `
 	k.compose(claimsCompose)
 	k.mustHoist("apply", "-n", ns)
-	// The claim stays Pending: no provisioner, no volume. Once the
+	// The claim stays Pending: its StorageClass does not exist. Once the
 	// scheduler has given up on the pod, up's timeout must say why.
 	k.eventually("pod db-0 to be unschedulable", 2*time.Minute, func() bool {
 		p, err := k.get(pods, ns, "db-0")
@@ -490,7 +461,7 @@ volumes:
 
 	// A StatefulSet's claim templates cannot change: apply and diff say so
 	// in one line, and how to go about it.
-	k.compose(strings.Replace(claimsCompose, "  data: {}", "  data:\n    x-kubernetes: {size: 5Gi}", 1))
+	k.compose(strings.Replace(claimsCompose, "{storageClass: missing}", "{storageClass: missing, size: 5Gi}", 1))
 	for _, cmd := range []string{"apply", "diff"} {
 		r = k.hoist(cmd, "-n", ns)
 		if r.code == 0 || strings.Count(r.stderr, "\n") != 1 ||
