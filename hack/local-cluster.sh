@@ -91,11 +91,13 @@ stop_component() {
 # state the node changed.
 stop_cluster() {
   local i
+  pv_paths_save
   node_stop
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
     stop_component "${COMPONENTS[i]}"
   done
   node_cleanup
+  pv_paths_remove
 }
 
 # free_ports N: prints N distinct free TCP ports on 127.0.0.1.

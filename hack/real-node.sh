@@ -179,8 +179,8 @@ clientConnection:
 hostnameOverride: $NODE_NAME
 mode: iptables
 bindAddress: $NODE_IP
-healthzBindAddress: 127.0.0.1:0
-metricsBindAddress: 127.0.0.1:0
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
 clusterCIDR: $POD_CIDR
 nodePortAddresses: ["$NODE_IP/32"]
 iptables:
@@ -287,6 +287,8 @@ rules:
 - apiGroups: [metrics.k8s.io]
   resources: [pods, nodes]
   verbs: [get, list, watch]
+- nonResourceURLs: [/apis, /apis/*, /openapi, /openapi/*, /version]
+  verbs: [get]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -314,6 +316,25 @@ provisioner: kubernetes.io/host-path
 reclaimPolicy: Delete
 volumeBindingMode: Immediate
 EOF
+}
+
+# pv_paths_save: notes the host-path volumes of the cluster's
+# PersistentVolumes while the API server still answers.
+pv_paths_save() {
+  [[ -f "$DIR/kube-apiserver.pid" ]] || return 0
+  k get pv -o 'jsonpath={range .items[*]}{.spec.hostPath.path}{"\n"}{end}' >"$DIR/pv-paths" 2>/dev/null || true
+}
+
+# pv_paths_remove: removes the provisioner's directories noted by
+# pv_paths_save (only those under /tmp/hostpath_pv/).
+pv_paths_remove() {
+  local path
+  [[ -f "$DIR/pv-paths" ]] || return 0
+  while IFS= read -r path; do
+    if [[ "$path" =~ ^/tmp/hostpath_pv/[0-9a-f-]+$ ]]; then rm -rf -- "$path"; fi
+  done <"$DIR/pv-paths"
+  rmdir /tmp/hostpath_pv 2>/dev/null || true
+  rm -f "$DIR/pv-paths"
 }
 
 node_launch() {
@@ -431,7 +452,6 @@ node_stop() {
   # While the API server and kubelet still run: let the kubelet tear pods
   # down (CNI DEL, unmounts), and note the host-path volumes to remove.
   if [[ -n "$NODE_NAME" ]] && [[ -f "$DIR/kube-apiserver.pid" ]] && k get --raw=/readyz >/dev/null 2>&1; then
-    k get pv -o 'jsonpath={range .items[*]}{.spec.hostPath.path}{"\n"}{end}' >"$NDIR/pv-paths" 2>/dev/null || true
     if [[ -f "$DIR/kubelet.pid" ]] && ours kubelet "$(cat "$DIR/kubelet.pid")"; then
       k cordon "$NODE_NAME" >/dev/null 2>&1 || true
       k delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period=1 --wait=false >/dev/null 2>&1 || true
@@ -480,20 +500,15 @@ node_cleanup() {
     [[ -d "$cg" ]] || continue
     find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
-  if [[ -f "$NDIR/pv-paths" ]]; then
-    while IFS= read -r path; do
-      [[ "$path" == /tmp/hostpath_pv/* ]] && rm -rf -- "$path"
-    done <"$NDIR/pv-paths"
-  fi
   # Chains the kubelet leaves (kube-proxy --cleanup removed its own).
   for t in iptables ip6tables; do
     command -v "$t" >/dev/null || continue
     for tc in filter:KUBE-FIREWALL filter:KUBE-KUBELET-CANARY mangle:KUBE-IPTABLES-HINT mangle:KUBE-KUBELET-CANARY nat:KUBE-KUBELET-CANARY; do
       local table="${tc%%:*}" chain="${tc#*:}" rule
-      "$t" -t "$table" -S 2>/dev/null | grep -- "-j $chain\b" | while IFS= read -r rule; do
+      "$t" -t "$table" -S 2>/dev/null | awk -v c="$chain" '$1 == "-A" && $NF == c' | while IFS= read -r rule; do
         # shellcheck disable=SC2086
         "$t" -t "$table" ${rule/-A/-D} 2>/dev/null || true
-      done
+      done || true
       "$t" -t "$table" -F "$chain" 2>/dev/null || true
       "$t" -t "$table" -X "$chain" 2>/dev/null || true
     done
