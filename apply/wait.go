@@ -179,13 +179,21 @@ func allReady(states map[Ref]state, targets map[Ref]*unstructured.Unstructured) 
 // every object it sees; when the watch ends it lists and watches again.
 func (c *Client) watchResource(ctx context.Context, m *meta.RESTMapping, ns string, out chan<- *unstructured.Unstructured) error {
 	r := c.resource(m, ns)
+	if m.Scope.Name() == meta.RESTScopeNameRoot {
+		ns = ""
+	}
+	op := "watching " + m.Resource.GroupResource().String() + where(ns)
 	for ctx.Err() == nil {
-		l, err := r.List(ctx, metav1.ListOptions{})
+		var l *unstructured.UnstructuredList
+		err := c.retry(ctx, op, func(ctx context.Context) (err error) {
+			l, err = r.List(ctx, metav1.ListOptions{})
+			return err
+		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("listing %s: %w", m.Resource.GroupResource(), err)
+			return withOp(op, err)
 		}
 		for i := range l.Items {
 			u := &l.Items[i]
@@ -196,12 +204,16 @@ func (c *Client) watchResource(ctx context.Context, m *meta.RESTMapping, ns stri
 				return nil
 			}
 		}
-		w, err := r.Watch(ctx, metav1.ListOptions{ResourceVersion: l.GetResourceVersion(), AllowWatchBookmarks: true})
+		var w watch.Interface
+		err = c.retry(ctx, op, func(ctx context.Context) (err error) {
+			w, err = c.watcher(m, ns).Watch(ctx, metav1.ListOptions{ResourceVersion: l.GetResourceVersion(), AllowWatchBookmarks: true})
+			return err
+		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("watching %s: %w", m.Resource.GroupResource(), err)
+			return withOp(op, err)
 		}
 		for ev := range w.ResultChan() {
 			if ev.Type != watch.Added && ev.Type != watch.Modified {
