@@ -288,7 +288,7 @@ func (c *Client) checkOrigin(ctx context.Context, set *applySet, st parentState,
 			names, set.name, set.name, set.namespace, theirs, ours)
 	}
 	if !o.Prune && o.Warnings != nil {
-		fmt.Fprintf(o.Warnings, "Warning: found orphan objects (%s) for project %q, last applied from %s (ApplySet parent secret/%s in namespace %s); if they belong to another project, give this one another name with -p; hoist up --force would prune them\n",
+		fmt.Fprintf(o.Warnings, "Warning: found orphan objects (%s) for project %q, last applied from %s (ApplySet parent secret/%s in namespace %s). If you removed or renamed these services, run hoist up --force to clean them up; if they belong to another project, give this one another name with -p\n",
 			names, set.name, theirs, set.name, set.namespace)
 	}
 	return nil
