@@ -21,24 +21,35 @@ func TestAPIErrorsRBAC(t *testing.T) {
 	k.compose(shopCompose)
 	ns := "rbac-read"
 	k.createNamespace(ns)
-	// "reader" may read everything and change nothing.
+	// "reader" may read everything and change nothing, "secret-reader" may
+	// only read Secrets, "secret-writer" may read everything and write
+	// Secrets only.
 	ctx := context.Background()
-	role := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-		"metadata": map[string]any{"name": "hoist-test-reader"},
-		"rules":    []any{map[string]any{"apiGroups": []any{"*"}, "resources": []any{"*"}, "verbs": []any{"get", "list", "watch"}}},
-	}}
-	binding := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-		"metadata": map[string]any{"name": "hoist-test-reader"},
-		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "hoist-test-reader"},
-		"subjects": []any{map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "reader"}},
-	}}
-	for gvr, u := range map[schema.GroupVersionResource]*unstructured.Unstructured{
-		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}:        role,
-		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}: binding,
+	rbac := func(resource string) schema.GroupVersionResource {
+		return schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: resource}
+	}
+	read := map[string]any{"apiGroups": []any{"*"}, "resources": []any{"*"}, "verbs": []any{"get", "list", "watch"}}
+	for user, rules := range map[string][]any{
+		"reader":        {read},
+		"secret-reader": {map[string]any{"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"get"}}},
+		"secret-writer": {read, map[string]any{"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"patch", "create", "update"}}},
 	} {
-		if _, err := k.dyn.Resource(gvr).Apply(ctx, u.GetName(), u, metav1.ApplyOptions{FieldManager: "test", Force: true}); err != nil {
+		name := "hoist-test-" + user
+		role := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+			"metadata": map[string]any{"name": name},
+			"rules":    rules,
+		}}
+		binding := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+			"metadata": map[string]any{"name": name},
+			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+			"subjects": []any{map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}},
+		}}
+		if _, err := k.dyn.Resource(rbac("clusterroles")).Apply(ctx, name, role, metav1.ApplyOptions{FieldManager: "test", Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.dyn.Resource(rbac("clusterrolebindings")).Apply(ctx, name, binding, metav1.ApplyOptions{FieldManager: "test", Force: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -57,20 +68,26 @@ func TestAPIErrorsRBAC(t *testing.T) {
 		return path
 	}
 	nobody, reader := kubeconfigAs("nobody"), kubeconfigAs("reader")
+	secretReader, secretWriter := kubeconfigAs("secret-reader"), kubeconfigAs("secret-writer")
 	tests := []struct {
 		name       string
 		kubeconfig string
 		args       []string
-		want       string // the line's start, after "error: "
+		// want is the start of every line, after "error: "; lines is
+		// their number.
+		want  string
+		lines int
 	}{
-		{name: "nobody, cluster-scoped list", kubeconfig: nobody, args: []string{"apply", "-n", "rbac-new", "--create-namespace"},
-			want: `listing namespaces (cluster-scoped): namespaces is forbidden: User "nobody" cannot list resource "namespaces"`},
+		{name: "cluster-scoped list", kubeconfig: secretReader, args: []string{"apply", "-n", "rbac-new", "--create-namespace"},
+			want: `listing namespaces (cluster-scoped): namespaces is forbidden: User "secret-reader" cannot list resource "namespaces"`},
 		{name: "nobody, namespaced read", kubeconfig: nobody, args: []string{"apply", "-n", ns},
 			want: `reading ApplySet parent secret/shop in namespace ` + ns + `: secrets "shop" is forbidden: User "nobody" cannot get resource "secrets"`},
 		{name: "reader, cluster-scoped apply", kubeconfig: reader, args: []string{"apply", "-n", "rbac-new", "--create-namespace"},
 			want: `applying namespace/rbac-new (cluster-scoped): namespaces "rbac-new" is forbidden: User "reader" cannot patch resource "namespaces"`},
 		{name: "reader, namespaced write", kubeconfig: reader, args: []string{"apply", "-n", ns},
 			want: `writing ApplySet parent secret/shop in namespace ` + ns + `: secrets "shop" is forbidden: User "reader" cannot patch resource "secrets"`},
+		{name: "secret-writer, objects", kubeconfig: secretWriter, args: []string{"apply", "-n", ns},
+			want: `applying `, lines: 7},
 		{name: "reader, status", kubeconfig: reader, args: []string{"status", "-n", ns}, want: ""},
 	}
 	for _, tc := range tests {
@@ -82,8 +99,19 @@ func TestAPIErrorsRBAC(t *testing.T) {
 				}
 				return
 			}
-			if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "error: "+tc.want) {
-				t.Errorf("hoist %s: exit %d, want 1 and one line starting\nerror: %s\ngot:\n%s", strings.Join(tc.args, " "), r.code, tc.want, r.stderr)
+			if tc.lines == 0 {
+				tc.lines = 1
+			}
+			if r.code != 1 || strings.Count(r.stderr, "\n") != tc.lines {
+				t.Errorf("hoist %s: exit %d, want 1 and %d line(s)\n%s", strings.Join(tc.args, " "), r.code, tc.lines, r.stderr)
+			}
+			for _, line := range lines(r.stderr) {
+				if !strings.HasPrefix(line, "error: "+tc.want) {
+					t.Errorf("hoist %s: want every line to start\nerror: %s\ngot:\n%s", strings.Join(tc.args, " "), tc.want, line)
+				}
+				if tc.lines > 1 && (!strings.Contains(line, " in namespace "+ns+": ") || !strings.Contains(line, `User "secret-writer" cannot patch resource`)) {
+					t.Errorf("want the object, its namespace and the verb: %s", line)
+				}
 			}
 			if strings.Contains(r.stderr, "namespace :") || strings.Contains(r.stderr, `namespace ""`) {
 				t.Errorf("an empty namespace in the error: %s", r.stderr)
