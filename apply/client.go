@@ -100,6 +100,8 @@ const (
 
 var retryBackoff = wait.Backoff{Duration: 250 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 10, Cap: 4 * time.Second}
 
+var errNoAnswer = errors.New("no answer in time")
+
 // ErrUnreachable is what an *UnreachableError is, for errors.Is.
 var ErrUnreachable = errors.New("cannot reach the cluster")
 
@@ -134,7 +136,7 @@ func shortError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		if ue.Timeout() {
-			return errors.New("no answer in time")
+			return errNoAnswer
 		}
 		return ue.Err
 	}
@@ -233,12 +235,18 @@ func (c *Client) retryWithin(ctx context.Context, window time.Duration, op strin
 	defer cancel()
 	var last, final error
 	err := retryBackoff.DelayFunc().Until(wctx, true, true, func(actx context.Context) (bool, error) {
+		attempt := time.Now()
 		err := fn(actx)
 		switch {
 		case err == nil:
 			return true, nil
 		case actx.Err() != nil:
-			// The window or ctx ended during the attempt.
+			// The window or ctx ended during the attempt: a server that
+			// had not answered for a while (not one cut short by Ctrl-C
+			// or a deadline that came as it was sent) is unreachable.
+			if !errors.Is(actx.Err(), context.Canceled) && time.Since(attempt) > time.Second {
+				last = errNoAnswer
+			}
 			return false, actx.Err()
 		case transient(err):
 			last = err
@@ -256,7 +264,7 @@ func (c *Client) retryWithin(ctx context.Context, window time.Duration, op strin
 		return ctx.Err()
 	}
 	if last == nil {
-		last = errors.New("no answer in time")
+		last = errNoAnswer
 	}
 	return &UnreachableError{Server: c.Server, Op: op, For: time.Since(start), Err: last}
 }
