@@ -53,6 +53,7 @@ func TestSameNameProjects(t *testing.T) {
 		!strings.Contains(r.stderr, "--force") {
 		t.Fatalf("up of the second project: exit %d, want 1 and one line naming the parent and both directories\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
+	t.Logf("up of the second project: %s", strings.TrimSpace(r.stderr))
 	if r.stdout != "" {
 		t.Errorf("the refused up applied something:\n%s", r.stdout)
 	}
@@ -67,6 +68,7 @@ func TestSameNameProjects(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "Warning: found orphan objects (") || !strings.Contains(r.stderr, first) {
 		t.Errorf("apply of the second project: exit %d, want 0 and an orphan warning\nstderr:\n%s", r.code, r.stderr)
 	}
+	t.Logf("apply of the second project: %s", strings.TrimSpace(r.stderr))
 	k.mustGet(deployments, ns, "web")
 	k.mustGet(deployments, ns, "api")
 

@@ -99,6 +99,7 @@ func TestAPIErrorsRBAC(t *testing.T) {
 				}
 				return
 			}
+			t.Logf("hoist %s:\n%s", strings.Join(tc.args, " "), r.stderr)
 			if tc.lines == 0 {
 				tc.lines = 1
 			}

@@ -300,6 +300,7 @@ func (e *env) count(t *testing.T, gvr schema.GroupVersionResource, ns string) in
 func oneUnreachableLine(t *testing.T, what string, r *run, server string) {
 	t.Helper()
 	want := regexp.MustCompile(`^error: cannot reach the cluster at ` + regexp.QuoteMeta(server) + `: [a-z][^\n]* retried for [0-9.]+s: [^\n]+\n$`)
+	t.Logf("%s: %s", what, strings.TrimSpace(r.err.String()))
 	if r.code != 1 || !want.MatchString(r.err.String()) {
 		t.Errorf("%s: exit %d, want 1 and one line matching %s\nstderr:\n%s", what, r.code, want, r.err.String())
 	}
