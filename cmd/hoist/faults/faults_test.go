@@ -402,6 +402,27 @@ func TestApplyServerFrozen(t *testing.T) {
 	}
 }
 
+// TestApplyServerFrozenBefore: the API server is frozen before hoist
+// starts: nothing is applied yet, so hoist gives up after the first
+// request's short retry window, in one line.
+func TestApplyServerFrozenBefore(t *testing.T) {
+	e := setup(t)
+	dir := project(t, 3)
+	e.api.signal(t, syscall.SIGSTOP)
+	start := time.Now()
+	r := startHoist(t, dir, e.kubeconfig, "apply", "-n", "faults-frozen-before", "--create-namespace")
+	r.wait(t, time.Minute)
+	took := r.ended.Sub(start)
+	t.Logf("hoist apply gave up %s after it started against a frozen API server", took.Round(100*time.Millisecond))
+	e.api.signal(t, syscall.SIGCONT)
+	oneUnreachableLine(t, "server frozen before apply", r, e.cfg.Host)
+	if !strings.Contains(r.err.String(), "reading the server version") || took > 10*time.Second {
+		t.Errorf("gave up after %s, want the first request's window (5s)", took)
+	}
+	ready(t, e.cfg, time.Minute)
+	e.converge(t, dir, "faults-frozen-before", 3)
+}
+
 // TestApplyServerPaused: the API server freezes for a few seconds
 // mid-apply, less than the request timeout: the same apply finishes.
 func TestApplyServerPaused(t *testing.T) {
