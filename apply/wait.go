@@ -355,6 +355,12 @@ func (c *Client) timeoutError(ctx context.Context, targets map[Ref]*unstructured
 		}
 	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
+	// The explanation gets 10 s in all (5 s per workload at most), even
+	// when the wait's own context has ended, and whatever the number of
+	// workloads: a server that no longer answers must not turn the timeout
+	// into minutes of lookups.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	var parts []string
 	for _, ref := range refs {
 		st, seen := states[ref]
@@ -376,7 +382,7 @@ func (c *Client) podProblems(ctx context.Context, ns, selector string) []string 
 	if selector == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	l, err := c.dyn.Resource(podsGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
