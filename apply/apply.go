@@ -174,7 +174,7 @@ func (c *Client) apply(ctx context.Context, objs []*unstructured.Unstructured, o
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	set, objects, err := c.start(objs, &o)
+	set, objects, err := c.start(ctx, objs, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -295,7 +295,7 @@ func (c *Client) checkOrigin(ctx context.Context, set *applySet, st parentState,
 }
 
 // start fills in o's defaults and prepares objs as members of o's set.
-func (c *Client) start(objs []*unstructured.Unstructured, o *Options) (*applySet, []prepared, error) {
+func (c *Client) start(ctx context.Context, objs []*unstructured.Unstructured, o *Options) (*applySet, []prepared, error) {
 	if o.FieldManager == "" {
 		o.FieldManager = DefaultFieldManager
 	}
@@ -304,7 +304,7 @@ func (c *Client) start(objs []*unstructured.Unstructured, o *Options) (*applySet
 	}
 	set := newApplySet(o.Project, c.Namespace, o.Tooling, o.FieldManager)
 	set.origin = o.Origin
-	objects, err := c.prepare(objs, set.ID())
+	objects, err := c.prepare(ctx, objs, set.ID())
 	return set, objects, err
 }
 
@@ -344,11 +344,20 @@ func sameGKs(a, b map[schema.GroupKind]bool) bool { return len(a) == len(b) && c
 
 // prepare maps every object to its resource, sets missing namespaces,
 // labels it as a member of the set and records the applied hash.
-func (c *Client) prepare(objs []*unstructured.Unstructured, setID string) ([]prepared, error) {
+func (c *Client) prepare(ctx context.Context, objs []*unstructured.Unstructured, setID string) ([]prepared, error) {
 	out := make([]prepared, 0, len(objs))
 	for _, o := range objs {
 		u := o.DeepCopy()
-		m, err := c.mapping(u.GroupVersionKind())
+		// The first mapping reads the server's discovery documents.
+		var m *meta.RESTMapping
+		op := "finding the resource of " + refOf(u).String()
+		err := c.retry(ctx, op, func(context.Context) (err error) {
+			m, err = c.mapping(u.GroupVersionKind())
+			return err
+		})
+		if errors.Is(err, ErrUnreachable) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", refOf(u), err)
 		}

@@ -26,7 +26,7 @@ import (
 // that applying would prune show as removed. It reports whether anything
 // differs. Secret values are masked.
 func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o Options, out io.Writer) (bool, error) {
-	set, objects, err := c.start(objs, &o)
+	set, objects, err := c.start(ctx, objs, &o)
 	if err != nil {
 		return false, err
 	}
