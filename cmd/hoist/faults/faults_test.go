@@ -423,6 +423,40 @@ func TestApplyServerFrozenBefore(t *testing.T) {
 	e.converge(t, dir, "faults-frozen-before", 3)
 }
 
+// TestDeleteServerFrozen: the API server freezes while down deletes the
+// project: hoist gives up with one line within the retry window, and down
+// again, on the running server, finishes the job.
+func TestDeleteServerFrozen(t *testing.T) {
+	e := setup(t)
+	dir, ns := project(t, nServices), "faults-down"
+	e.converge(t, dir, ns, nServices)
+	r := startHoist(t, dir, e.kubeconfig, "down", "-n", ns)
+	for deadline := time.Now().Add(time.Minute); e.count(t, deployments, ns) == nServices; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("down deleted nothing in a minute\nstderr:\n%s", r.err.String())
+		}
+	}
+	e.api.signal(t, syscall.SIGSTOP)
+	frozen := time.Now()
+	r.wait(t, apply.DefaultRetryFor+time.Minute)
+	took := r.ended.Sub(frozen)
+	t.Logf("hoist down gave up %s after the API server froze", took.Round(100*time.Millisecond))
+	e.api.signal(t, syscall.SIGCONT)
+	oneUnreachableLine(t, "server frozen during down", r, e.cfg.Host)
+	if took > apply.DefaultRetryFor+5*time.Second {
+		t.Errorf("gave up %s after the freeze, want at most about %s", took, apply.DefaultRetryFor)
+	}
+	ready(t, e.cfg, time.Minute)
+	r = startHoist(t, dir, e.kubeconfig, "down", "-n", ns)
+	r.wait(t, 3*time.Minute)
+	if r.code != 0 {
+		t.Fatalf("down again: exit %d\nstderr:\n%s", r.code, r.err.String())
+	}
+	if n := e.count(t, deployments, ns) + e.count(t, services, ns); n != 0 {
+		t.Errorf("after down again: %d deployments and services left", n)
+	}
+}
+
 // TestApplyServerPaused: the API server freezes for a few seconds
 // mid-apply, less than the request timeout: the same apply finishes.
 func TestApplyServerPaused(t *testing.T) {
