@@ -20,7 +20,7 @@ test: lint testenv
 
 ## test-integration: only the tests that need the local control plane
 test-integration: testenv
-	$(GO) test -count=1 -run 'Apply|DryRun|Wait|Conflict|APIErrors|Cluster' ./cmd/hoist/ ./apply/
+	$(GO) test -count=1 -run 'Apply|DryRun|Wait|Conflict|APIErrors|Cluster|SameName' ./cmd/hoist/ ./cmd/hoist/faults/ ./apply/
 
 ## testenv: build the pinned binaries into .cache/testenv (etcd,
 ## kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok,

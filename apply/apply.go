@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -92,15 +93,36 @@ type Options struct {
 	Concurrency int
 	// Warnings receives what prune leaves in place and why.
 	Warnings io.Writer
+	// Timeout bounds the whole apply, retries and prune included; 0
+	// means no bound but the caller's context. When it passes while the
+	// server does not answer, the error is an *UnreachableError.
+	Timeout time.Duration
+	// Origin is where the project is applied from; the ApplySet parent
+	// records it. A zero Origin is unknown: nothing is checked.
+	Origin Origin
+	// Takeover (--force) lets prune delete objects of a project of the
+	// same name that was last applied from another Origin; without it,
+	// such a prune is refused before anything is applied.
+	Takeover bool
 }
 
-// ObjectError is a failure of one object.
+// ObjectError is a failure of one object: Verb is what hoist was doing
+// ("applying", "pruning", "deleting"); "applying" when empty.
 type ObjectError struct {
-	Ref Ref
-	Err error
+	Ref  Ref
+	Verb string
+	Err  error
 }
 
-func (e *ObjectError) Error() string { return fmt.Sprintf("%s: %v", e.Ref, e.Err) }
+// Error names the verb, the object and its namespace (or that it is
+// cluster-scoped): "applying deployment.apps/web in namespace shop: ...".
+func (e *ObjectError) Error() string {
+	verb := e.Verb
+	if verb == "" {
+		verb = "applying"
+	}
+	return fmt.Sprintf("%s %s%s: %v", verb, e.Ref, where(e.Ref.Namespace), e.Err)
+}
 func (e *ObjectError) Unwrap() error { return e.Err }
 
 // conflictHint is kubectl's advice on a field manager conflict.
@@ -133,7 +155,26 @@ type prepared struct {
 // bounded concurrency, and returns one result per object in input order,
 // then the pruned objects. Objects without a namespace get the client's.
 func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o Options) ([]Result, error) {
-	set, objects, err := c.start(objs, &o)
+	results, err := c.apply(ctx, objs, o)
+	if err == nil || ctx.Err() != nil {
+		return results, err
+	}
+	if ue := firstUnreachable([]error{err}); ue != nil {
+		return results, ue
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return results, fmt.Errorf("%w after %s (--timeout) applying the project: %d of %d objects applied", ErrTimeout, o.Timeout, len(done(results)), len(objs))
+	}
+	return results, err
+}
+
+func (c *Client) apply(ctx context.Context, objs []*unstructured.Unstructured, o Options) ([]Result, error) {
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	set, objects, err := c.start(ctx, objs, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -154,24 +195,25 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 			stages[1] = append(stages[1], i)
 		}
 	}
+	// Read the parent before anything is written: prune must not delete
+	// what another project of the same name applied (a missing namespace
+	// holds no parent).
+	parent, err := set.current(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkOrigin(ctx, set, parent, objects, o); err != nil {
+		return nil, err
+	}
+	oldGKs := parent.gks
 	results := make([]Result, len(objects))
 	var errs []error
-	oldGKs := map[schema.GroupKind]bool{}
 	for s, stage := range stages {
-		if s == 1 {
+		if s == 1 && o.DryRun == DryRunNone && (!parent.exists || !covers(oldGKs, newGKs) || set.originChanged(parent)) {
 			// The parent lives in the namespace, which stage 0 created.
 			// Widen it to old and new kinds before anything new exists.
-			var exists bool
-			if oldGKs, exists, err = set.current(ctx, c); err != nil && !(o.DryRun != DryRunNone && isNamespaceMissing(err)) {
+			if err := set.write(ctx, c, union(oldGKs, newGKs), nil); err != nil {
 				return done(results), err
-			}
-			if oldGKs == nil {
-				oldGKs = map[schema.GroupKind]bool{}
-			}
-			if o.DryRun == DryRunNone && (!exists || !covers(oldGKs, newGKs)) {
-				if err := set.write(ctx, c, union(oldGKs, newGKs), nil); err != nil {
-					return done(results), err
-				}
 			}
 		}
 		live, err := c.liveObjects(ctx, objects, stage)
@@ -180,6 +222,9 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 		}
 		errs = append(errs, c.applyStage(ctx, objects, stage, live, o, dryRun, results)...)
 		if ctx.Err() != nil {
+			if ue := firstUnreachable(errs); ue != nil {
+				return done(results), ue
+			}
 			return done(results), ctx.Err()
 		}
 		if len(errs) > 0 && s == 0 {
@@ -204,8 +249,53 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 	return results, nil
 }
 
+// checkOrigin looks, before anything is written, for the set's objects
+// that this project lacks when the set was last applied from another
+// project of the same name (another Origin): prune would delete them, so
+// it refuses, unless Takeover; a plain apply warns, as docker compose
+// warns about orphan containers.
+func (c *Client) checkOrigin(ctx context.Context, set *applySet, st parentState, objects []prepared, o Options) error {
+	if !set.foreign(st) {
+		return nil
+	}
+	members, err := set.members(ctx, c, st.gks)
+	if err != nil {
+		return err
+	}
+	keep := map[Ref]bool{}
+	for _, p := range objects {
+		keep[p.ref] = true
+	}
+	var orphans []string
+	for _, u := range members {
+		ref := refOf(u)
+		// Prune never deletes Namespaces and claims.
+		if keep[ref] || ref.GroupKind == (schema.GroupKind{Kind: "Namespace"}) || ref.GroupKind == claimGK {
+			continue
+		}
+		orphans = append(orphans, ref.String())
+	}
+	if len(orphans) == 0 {
+		return nil
+	}
+	names := strings.Join(orphans, ", ")
+	if len(orphans) > 5 {
+		names = fmt.Sprintf("%s and %d more", strings.Join(orphans[:5], ", "), len(orphans)-5)
+	}
+	theirs, ours := describeOrigins(st.origin, set.origin)
+	if o.Prune && !o.Takeover {
+		return fmt.Errorf("refusing to prune orphan objects (%s) of project %q: ApplySet parent secret/%s in namespace %s was last applied from %s, not from this project's %s; run with --force to prune them, or give this project another name with -p",
+			names, set.name, set.name, set.namespace, theirs, ours)
+	}
+	if !o.Prune && o.Warnings != nil {
+		fmt.Fprintf(o.Warnings, "Warning: found orphan objects (%s) for project %q, last applied from %s (ApplySet parent secret/%s in namespace %s). If you removed or renamed these services, run hoist up --force to clean them up; if they belong to another project, give this one another name with -p\n",
+			names, set.name, theirs, set.name, set.namespace)
+	}
+	return nil
+}
+
 // start fills in o's defaults and prepares objs as members of o's set.
-func (c *Client) start(objs []*unstructured.Unstructured, o *Options) (*applySet, []prepared, error) {
+func (c *Client) start(ctx context.Context, objs []*unstructured.Unstructured, o *Options) (*applySet, []prepared, error) {
 	if o.FieldManager == "" {
 		o.FieldManager = DefaultFieldManager
 	}
@@ -213,11 +303,10 @@ func (c *Client) start(objs []*unstructured.Unstructured, o *Options) (*applySet
 		o.Concurrency = 16
 	}
 	set := newApplySet(o.Project, c.Namespace, o.Tooling, o.FieldManager)
-	objects, err := c.prepare(objs, set.ID())
+	set.origin = o.Origin
+	objects, err := c.prepare(ctx, objs, set.ID())
 	return set, objects, err
 }
-
-func isNamespaceMissing(err error) bool { return apierrors.IsNotFound(err) }
 
 // done keeps the results of objects that were handled, dropping those a
 // failure or an interrupt left without an outcome.
@@ -255,11 +344,20 @@ func sameGKs(a, b map[schema.GroupKind]bool) bool { return len(a) == len(b) && c
 
 // prepare maps every object to its resource, sets missing namespaces,
 // labels it as a member of the set and records the applied hash.
-func (c *Client) prepare(objs []*unstructured.Unstructured, setID string) ([]prepared, error) {
+func (c *Client) prepare(ctx context.Context, objs []*unstructured.Unstructured, setID string) ([]prepared, error) {
 	out := make([]prepared, 0, len(objs))
 	for _, o := range objs {
 		u := o.DeepCopy()
-		m, err := c.mapping(u.GroupVersionKind())
+		// The first mapping reads the server's discovery documents.
+		var m *meta.RESTMapping
+		op := "finding the resource of " + refOf(u).String()
+		err := c.retry(ctx, op, func(context.Context) (err error) {
+			m, err = c.mapping(u.GroupVersionKind())
+			return err
+		})
+		if errors.Is(err, ErrUnreachable) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", refOf(u), err)
 		}
@@ -325,6 +423,9 @@ func (c *Client) liveObjects(ctx context.Context, objects []prepared, stage []in
 		}()
 	}
 	wg.Wait()
+	if ue := firstUnreachable(errs); ue != nil {
+		return nil, ue
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -340,11 +441,19 @@ func (c *Client) liveObjects(ctx context.Context, objects []prepared, stage []in
 // list pages through the objects of a resource in a namespace.
 func (c *Client) list(ctx context.Context, m *meta.RESTMapping, ns, selector string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
+	if m.Scope.Name() == meta.RESTScopeNameRoot {
+		ns = ""
+	}
+	op := "listing " + m.Resource.GroupResource().String() + where(ns)
 	opts := metav1.ListOptions{LabelSelector: selector, Limit: 500}
 	for {
-		l, err := c.resource(m, ns).List(ctx, opts)
+		var l *unstructured.UnstructuredList
+		err := c.retry(ctx, op, func(ctx context.Context) (err error) {
+			l, err = c.resource(m, ns).List(ctx, opts)
+			return err
+		})
 		if err != nil {
-			return nil, fmt.Errorf("listing %s in namespace %s: %w", m.Resource.GroupResource(), ns, err)
+			return nil, withOp(op, err)
 		}
 		for i := range l.Items {
 			u := l.Items[i]
@@ -359,13 +468,20 @@ func (c *Client) list(ctx context.Context, m *meta.RESTMapping, ns, selector str
 
 // applyStage applies a stage's objects with bounded concurrency.
 func (c *Client) applyStage(ctx context.Context, objects []prepared, stage []int, live map[Ref]*unstructured.Unstructured, o Options, dryRun []string, results []Result) []error {
-	// Each goroutine writes only its own index of results and errs.
+	// Each goroutine writes only its own index of results and errs. Once
+	// one object finds the server unreachable, the others stop: that one
+	// error says it all.
 	var (
 		errs = make([]error, len(objects))
 		wg   sync.WaitGroup
 		sem  = make(chan struct{}, o.Concurrency)
 	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	for _, i := range stage {
+		if ctx.Err() != nil {
+			break
+		}
 		p := objects[i]
 		existing := live[p.ref]
 		results[i] = Result{Ref: p.ref, DryRun: o.DryRun}
@@ -392,12 +508,22 @@ func (c *Client) applyStage(ctx context.Context, objects []prepared, stage []int
 			defer func() { <-sem; wg.Done() }()
 			action, err := c.applyOne(ctx, p, existing, o, dryRun)
 			results[i].Action = action
-			if err != nil {
+			switch {
+			case err == nil:
+			case errors.Is(err, ErrUnreachable):
+				errs[i] = err
+				cancel()
+			case ctx.Err() != nil:
+				errs[i] = ctx.Err()
+			default:
 				errs[i] = &ObjectError{Ref: p.ref, Err: err}
 			}
 		}()
 	}
 	wg.Wait()
+	if ue := firstUnreachable(errs); ue != nil {
+		return []error{ue}
+	}
 	var out []error
 	for _, i := range stage {
 		if errs[i] != nil {
@@ -409,23 +535,37 @@ func (c *Client) applyStage(ctx context.Context, objects []prepared, stage []int
 
 func (c *Client) applyOne(ctx context.Context, p prepared, existing *unstructured.Unstructured, o Options, dryRun []string) (Action, error) {
 	r := c.resource(p.mapping, p.obj.GetNamespace())
+	op := "applying " + p.ref.String() + where(p.ref.Namespace)
+	ssa := func(dryRun []string) (got *unstructured.Unstructured, err error) {
+		err = c.retry(ctx, op, func(ctx context.Context) (err error) {
+			got, err = r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: dryRun})
+			return err
+		})
+		return got, err
+	}
 	if why := mustReplace(existing, p.obj); why != "" {
 		if o.DryRun == DryRunServer {
 			return Configured, nil
 		}
 		propagation := metav1.DeletePropagationBackground
-		if err := r.Delete(ctx, p.obj.GetName(), metav1.DeleteOptions{
-			Preconditions:     &metav1.Preconditions{UID: ptr(existing.GetUID())},
-			PropagationPolicy: &propagation,
-		}); err != nil && !apierrors.IsNotFound(err) {
+		err := c.retry(ctx, "replacing "+p.ref.String()+where(p.ref.Namespace), func(ctx context.Context) error {
+			return r.Delete(ctx, p.obj.GetName(), metav1.DeleteOptions{
+				Preconditions:     &metav1.Preconditions{UID: ptr(existing.GetUID())},
+				PropagationPolicy: &propagation,
+			})
+		})
+		if err != nil && !apierrors.IsNotFound(err) {
+			if errors.Is(err, ErrUnreachable) {
+				return "", err
+			}
 			return "", fmt.Errorf("replacing it (%s): %w", why, err)
 		}
-		if _, err := r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force}); err != nil {
+		if _, err := ssa(nil); err != nil {
 			return "", err
 		}
 		return Configured, nil
 	}
-	got, err := r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: dryRun})
+	got, err := ssa(dryRun)
 	if err != nil {
 		return "", explainImmutable(p, err)
 	}
@@ -570,9 +710,14 @@ func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupK
 				return results, kept, err
 			}
 			policy := metav1.DeletePropagationBackground
-			err = c.resource(m, u.GetNamespace()).Delete(ctx, u.GetName(), metav1.DeleteOptions{DryRun: dryRun, PropagationPolicy: &policy, Preconditions: &metav1.Preconditions{UID: ptr(u.GetUID())}})
+			err = c.retry(ctx, "pruning "+ref.String()+where(ref.Namespace), func(ctx context.Context) error {
+				return c.resource(m, u.GetNamespace()).Delete(ctx, u.GetName(), metav1.DeleteOptions{DryRun: dryRun, PropagationPolicy: &policy, Preconditions: &metav1.Preconditions{UID: ptr(u.GetUID())}})
+			})
+			if errors.Is(err, ErrUnreachable) {
+				return results, kept, err
+			}
 			if err != nil && !apierrors.IsNotFound(err) {
-				return results, kept, &ObjectError{Ref: ref, Err: fmt.Errorf("pruning: %w", err)}
+				return results, kept, &ObjectError{Ref: ref, Verb: "pruning", Err: err}
 			}
 		}
 		results = append(results, Result{Ref: ref, Action: Pruned, DryRun: mode})
@@ -651,6 +796,9 @@ func explainImmutable(p prepared, err error) error {
 
 // joinObjectErrors reports every failed object, one per line.
 func joinObjectErrors(errs []error) error {
+	if ue := firstUnreachable(errs); ue != nil {
+		return ue
+	}
 	if len(errs) == 1 {
 		return errs[0]
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -23,6 +25,34 @@ const (
 	AnnotationAdditionalNames = "applyset.kubernetes.io/additional-namespaces"
 )
 
+// Annotations hoist adds to the ApplySet parent: where the project was last
+// applied from (see Origin).
+const (
+	AnnotationProjectID    = "hoist.dev/project-id"
+	AnnotationProjectDir   = "hoist.dev/project-dir"
+	AnnotationProjectFiles = "hoist.dev/project-files"
+)
+
+// Origin is where a project is applied from: its absolute directory and its
+// compose files (absolute paths, "-" for stdin), what docker compose
+// records on containers as com.docker.compose.project.working_dir and
+// com.docker.compose.project.config_files. Two projects of the same name
+// in one namespace share one ApplySet; their Origins tell them apart.
+type Origin struct {
+	Dir   string
+	Files []string
+}
+
+// ID is the Origin's identity: hex sha256 of the directory and the files,
+// one per line, cut to 32 characters; "" for a zero Origin.
+func (o Origin) ID() string {
+	if o.Dir == "" && len(o.Files) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(strings.Join(append([]string{o.Dir}, o.Files...), "\n")))
+	return hex.EncodeToString(sum[:])[:32]
+}
+
 // ToolName is the name part of the ApplySet tooling annotation hoist writes.
 const ToolName = "hoist"
 
@@ -32,6 +62,18 @@ type applySet struct {
 	name, namespace string
 	tooling         string
 	fieldManager    string
+	// origin is recorded in the parent; a zero origin keeps the recorded one.
+	origin Origin
+}
+
+// parentState is what the live parent records.
+type parentState struct {
+	gks    map[schema.GroupKind]bool
+	exists bool
+	// origin is where the set was last applied from; its ID is the
+	// recorded hoist.dev/project-id ("" when a parent predates it).
+	origin   Origin
+	originID string
 }
 
 func newApplySet(project, namespace, tooling, fieldManager string) *applySet {
@@ -47,24 +89,73 @@ func (a *applySet) ID() string {
 
 var secretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 
-// current reads the parent and returns the group kinds it records; a
-// missing parent records none. A Secret of that name that is not a hoist
-// ApplySet parent is an error, so hoist never adopts someone else's object.
-func (a *applySet) current(ctx context.Context, c *Client) (map[schema.GroupKind]bool, bool, error) {
-	u, err := c.dyn.Resource(secretGVR).Namespace(a.namespace).Get(ctx, a.name, metav1.GetOptions{})
+// current reads the parent and returns the group kinds and the origin it
+// records; a missing parent (or namespace) records none. A Secret of that
+// name that is not a hoist ApplySet parent is an error, so hoist never
+// adopts someone else's object. When a's own origin is unknown, it takes
+// the recorded one, so that writing the parent keeps it.
+func (a *applySet) current(ctx context.Context, c *Client) (parentState, error) {
+	op := "reading ApplySet parent secret/" + a.name + where(a.namespace)
+	var u *unstructured.Unstructured
+	err := c.retry(ctx, op, func(ctx context.Context) (err error) {
+		u, err = c.dyn.Resource(secretGVR).Namespace(a.namespace).Get(ctx, a.name, metav1.GetOptions{})
+		return err
+	})
 	if apierrors.IsNotFound(err) {
-		return map[schema.GroupKind]bool{}, false, nil
+		return parentState{gks: map[schema.GroupKind]bool{}}, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("reading ApplySet parent secret/%s in namespace %s: %w", a.name, a.namespace, err)
+		return parentState{}, withOp(op, err)
 	}
 	if id := u.GetLabels()[LabelApplySetID]; id != a.ID() {
-		return nil, false, fmt.Errorf("secret/%s in namespace %s exists but is not this project's ApplySet parent (label %s=%q); rename the project with -p", a.name, a.namespace, LabelApplySetID, id)
+		return parentState{}, fmt.Errorf("secret/%s in namespace %s exists but is not this project's ApplySet parent (label %s=%q); rename the project with -p", a.name, a.namespace, LabelApplySetID, id)
 	}
-	if t := u.GetAnnotations()[AnnotationTooling]; !strings.HasPrefix(t, ToolName+"/") {
-		return nil, false, fmt.Errorf("secret/%s in namespace %s is an ApplySet managed by %q, not hoist", a.name, a.namespace, t)
+	ann := u.GetAnnotations()
+	if t := ann[AnnotationTooling]; !strings.HasPrefix(t, ToolName+"/") {
+		return parentState{}, fmt.Errorf("secret/%s in namespace %s is an ApplySet managed by %q, not hoist", a.name, a.namespace, t)
 	}
-	return parseGroupKinds(u.GetAnnotations()[AnnotationContainsGKs]), true, nil
+	st := parentState{gks: parseGroupKinds(ann[AnnotationContainsGKs]), exists: true, originID: ann[AnnotationProjectID]}
+	st.origin.Dir = ann[AnnotationProjectDir]
+	if f := ann[AnnotationProjectFiles]; f != "" {
+		st.origin.Files = strings.Split(f, ",")
+	}
+	if a.origin.ID() == "" && st.originID != "" {
+		a.origin = st.origin
+	}
+	return st, nil
+}
+
+// originChanged reports whether writing the parent would record another
+// origin than st's.
+func (a *applySet) originChanged(st parentState) bool {
+	id := a.origin.ID()
+	return id != "" && id != st.originID
+}
+
+// foreign reports whether the parent was last applied from another origin
+// than a's; unknown origins (a parent that predates the annotation, a
+// command given only a project name) are never foreign.
+func (a *applySet) foreign(st parentState) bool {
+	return st.exists && st.originID != "" && a.origin.ID() != "" && st.originID != a.origin.ID()
+}
+
+// describeOrigins names two origins apart: their directories, or, when
+// they share one, their files.
+func describeOrigins(a, b Origin) (string, string) {
+	if a.Dir != b.Dir {
+		return a.Dir, b.Dir
+	}
+	files := func(o Origin) string {
+		var l []string
+		for _, f := range o.Files {
+			if rel, err := filepath.Rel(o.Dir, f); err == nil && !strings.HasPrefix(rel, "..") {
+				f = rel
+			}
+			l = append(l, f)
+		}
+		return fmt.Sprintf("%s (files %s)", o.Dir, strings.Join(l, ", "))
+	}
+	return files(a), files(b)
 }
 
 func parseGroupKinds(s string) map[schema.GroupKind]bool {
@@ -110,9 +201,19 @@ func (a *applySet) write(ctx context.Context, c *Client, gks map[schema.GroupKin
 			},
 		},
 	}}
-	_, err := c.dyn.Resource(secretGVR).Namespace(a.namespace).Apply(ctx, a.name, parent, metav1.ApplyOptions{FieldManager: a.fieldManager, Force: true, DryRun: dryRun})
+	if id := a.origin.ID(); id != "" {
+		ann := parent.Object["metadata"].(map[string]any)["annotations"].(map[string]any)
+		ann[AnnotationProjectID] = id
+		ann[AnnotationProjectDir] = a.origin.Dir
+		ann[AnnotationProjectFiles] = strings.Join(a.origin.Files, ",")
+	}
+	op := "writing ApplySet parent secret/" + a.name + where(a.namespace)
+	err := c.retry(ctx, op, func(ctx context.Context) error {
+		_, err := c.dyn.Resource(secretGVR).Namespace(a.namespace).Apply(ctx, a.name, parent, metav1.ApplyOptions{FieldManager: a.fieldManager, Force: true, DryRun: dryRun})
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("writing ApplySet parent secret/%s in namespace %s: %w", a.name, a.namespace, err)
+		return withOp(op, err)
 	}
 	return nil
 }

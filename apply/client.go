@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -33,12 +36,21 @@ type ConnectOptions struct {
 	UserAgent string
 	// Warnings receives the API server's warnings; nil discards them.
 	Warnings io.Writer
+	// RequestTimeout bounds each request but watches (kubectl's
+	// --request-timeout); 0 means DefaultRequestTimeout, negative none.
+	RequestTimeout time.Duration
+	// RetryFor is how long a request failing for a transient reason is
+	// retried; 0 means DefaultRetryFor.
+	RetryFor time.Duration
 }
 
 // Client reaches one cluster.
 type Client struct {
-	rest      rest.Interface
-	dyn       dynamic.Interface
+	rest rest.Interface
+	dyn  dynamic.Interface
+	// watchDyn has no request timeout, for watches.
+	watchDyn  dynamic.Interface
+	retryFor  time.Duration
 	mapper    meta.RESTMapper
 	discovery discovery.CachedDiscoveryInterface
 	// Namespace is the namespace of objects that name none.
@@ -69,6 +81,68 @@ func clientConfig(o ConnectOptions) clientcmd.ClientConfig {
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 }
 
+// Retry policy of every request to the API server (the README's "On a
+// cluster" section documents these figures):
+//   - DefaultRequestTimeout bounds each request (rest.Config.Timeout), so a
+//     frozen server cannot hold one forever;
+//   - a request that fails for a transient reason (see transient) is
+//     retried with backoff (retryBackoff: 0.25 s doubling, jittered, capped
+//     at 4 s) for up to DefaultRetryFor from its first attempt, then gives
+//     up with an *UnreachableError;
+//   - the first request, Connect's, is retried for pingRetryFor only: when
+//     the server cannot be reached before anything was applied, waiting
+//     longer helps nobody.
+const (
+	DefaultRequestTimeout = 15 * time.Second
+	DefaultRetryFor       = 30 * time.Second
+	pingRetryFor          = 5 * time.Second
+)
+
+var retryBackoff = wait.Backoff{Duration: 250 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 10, Cap: 4 * time.Second}
+
+var errNoAnswer = errors.New("no answer in time")
+
+// ErrUnreachable is what an *UnreachableError is, for errors.Is.
+var ErrUnreachable = errors.New("cannot reach the cluster")
+
+// UnreachableError says that the API server did not answer a request, or
+// failed it for a transient reason, until hoist gave up retrying it.
+type UnreachableError struct {
+	// Server is the API server's address.
+	Server string
+	// Op is what hoist was doing: "applying deployment.apps/web in
+	// namespace shop".
+	Op string
+	// For is how long the request was retried.
+	For time.Duration
+	// Err is the last attempt's error.
+	Err error
+}
+
+// Error is the README's one line: "cannot reach the cluster at URL: ...".
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the cluster at %s: %s, retried for %s: %v", e.Server, e.Op, e.For.Round(100*time.Millisecond), shortError(e.Err))
+}
+
+// Unwrap returns the last attempt's error.
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrUnreachable) true.
+func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
+
+// shortError drops the request URL client-go puts in front of a transport
+// error ("Patch \"https://...?fieldManager=hoist\": dial tcp ...").
+func shortError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return errNoAnswer
+		}
+		return ue.Err
+	}
+	return err
+}
+
 // Connect builds a client from the kubeconfig and checks that the API
 // server answers, retrying with backoff for a few seconds.
 func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
@@ -90,7 +164,20 @@ func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 	} else {
 		cfg.WarningHandler = rest.NoWarnings{}
 	}
+	// Watches last as long as their caller's context allows; every other
+	// request is bounded on its own.
+	watchCfg := rest.CopyConfig(cfg)
+	cfg.Timeout = o.RequestTimeout
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultRequestTimeout
+	} else if cfg.Timeout < 0 {
+		cfg.Timeout = 0
+	}
 	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating client for %s: %w", cfg.Host, err)
+	}
+	watchDyn, err := dynamic.NewForConfig(watchCfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating client for %s: %w", cfg.Host, err)
 	}
@@ -102,10 +189,15 @@ func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 	c := &Client{
 		rest:      disc.RESTClient(),
 		dyn:       dyn,
+		watchDyn:  watchDyn,
 		mapper:    restmapper.NewDeferredDiscoveryRESTMapper(cached),
 		discovery: cached,
 		Namespace: ns,
 		Server:    cfg.Host,
+		retryFor:  o.RetryFor,
+	}
+	if c.retryFor <= 0 {
+		c.retryFor = DefaultRetryFor
 	}
 	if err := c.ping(ctx); err != nil {
 		return nil, err
@@ -113,41 +205,111 @@ func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 	return c, nil
 }
 
-// ping asks for the server version, each attempt bounded to 5 s, retrying
-// connection failures with backoff (0.25 s doubling, 4 attempts), then
-// gives up naming the server. Ctrl-C stops it at once.
+// ping asks for the server version, retrying transient failures for
+// pingRetryFor, each attempt bounded to 5 s. Ctrl-C stops it at once.
 func (c *Client) ping(ctx context.Context) error {
-	delay := 250 * time.Millisecond
-	var err error
-	for attempt := 0; attempt < 4; attempt++ {
+	err := c.retryWithin(ctx, pingRetryFor, "reading the server version", func(ctx context.Context) error {
 		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = c.rest.Get().AbsPath("/version").Do(actx).Error()
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if !retriable(err) && !errors.Is(err, context.DeadlineExceeded) {
-			break
-		}
-		if attempt < 3 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(delay):
-			}
-			delay *= 2
-		}
+		defer cancel()
+		return c.rest.Get().AbsPath("/version").Do(actx).Error()
+	})
+	if err == nil || errors.Is(err, ErrUnreachable) || ctx.Err() != nil {
+		return err
 	}
 	return fmt.Errorf("cannot reach the cluster at %s: %w", c.Server, err)
 }
 
-func retriable(err error) bool {
+// retry runs fn until it succeeds or fails for good, retrying transient
+// failures with retryBackoff for the client's retry window (DefaultRetryFor
+// unless ConnectOptions.RetryFor); op says what fn does, for the error.
+// It returns fn's last error when that is not transient, ctx's error when
+// ctx ends with no transient failure seen, and an *UnreachableError when
+// the window, or ctx, ends while the server does not answer.
+func (c *Client) retry(ctx context.Context, op string, fn func(context.Context) error) error {
+	return c.retryWithin(ctx, c.retryFor, op, fn)
+}
+
+func (c *Client) retryWithin(ctx context.Context, window time.Duration, op string, fn func(context.Context) error) error {
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, window)
+	defer cancel()
+	var last, final error
+	err := retryBackoff.DelayFunc().Until(wctx, true, true, func(actx context.Context) (bool, error) {
+		attempt := time.Now()
+		err := fn(actx)
+		switch {
+		case err == nil:
+			return true, nil
+		case actx.Err() != nil:
+			// The window or ctx ended during the attempt: a server that
+			// had not answered for a while (not one cut short by Ctrl-C
+			// or a deadline that came as it was sent) is unreachable.
+			if !errors.Is(actx.Err(), context.Canceled) && time.Since(attempt) > time.Second {
+				last = errNoAnswer
+			}
+			return false, actx.Err()
+		case transient(err):
+			last = err
+			return false, nil
+		}
+		final = err
+		return false, err
+	})
+	switch {
+	case err == nil:
+		return nil
+	case final != nil:
+		return final
+	case ctx.Err() != nil && last == nil:
+		return ctx.Err()
+	}
+	if last == nil {
+		last = errNoAnswer
+	}
+	return &UnreachableError{Server: c.Server, Op: op, For: time.Since(start), Err: last}
+}
+
+// transient reports whether a request that failed with err may succeed
+// when sent again: the server refused or dropped the connection, did not
+// answer in time, is overloaded or unavailable.
+func transient(err error) bool {
 	var netErr net.Error
-	return errors.As(err, &netErr) || apierrors.IsServerTimeout(err) || apierrors.IsServiceUnavailable(err) ||
-		apierrors.IsTooManyRequests(err) || strings.Contains(err.Error(), "connection refused")
+	return utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) ||
+		utilnet.IsHTTP2ConnectionLost(err) || utilnet.IsTimeout(err) || errors.As(err, &netErr) ||
+		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
+		apierrors.IsServiceUnavailable(err)
+}
+
+// where is " in namespace NS", or " (cluster-scoped)" when ns is empty,
+// for messages that name an object or a resource.
+func where(ns string) string {
+	if ns == "" {
+		return " (cluster-scoped)"
+	}
+	return " in namespace " + ns
+}
+
+// withOp prefixes err with op ("listing deployments.apps in namespace
+// shop"), unless err already says it: an *UnreachableError names its op.
+func withOp(op string, err error) error {
+	if errors.Is(err, ErrUnreachable) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// firstUnreachable returns the first *UnreachableError among errs, or nil:
+// once the server cannot be reached, that one line says all.
+func firstUnreachable(errs []error) error {
+	for _, err := range errs {
+		if errors.Is(err, ErrUnreachable) {
+			var ue *UnreachableError
+			if errors.As(err, &ue) {
+				return ue
+			}
+		}
+	}
+	return nil
 }
 
 // mapping finds the resource of obj's kind.
@@ -165,6 +327,15 @@ func (c *Client) resource(m *meta.RESTMapping, ns string) dynamic.ResourceInterf
 		return c.dyn.Resource(m.Resource)
 	}
 	return c.dyn.Resource(m.Resource).Namespace(ns)
+}
+
+// watcher is resource's counterpart for watches: its requests have no
+// timeout of their own, their context bounds them.
+func (c *Client) watcher(m *meta.RESTMapping, ns string) dynamic.ResourceInterface {
+	if m.Scope.Name() == meta.RESTScopeNameRoot {
+		return c.watchDyn.Resource(m.Resource)
+	}
+	return c.watchDyn.Resource(m.Resource).Namespace(ns)
 }
 
 // Ref names an object the way kubectl prints it: "deployment.apps/web".

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -34,6 +35,12 @@ type DeleteOptions struct {
 	Timeout time.Duration
 	// Warnings receives what delete leaves in place and why.
 	Warnings io.Writer
+	// Origin is where the project is, when its files were loaded; a zero
+	// Origin (a project named with -p only) is not checked.
+	Origin Origin
+	// Takeover (--force) deletes the set even when it was last applied
+	// from another Origin; without it, Delete refuses.
+	Takeover bool
 }
 
 // Delete deletes every object in the project's ApplySet, and only those,
@@ -44,9 +51,15 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 		o.FieldManager = DefaultFieldManager
 	}
 	set := newApplySet(o.Project, c.Namespace, o.Tooling, o.FieldManager)
-	gks, exists, err := set.current(ctx, c)
-	if err != nil || !exists {
+	set.origin = o.Origin
+	st, err := set.current(ctx, c)
+	if err != nil || !st.exists {
 		return nil, err
+	}
+	gks := st.gks
+	if set.foreign(st) && !o.Takeover {
+		theirs, ours := describeOrigins(st.origin, set.origin)
+		return nil, fmt.Errorf("refusing to delete project %q in namespace %s: ApplySet parent secret/%s was last applied from %s, not from this project's %s; run with --force to delete it anyway", set.name, set.namespace, set.name, theirs, ours)
 	}
 	members, err := set.members(ctx, c, gks)
 	if err != nil {
@@ -67,12 +80,17 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 				return err
 			}
 			policy := metav1.DeletePropagationBackground
-			err = c.resource(m, u.GetNamespace()).Delete(ctx, u.GetName(), metav1.DeleteOptions{DryRun: dryRun, PropagationPolicy: &policy})
+			err = c.retry(ctx, "deleting "+ref.String()+where(ref.Namespace), func(ctx context.Context) error {
+				return c.resource(m, u.GetNamespace()).Delete(ctx, u.GetName(), metav1.DeleteOptions{DryRun: dryRun, PropagationPolicy: &policy})
+			})
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
+			if errors.Is(err, ErrUnreachable) {
+				return err
+			}
 			if err != nil {
-				return &ObjectError{Ref: ref, Err: fmt.Errorf("deleting: %w", err)}
+				return &ObjectError{Ref: ref, Verb: "deleting", Err: err}
 			}
 		}
 		results = append(results, Result{Ref: ref, Action: Deleted, DryRun: o.DryRun})
@@ -127,13 +145,18 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 			}
 			err = set.write(ctx, c, kept, dryRun)
 		} else {
-			err = c.dyn.Resource(secretGVR).Namespace(set.namespace).Delete(ctx, set.name, metav1.DeleteOptions{DryRun: dryRun})
+			op := "deleting ApplySet parent secret/" + set.name + where(set.namespace)
+			err = c.retry(ctx, op, func(ctx context.Context) error {
+				return c.dyn.Resource(secretGVR).Namespace(set.namespace).Delete(ctx, set.name, metav1.DeleteOptions{DryRun: dryRun})
+			})
 			if apierrors.IsNotFound(err) {
 				err = nil
+			} else if err != nil {
+				err = withOp(op, err)
 			}
 		}
 		if err != nil {
-			return results, fmt.Errorf("ApplySet parent secret/%s in namespace %s: %w", set.name, set.namespace, err)
+			return results, err
 		}
 	}
 	for _, u := range members {
@@ -182,15 +205,24 @@ func (c *Client) waitGone(ctx context.Context, objs []*unstructured.Unstructured
 			return err
 		}
 		r := c.resource(m, u.GetNamespace())
+		op := "waiting for " + refOf(u).String() + where(u.GetNamespace()) + " to be deleted"
 		for {
-			l, err := r.List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + u.GetName()})
+			var l *unstructured.UnstructuredList
+			err := c.retry(ctx, op, func(ctx context.Context) (err error) {
+				l, err = r.List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + u.GetName()})
+				return err
+			})
 			if err != nil {
 				return waitErr(ctx, refOf(u), err)
 			}
 			if len(l.Items) == 0 {
 				break
 			}
-			w, err := r.Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + u.GetName(), ResourceVersion: l.GetResourceVersion()})
+			var w watch.Interface
+			err = c.retry(ctx, op, func(ctx context.Context) (err error) {
+				w, err = c.watcher(m, u.GetNamespace()).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + u.GetName(), ResourceVersion: l.GetResourceVersion()})
+				return err
+			})
 			if err != nil {
 				return waitErr(ctx, refOf(u), err)
 			}
@@ -214,6 +246,9 @@ func (c *Client) waitGone(ctx context.Context, objs []*unstructured.Unstructured
 }
 
 func waitErr(ctx context.Context, ref Ref, err error) error {
+	if errors.Is(err, ErrUnreachable) {
+		return err
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w waiting for %s to be deleted", ErrTimeout, ref)
 	}
@@ -227,9 +262,15 @@ func waitErr(ctx context.Context, ref Ref, err error) error {
 func (c *Client) adoptClaims(ctx context.Context, set *applySet, claims map[Ref]string, dryRun []string) error {
 	patch := []byte(fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, LabelApplySetPartOf, set.ID()))
 	for _, ref := range sortedRefs(claims) {
-		_, err := c.dyn.Resource(claimsGVR).Namespace(ref.Namespace).Patch(ctx, ref.Name, types.MergePatchType, patch, metav1.PatchOptions{DryRun: dryRun})
+		err := c.retry(ctx, "recording "+ref.String()+where(ref.Namespace)+" in the ApplySet", func(ctx context.Context) error {
+			_, err := c.dyn.Resource(claimsGVR).Namespace(ref.Namespace).Patch(ctx, ref.Name, types.MergePatchType, patch, metav1.PatchOptions{DryRun: dryRun})
+			return err
+		})
+		if errors.Is(err, ErrUnreachable) {
+			return err
+		}
 		if err != nil && !apierrors.IsNotFound(err) {
-			return &ObjectError{Ref: ref, Err: fmt.Errorf("recording the kept claim in the ApplySet: %w", err)}
+			return &ObjectError{Ref: ref, Verb: "recording the kept claim in the ApplySet", Err: err}
 		}
 	}
 	return nil
@@ -288,9 +329,14 @@ func (c *Client) templateClaims(ctx context.Context, ns string, members []*unstr
 	if len(owners) == 0 {
 		return nil, nil
 	}
-	l, err := c.dyn.Resource(claimsGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+	op := "listing persistentvolumeclaims" + where(ns)
+	var l *unstructured.UnstructuredList
+	err := c.retry(ctx, op, func(ctx context.Context) (err error) {
+		l, err = c.dyn.Resource(claimsGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("listing persistentvolumeclaims in namespace %s: %w", ns, err)
+		return nil, withOp(op, err)
 	}
 	out := map[Ref]string{}
 	for i := range l.Items {
@@ -348,12 +394,17 @@ func (c *Client) foreignObjects(ctx context.Context, ns string, members []*unstr
 				continue
 			}
 			gvr := gv.WithResource(r.Name)
-			items, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{Limit: 100})
+			op := "listing " + gvr.GroupResource().String() + where(ns)
+			var items *unstructured.UnstructuredList
+			err = c.retry(ctx, op, func(ctx context.Context) (err error) {
+				items, err = c.dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{Limit: 100})
+				return err
+			})
 			if apierrors.IsForbidden(err) || apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
 				continue
 			}
 			if err != nil {
-				return nil, fmt.Errorf("listing %s in namespace %s: %w", gvr.GroupResource(), ns, err)
+				return nil, withOp(op, err)
 			}
 			for _, u := range items.Items {
 				u.SetGroupVersionKind(gv.WithKind(r.Kind))

@@ -26,7 +26,7 @@ import (
 // that applying would prune show as removed. It reports whether anything
 // differs. Secret values are masked.
 func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o Options, out io.Writer) (bool, error) {
-	set, objects, err := c.start(objs, &o)
+	set, objects, err := c.start(ctx, objs, &o)
 	if err != nil {
 		return false, err
 	}
@@ -53,23 +53,38 @@ func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o 
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			r := c.resource(p.mapping, p.obj.GetNamespace())
-			live, err := r.Get(ctx, p.obj.GetName(), metav1.GetOptions{})
+			var live *unstructured.Unstructured
+			err := c.retry(ctx, "reading "+p.ref.String()+where(p.ref.Namespace), func(ctx context.Context) (err error) {
+				live, err = r.Get(ctx, p.obj.GetName(), metav1.GetOptions{})
+				return err
+			})
 			if apierrors.IsNotFound(err) {
 				live, err = nil, nil
 			}
+			if errors.Is(err, ErrUnreachable) {
+				errs[i] = err
+				return
+			}
 			if err != nil {
-				errs[i] = &ObjectError{Ref: p.ref, Err: err}
+				errs[i] = &ObjectError{Ref: p.ref, Verb: "reading", Err: err}
 				return
 			}
 			var merged *unstructured.Unstructured
-			if live != nil && mustReplace(live, p.obj) != "" {
-				// apply deletes it and creates it again (a changed Job, a
-				// Service gaining or losing its cluster IP): compare with a
-				// dry-run create, as an apply onto live would be refused or
-				// would not show the new object.
-				merged, err = dryRunCreate(ctx, r, p.obj, o.FieldManager)
-			} else {
-				merged, err = r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: []string{metav1.DryRunAll}})
+			err = c.retry(ctx, "applying "+p.ref.String()+where(p.ref.Namespace)+" (server dry run)", func(ctx context.Context) (err error) {
+				if live != nil && mustReplace(live, p.obj) != "" {
+					// apply deletes it and creates it again (a changed Job, a
+					// Service gaining or losing its cluster IP): compare with a
+					// dry-run create, as an apply onto live would be refused or
+					// would not show the new object.
+					merged, err = dryRunCreate(ctx, r, p.obj, o.FieldManager)
+				} else {
+					merged, err = r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: []string{metav1.DryRunAll}})
+				}
+				return err
+			})
+			if errors.Is(err, ErrUnreachable) {
+				errs[i] = err
+				return
 			}
 			if err != nil {
 				errs[i] = &ObjectError{Ref: p.ref, Err: explainImmutable(p, err)}
@@ -79,6 +94,9 @@ func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o 
 		}()
 	}
 	wg.Wait()
+	if ue := firstUnreachable(errs); ue != nil {
+		return false, ue
+	}
 	if err := errors.Join(errs...); err != nil {
 		return false, err
 	}
@@ -88,10 +106,11 @@ func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o 
 		}
 	}
 	if o.Prune {
-		gks, _, err := set.current(ctx, c)
+		st, err := set.current(ctx, c)
 		if err != nil {
 			return false, err
 		}
+		gks := st.gks
 		keep := map[Ref]bool{}
 		for _, p := range objects {
 			keep[p.ref] = true

@@ -32,10 +32,11 @@ func (c *Client) Status(ctx context.Context, project, fieldManager string) ([]St
 		fieldManager = DefaultFieldManager
 	}
 	set := newApplySet(project, c.Namespace, "", fieldManager)
-	gks, exists, err := set.current(ctx, c)
-	if err != nil || !exists {
+	st, err := set.current(ctx, c)
+	if err != nil || !st.exists {
 		return nil, err
 	}
+	gks := st.gks
 	// Always look at the kinds ps shows, even when the parent lacks them.
 	for _, gk := range []schema.GroupKind{{Kind: "Service"}, {Group: "autoscaling", Kind: "HorizontalPodAutoscaler"}} {
 		gks[gk] = true

@@ -179,13 +179,21 @@ func allReady(states map[Ref]state, targets map[Ref]*unstructured.Unstructured) 
 // every object it sees; when the watch ends it lists and watches again.
 func (c *Client) watchResource(ctx context.Context, m *meta.RESTMapping, ns string, out chan<- *unstructured.Unstructured) error {
 	r := c.resource(m, ns)
+	if m.Scope.Name() == meta.RESTScopeNameRoot {
+		ns = ""
+	}
+	op := "watching " + m.Resource.GroupResource().String() + where(ns)
 	for ctx.Err() == nil {
-		l, err := r.List(ctx, metav1.ListOptions{})
+		var l *unstructured.UnstructuredList
+		err := c.retry(ctx, op, func(ctx context.Context) (err error) {
+			l, err = r.List(ctx, metav1.ListOptions{})
+			return err
+		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("listing %s: %w", m.Resource.GroupResource(), err)
+			return withOp(op, err)
 		}
 		for i := range l.Items {
 			u := &l.Items[i]
@@ -196,12 +204,16 @@ func (c *Client) watchResource(ctx context.Context, m *meta.RESTMapping, ns stri
 				return nil
 			}
 		}
-		w, err := r.Watch(ctx, metav1.ListOptions{ResourceVersion: l.GetResourceVersion(), AllowWatchBookmarks: true})
+		var w watch.Interface
+		err = c.retry(ctx, op, func(ctx context.Context) (err error) {
+			w, err = c.watcher(m, ns).Watch(ctx, metav1.ListOptions{ResourceVersion: l.GetResourceVersion(), AllowWatchBookmarks: true})
+			return err
+		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("watching %s: %w", m.Resource.GroupResource(), err)
+			return withOp(op, err)
 		}
 		for ev := range w.ResultChan() {
 			if ev.Type != watch.Added && ev.Type != watch.Modified {
@@ -343,6 +355,12 @@ func (c *Client) timeoutError(ctx context.Context, targets map[Ref]*unstructured
 		}
 	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
+	// The explanation gets 10 s in all (5 s per workload at most), even
+	// when the wait's own context has ended, and whatever the number of
+	// workloads: a server that no longer answers must not turn the timeout
+	// into minutes of lookups.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	var parts []string
 	for _, ref := range refs {
 		st, seen := states[ref]
@@ -364,7 +382,7 @@ func (c *Client) podProblems(ctx context.Context, ns, selector string) []string 
 	if selector == "" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	l, err := c.dyn.Resource(podsGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {

@@ -465,7 +465,7 @@ volumes:
 	for _, cmd := range []string{"apply", "diff"} {
 		r = k.hoist(cmd, "-n", ns)
 		if r.code == 0 || strings.Count(r.stderr, "\n") != 1 ||
-			!strings.Contains(r.stderr, `error: statefulset.apps/db: StatefulSet "db" is invalid: spec.volumeClaimTemplates: field is immutable; to change it, delete the StatefulSet but not its pods and claims (kubectl delete statefulset db -n `+ns+` --cascade=orphan)`) {
+			!strings.Contains(r.stderr, `error: applying statefulset.apps/db in namespace `+ns+`: StatefulSet "db" is invalid: spec.volumeClaimTemplates: field is immutable; to change it, delete the StatefulSet but not its pods and claims (kubectl delete statefulset db -n `+ns+` --cascade=orphan)`) {
 			t.Errorf("%s of new claim templates: exit %d, stderr:\n%s", cmd, r.code, r.stderr)
 		}
 	}

@@ -613,7 +613,7 @@ func TestAPIErrors(t *testing.T) {
 	// toleration's value with operator Exists it leaves to the server.)
 	k.compose("services:\n  bad:\n    image: example/bad\n    x-kubernetes:\n      tolerations: [{key: disk, operator: Exists, value: ssd}]\n")
 	r = k.hoist("apply", "-n", "rejected", "--create-namespace")
-	if r.code != 1 || !strings.Contains(r.stderr, "error: deployment.apps/bad: ") || !strings.Contains(r.stderr, "tolerations") {
+	if r.code != 1 || !strings.Contains(r.stderr, "error: applying deployment.apps/bad in namespace rejected: ") || !strings.Contains(r.stderr, "tolerations") {
 		t.Errorf("rejected object: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 	if !strings.Contains(r.stdout, "service/bad created") || strings.Contains(r.stdout, "deployment.apps/bad") {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
 	"github.com/hoist-dev/hoist/apply"
@@ -18,17 +20,22 @@ import (
 
 // kubeFlags are kubectl's connection flags; -n comes from convertFlags.
 type kubeFlags struct {
-	kubeconfig string
-	context    string
+	kubeconfig     string
+	context        string
+	requestTimeout time.Duration
 }
 
 func (f *kubeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config)")
 	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context to use")
+	cmd.Flags().DurationVar(&f.requestTimeout, "request-timeout", apply.DefaultRequestTimeout, "how long one request to the API server may take before it is retried (0: no limit)")
 }
 
 func (f *kubeFlags) options(streams IOStreams, g *globalFlags, namespace string) apply.ConnectOptions {
-	o := apply.ConnectOptions{Kubeconfig: f.kubeconfig, Context: f.context, Namespace: namespace, UserAgent: "hoist/" + version}
+	o := apply.ConnectOptions{Kubeconfig: f.kubeconfig, Context: f.context, Namespace: namespace, UserAgent: "hoist/" + version, RequestTimeout: f.requestTimeout}
+	if f.requestTimeout == 0 {
+		o.RequestTimeout = -1
+	}
 	if !g.quiet {
 		o.Warnings = streams.ErrOut
 	}
@@ -99,6 +106,7 @@ type applyFlags struct {
 	kube         kubeFlags
 	fieldManager string
 	force        bool
+	takeover     bool
 	dryRun       string
 	prune        bool
 	wait         bool
@@ -127,10 +135,11 @@ func newApplyCommand(streams IOStreams, g *globalFlags, up bool) *cobra.Command 
 	fs := cmd.Flags()
 	fs.StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "name of the server-side apply field manager")
 	fs.BoolVar(&f.force, "force-conflicts", false, "take ownership of fields other managers own")
+	fs.BoolVar(&f.takeover, "force", false, "prune objects last applied from another project of the same name (another directory or compose files)")
 	fs.StringVar(&f.dryRun, "dry-run", "none", "none, client (only print) or server (server-side dry run)")
 	fs.BoolVar(&f.prune, "prune", up, "delete objects of this project's ApplySet that the project no longer has")
 	fs.BoolVar(&f.wait, "wait", up, "wait until workloads are rolled out and Jobs complete")
-	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long --wait waits")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long apply (retries included) and --wait may take in all")
 	fs.IntVar(&f.concurrency, "concurrency", 16, "parallel requests to the API server")
 	return cmd
 }
@@ -140,20 +149,23 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) 
 	if err != nil {
 		return err
 	}
-	client, res, setName, err := f.connect(cmd, streams, g)
+	deadline := time.Now().Add(f.timeout)
+	client, res, origin, setName, err := f.connect(cmd, streams, g)
 	if err != nil {
 		return err
 	}
 	results, err := client.Apply(cmd.Context(), res.Objects, apply.Options{
 		Project: setName, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
 		DryRun: dryRun, Prune: f.prune, Concurrency: f.concurrency, Warnings: warnings(streams, g),
+		Timeout: time.Until(deadline), Origin: origin, Takeover: f.takeover,
 	})
 	printResults(streams, results)
 	if err != nil {
 		return withConflictHint(err)
 	}
 	if f.wait && dryRun == apply.DryRunNone {
-		w := apply.WaitOptions{Timeout: f.timeout, TTY: isTerminal(streams.ErrOut)}
+		// --timeout covers apply and wait together.
+		w := apply.WaitOptions{Timeout: max(time.Until(deadline), time.Millisecond), TTY: isTerminal(streams.ErrOut)}
 		if !g.quiet {
 			w.Progress = streams.ErrOut
 		}
@@ -193,29 +205,47 @@ differences, 1 differences, 2 or more an error.`,
 
 // connect converts the project for the target namespace (the context's
 // when -n is not given) and connects to the cluster.
-func (f *applyFlags) connect(cmd *cobra.Command, streams IOStreams, g *globalFlags) (*apply.Client, *convert.Result, string, error) {
+func (f *applyFlags) connect(cmd *cobra.Command, streams IOStreams, g *globalFlags) (*apply.Client, *convert.Result, apply.Origin, string, error) {
 	opts, err := f.convert.toOptions(cmd)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, apply.Origin{}, "", err
 	}
 	conn := f.kube.options(streams, g, f.convert.namespace)
 	if opts.Namespace, err = apply.ResolveNamespace(conn); err != nil {
-		return nil, nil, "", err
+		return nil, nil, apply.Origin{}, "", err
 	}
 	project, res, err := f.convert.run(cmd, streams, g, opts)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, apply.Origin{}, "", err
 	}
 	setName, err := applySetName(project.Name)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, apply.Origin{}, "", err
 	}
 	client, err := apply.Connect(cmd.Context(), conn)
-	return client, res, setName, err
+	return client, res, originOf(project), setName, err
+}
+
+// originOf is where project was loaded from: its absolute directory and
+// compose files, the project's identity in the ApplySet parent.
+func originOf(project *types.Project) apply.Origin {
+	o := apply.Origin{Dir: project.WorkingDir}
+	if abs, err := filepath.Abs(o.Dir); err == nil {
+		o.Dir = abs
+	}
+	for _, f := range project.ComposeFiles {
+		if f != "-" {
+			if abs, err := filepath.Abs(f); err == nil {
+				f = abs
+			}
+		}
+		o.Files = append(o.Files, f)
+	}
+	return o
 }
 
 func (f *applyFlags) diff(cmd *cobra.Command, streams IOStreams, g *globalFlags) error {
-	client, res, setName, err := f.connect(cmd, streams, g)
+	client, res, _, setName, err := f.connect(cmd, streams, g)
 	if err != nil {
 		return err
 	}
@@ -234,15 +264,18 @@ func (f *applyFlags) diff(cmd *cobra.Command, streams IOStreams, g *globalFlags)
 
 // projectName is the name of the project's ApplySet parent: the loaded
 // project's name, or -p when there is no compose file (delete and status
-// need only the name), made a valid object name.
-func projectName(cmd *cobra.Command, f *projectFlags) (string, error) {
+// need only the name), made a valid object name; and where the project
+// was loaded from (a zero Origin without a compose file).
+func projectName(cmd *cobra.Command, f *projectFlags) (string, apply.Origin, error) {
 	name := loader.NormalizeProjectName(f.projectName)
+	var origin apply.Origin
 	if p, err := load.Project(cmd.Context(), f.options()); err == nil {
-		name = p.Name
+		name, origin = p.Name, originOf(p)
 	} else if name == "" {
-		return "", err
+		return "", origin, err
 	}
-	return applySetName(name)
+	name, err := applySetName(name)
+	return name, origin, err
 }
 
 // applySetName turns a compose project name (which may hold "_") into the
@@ -271,23 +304,25 @@ func (f *targetFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "field manager the project was applied with")
 }
 
-// connect finds the project's ApplySet name and connects to the cluster.
-func (f *targetFlags) connect(cmd *cobra.Command, streams IOStreams, g *globalFlags) (*apply.Client, string, error) {
-	name, err := projectName(cmd, &f.project)
+// connect finds the project's ApplySet name and origin and connects to
+// the cluster.
+func (f *targetFlags) connect(cmd *cobra.Command, streams IOStreams, g *globalFlags) (*apply.Client, string, apply.Origin, error) {
+	name, origin, err := projectName(cmd, &f.project)
 	if err != nil {
-		return nil, "", err
+		return nil, "", origin, err
 	}
 	client, err := apply.Connect(cmd.Context(), f.kube.options(streams, g, f.namespace))
-	return client, name, err
+	return client, name, origin, err
 }
 
 // deleteFlags are the flags of delete and down.
 type deleteFlags struct {
 	targetFlags
-	dryRun  string
-	wait    bool
-	timeout time.Duration
-	volumes bool
+	dryRun   string
+	wait     bool
+	timeout  time.Duration
+	volumes  bool
+	takeover bool
 }
 
 func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Command {
@@ -301,13 +336,13 @@ func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Comma
 			if err != nil {
 				return err
 			}
-			client, name, err := f.connect(cmd, streams, g)
+			client, name, origin, err := f.connect(cmd, streams, g)
 			if err != nil {
 				return err
 			}
 			o := apply.DeleteOptions{
 				Project: name, Tooling: tooling(), FieldManager: f.fieldManager, DryRun: dryRun, Wait: f.wait, Timeout: f.timeout,
-				Volumes: f.volumes, Warnings: warnings(streams, g),
+				Volumes: f.volumes, Warnings: warnings(streams, g), Origin: origin, Takeover: f.takeover,
 			}
 			results, err := client.Delete(cmd.Context(), o)
 			printResults(streams, results)
@@ -327,6 +362,7 @@ func newDeleteCommand(streams IOStreams, g *globalFlags, down bool) *cobra.Comma
 	fs.BoolVar(&f.wait, "wait", down, "wait until the objects are gone")
 	fs.BoolVarP(&f.volumes, "volumes", "v", false, "also delete the project's PersistentVolumeClaims and their data (kept by default, like docker compose down)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long --wait waits")
+	fs.BoolVar(&f.takeover, "force", false, "delete the project even when it was last applied from another directory or other compose files")
 	return cmd
 }
 
@@ -338,7 +374,7 @@ func newStatusCommand(streams IOStreams, g *globalFlags) *cobra.Command {
 		Short:   "List the project's workloads on the cluster with their readiness, Services and autoscalers",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			client, name, err := f.connect(cmd, streams, g)
+			client, name, _, err := f.connect(cmd, streams, g)
 			if err != nil {
 				return err
 			}

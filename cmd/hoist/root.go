@@ -7,8 +7,10 @@ import (
 	"io"
 	"strings"
 
+	"github.com/go-logr/logr"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
 )
 
 // IOStreams are the command's standard streams: stdout is data only,
@@ -37,6 +39,10 @@ func NewRootCommand(streams IOStreams) *cobra.Command {
 			return cmd.Help()
 		},
 		PersistentPreRun: func(*cobra.Command, []string) {
+			// client-go logs through klog (a response body cut short by
+			// a timeout, throttling); hoist reports what failed in its
+			// own one line, so klog says nothing.
+			klog.SetLogger(logr.Discard())
 			// compose-go warns through the global logrus logger.
 			logrus.SetFormatter(warningFormatter{})
 			logrus.SetLevel(logrus.WarnLevel)
