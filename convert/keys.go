@@ -68,7 +68,7 @@ var coreKeys = map[string]keyRule{
 	"expose":            {keyMapped, "Service ports (ranges expanded)"},
 	"extends":           {keyMapped, "resolved at load"},
 	"gpus":              {keyMapped, "`nvidia.com/gpu` limit"},
-	"healthcheck":       {keyMapped, "readiness + liveness probes; `start_period` -> startupProbe"},
+	"healthcheck":       {keyMapped, "readiness + liveness probes; `start_period` -> startupProbe with compose's budget, `start_period + retries x interval`"},
 	"image":             {keyMapped, "container `image`"},
 	"label_file":        {keyMapped, "as `labels` (read at load)"},
 	"labels":            {keyMapped, "workload and pod labels when valid, else annotations; `kompose.hpa.*` -> HorizontalPodAutoscaler, `kompose.service.healthcheck.*` -> probes, `kompose.serviceaccount-name` -> pod `serviceAccountName`, other `kompose.*` labels warn"},
