@@ -102,6 +102,11 @@ func (c *converter) validate() error {
 			return invalidf("namespace %q: %s", ns, strings.Join(errs, "; "))
 		}
 	}
+	if d := c.opts.ClusterDomain; d != "" {
+		if errs := validation.IsDNS1123Subdomain(d); len(errs) > 0 {
+			return invalidf("cluster domain %q: %s", d, strings.Join(errs, "; "))
+		}
+	}
 	if r := c.opts.Replicas; r != nil && *r < 0 {
 		return invalidf("replicas %d: must not be negative", *r)
 	}
