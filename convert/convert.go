@@ -205,6 +205,11 @@ type svcCtx struct {
 	selector map[string]string
 	labels   map[string]string // standard labels of every object of the service
 	ports    []svcPort
+	// published are the ports compose publishes on the host, and
+	// publishWarnings what publishing them approximates (kept when a
+	// NodePort or LoadBalancer Service publishes them).
+	published       []publishedPort
+	publishWarnings warningList
 	// kind is the workload kind: Deployment, DaemonSet, StatefulSet or Job.
 	kind string
 	// claims are the PersistentVolumeClaims the pod mounts, for the update
@@ -345,9 +350,6 @@ func (c *converter) checkKeys(svc *types.ServiceConfig) {
 		case rule.status == keyDropped:
 			c.drop(svc.Name, key, "%s, dropped", rule.to)
 		}
-	}
-	if svc.ContainerName != "" {
-		c.warn(svc.Name, "container_name", "approximated: pods are named by Kubernetes; the container is named %q", c.names[svc.Name])
 	}
 }
 

@@ -636,16 +636,9 @@ func (c *converter) governingService(s *svcCtx) string {
 }
 
 // statefulSetHeadless reports whether a StatefulSet's own Service is
-// headless: it is, unless its type is NodePort or LoadBalancer.
+// headless: it is, unless deploy.endpoint_mode vip gives it a virtual IP.
 func statefulSetHeadless(c *converter, s *svcCtx) bool {
-	if len(s.ports) == 0 {
-		return true
-	}
-	typ := c.opts.ServiceType
-	if s.ext.Service != nil && s.ext.Service.Type != "" {
-		typ = s.ext.Service.Type
-	}
-	return typ == "" || typ == corev1.ServiceTypeClusterIP
+	return !serviceVIP(s.svc, c.net.kompose[s.svc.Name], len(s.ports) > 0)
 }
 
 // updateParallelism is update_config.parallelism as a Kubernetes count:
