@@ -407,6 +407,7 @@ func servicePorts(ports []svcPort) []corev1.ServicePort {
 	}
 	return out
 }
+
 // governingHeadless emits the headless Service that governs a StatefulSet
 // whose own Service cannot be headless.
 func (c *converter) governingHeadless(s *svcCtx, k *corev1.Service) error {
