@@ -38,6 +38,7 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	// Project-wide passes that services depend on: which services join
 	// another's pod and what workload each becomes, which volumes are
 	// shared, which networks isolate.
+	c.warnRenamed()
 	if err := c.prepareWorkloads(); err != nil {
 		return nil, err
 	}
@@ -271,6 +272,7 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 func (c *converter) pod(svc *types.ServiceConfig, owner *svcCtx) (*svcCtx, corev1.PodTemplateSpec, metav1.ObjectMeta, error) {
 	var pod corev1.PodTemplateSpec
 	svc = c.samePodDeps(svc)
+	svc = c.rewriteRenamed(svc)
 	ext, err := c.serviceExtension(svc)
 	if err != nil {
 		return nil, pod, metav1.ObjectMeta{}, err
