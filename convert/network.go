@@ -502,10 +502,13 @@ func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
 	if isJobKind(s.kind) || c.sidecarOwner(svc.Name) != "" {
 		return nil
 	}
-	switch d, dotted := c.net.dotted[svc.Name]; {
-	case svc.Hostname != "" || svc.DomainName != "":
-	case dotted && d.why != "":
+	d, dotted := c.net.dotted[svc.Name]
+	if dotted && d.why != "" {
 		c.warn(svc.Name, "container_name", "approximated: %q no longer resolves: %s", svc.ContainerName, d.why)
+		dotted = false
+	}
+	switch {
+	case svc.Hostname != "" || svc.DomainName != "":
 	case dotted:
 		pod.Hostname, pod.Subdomain = d.host, d.sub
 		c.warn(svc.Name, "container_name", "approximated: %q resolves as the pod's hostname %q in the headless Service %q (namespace-wide), listing the pod whatever its readiness", svc.ContainerName, d.host, d.sub)
@@ -521,7 +524,7 @@ func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
 	switch {
 	case svc.Hostname == "" && svc.DomainName != "":
 		key = "domainname"
-	case svc.Hostname == "" && svc.DomainName == "" && svc.ContainerName != "" && strings.Contains(svc.ContainerName, "."):
+	case dotted:
 		key = "container_name"
 	case svc.Hostname == "" && svc.DomainName == "":
 		// A StatefulSet names its pods' hosts after the pods.
