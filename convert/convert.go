@@ -227,6 +227,8 @@ type svcCtx struct {
 type claimUse struct {
 	name          string
 	readWriteOnce bool
+	// unknownMode: an external claim whose access mode is not declared.
+	unknownMode bool
 }
 
 func (c *converter) objectMeta(s *svcCtx, name string) metav1.ObjectMeta {

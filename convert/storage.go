@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,9 +109,12 @@ type claim struct {
 	// sizeFixed is set when the volume itself sets the size, so service
 	// labels do not override it.
 	sizeFixed bool
-	labels    map[string]string
-	ann       map[string]string
-	selector  *metav1.LabelSelector
+	// sized is set when any key sets the size; else it is the default,
+	// with a warning.
+	sized    bool
+	labels   map[string]string
+	ann      map[string]string
+	selector *metav1.LabelSelector
 	// template is set when a StatefulSet took it as a claim template.
 	template bool
 }
@@ -153,8 +157,12 @@ func (c *converter) prepareStorage() error {
 			}
 			// Several external volumes may name one existing claim.
 			st.claimNames[cl.name] = "\x00" + key
-			if ext != (VolumeExtension{}) {
-				c.drop("", cl.key+"."+ExtensionKey, "an external volume uses an existing claim, whose size, storage class and access mode are its own, dropped")
+			if ext.Size != "" || ext.StorageClass != "" {
+				c.drop("", cl.key+"."+ExtensionKey, "an external volume uses an existing claim, whose size and storage class are its own, dropped")
+			}
+			// accessMode declares the existing claim's mode.
+			if ext.AccessMode != "" {
+				cl.mode, cl.explicit = corev1.PersistentVolumeAccessMode(ext.AccessMode), true
 			}
 		} else {
 			n, err := ObjectName(key)
@@ -275,6 +283,7 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 	cl.size = q
 	// A size set on the volume wins over service labels.
 	cl.sizeFixed = sizeKey != ""
+	cl.sized = cl.sizeFixed
 	if ext.StorageClass != "" {
 		sc := ext.StorageClass
 		cl.class = &sc
@@ -324,7 +333,7 @@ func (c *converter) komposeClaim(cl *claim, used map[string]bool) error {
 			if err != nil {
 				return err
 			}
-			cl.size, fixedSize = q, true
+			cl.size, fixedSize, cl.sized = q, true, true
 			used[u+"/"+komposeVolumeSize] = true
 		}
 		if sc, ok := labels[komposeVolumeStorageClass]; ok && cl.class == nil {
@@ -669,17 +678,32 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 	return nil
 }
 
+// claimSubPath is the directory of a claim hoist creates that pods mount.
+const claimSubPath = "data"
+
 // mountClaim mounts a claim: as a StatefulSet's claim template when the
 // service alone uses it, else as a standalone claim.
 func (c *converter) mountClaim(s *svcCtx, pv *podVolumes, cl *claim, vm corev1.VolumeMount, key string) {
 	if cl.external {
-		pv.mount(vm, cl.name, corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: cl.name}}, key)
+		if pv.mount(vm, cl.name, corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: cl.name}}, key) &&
+			!slices.ContainsFunc(s.claims, func(u claimUse) bool { return u.name == cl.name }) {
+			// Its access mode is unknown unless declared: do not roll a
+			// second pod onto it while the first runs.
+			shared := cl.explicit && (cl.mode == corev1.ReadWriteMany || cl.mode == corev1.ReadOnlyMany)
+			s.claims = append(s.claims, claimUse{name: cl.name, readWriteOnce: !shared, unknownMode: !cl.explicit})
+		}
 		return
 	}
+	// A new block volume's root holds lost+found, and database images
+	// (postgres initdb, mysqld --initialize) refuse a non-empty data
+	// directory: mount a sub-directory of the claims hoist creates. The
+	// kubelet creates it on first mount.
+	vm.SubPath = path.Join(claimSubPath, vm.SubPath)
 	if s.kind == "StatefulSet" {
 		if len(cl.users) == 1 {
 			cl.template = true
 			if !slices.ContainsFunc(s.claimTemplates, func(t corev1.PersistentVolumeClaim) bool { return t.Name == cl.name }) {
+				c.warnDefaultSize(cl, claimIDOf(c.store, cl))
 				mode := cl.mode
 				if !cl.explicit {
 					// Each pod has its own claim.
@@ -703,6 +727,16 @@ func (c *converter) mountClaim(s *svcCtx, pv *podVolumes, cl *claim, vm corev1.V
 			s.claims = append(s.claims, claimUse{name: cl.name, readWriteOnce: rwo})
 		}
 	}
+}
+
+// claimIDOf is the id under which the store keeps cl.
+func claimIDOf(st *storeState, cl *claim) string {
+	for id, o := range st.claims {
+		if o == cl {
+			return id
+		}
+	}
+	return ""
 }
 
 func others(users []string, self string) []string {
@@ -743,6 +777,10 @@ func (c *converter) projectStorage() error {
 	st := c.store
 	for _, id := range slices.Sorted(maps.Keys(st.claims)) {
 		cl := st.claims[id]
+		if cl.external && len(cl.users) > 0 {
+			c.warnExternal(cl)
+			continue
+		}
 		if cl.external || cl.template || len(cl.users) == 0 {
 			continue
 		}
@@ -757,6 +795,7 @@ func (c *converter) projectStorage() error {
 			}
 			c.warn(svc, cl.key, "approximated: %s becomes the claim %q with access mode ReadWriteMany because %s; the storage class must support it", cl.what, cl.name, why)
 		}
+		c.warnDefaultSize(cl, id)
 		meta := c.sharedMeta(cl.name, cl.users)
 		for k, v := range cl.labels {
 			if _, ok := meta.Labels[k]; !ok {
@@ -780,6 +819,44 @@ func (c *converter) projectStorage() error {
 		c.add(cm)
 	}
 	return nil
+}
+
+// warnExternal warns that an external volume's claim must exist before
+// apply, and, when several pods mount it, that it must be ReadWriteMany.
+func (c *converter) warnExternal(cl *claim) {
+	msg := fmt.Sprintf("approximated: external: the PersistentVolumeClaim %q must exist in the namespace before apply, or the pods stay Pending", cl.name)
+	switch {
+	case !cl.multi:
+	case cl.explicit && (cl.mode == corev1.ReadWriteMany || cl.mode == corev1.ReadOnlyMany):
+		msg += fmt.Sprintf("; %s mount it, which its declared access mode %s allows", c.mounters(cl), cl.mode)
+	case cl.explicit:
+		msg += fmt.Sprintf("; %s mount it, which its declared access mode %s allows only on one node", c.mounters(cl), cl.mode)
+	default:
+		msg += fmt.Sprintf("; %s mount it, so it must be ReadWriteMany (declare it with %s.%s.accessMode: ReadWriteMany)", c.mounters(cl), cl.key, ExtensionKey)
+	}
+	c.warn("", cl.key, "%s", msg)
+}
+
+// mounters names the pods that mount a claim: "services "a", "b"" or
+// "the pods of service "a"".
+func (c *converter) mounters(cl *claim) string {
+	if len(cl.users) > 1 {
+		return "services " + strings.Join(others(cl.users, ""), ", ")
+	}
+	return fmt.Sprintf("the pods of service %q", cl.users[0])
+}
+
+// warnDefaultSize warns about a claim whose size no key sets, naming the
+// key that would.
+func (c *converter) warnDefaultSize(cl *claim, id string) {
+	if cl.sized {
+		return
+	}
+	if strings.HasPrefix(id, "bind:") {
+		c.warn(cl.users[0], cl.key, "approximated: the claim %q for %s requests %s, hoist's default; set the service label %s to size it", cl.name, cl.what, DefaultVolumeSize, komposeVolumeSize)
+		return
+	}
+	c.warn("", cl.key, "approximated: the claim %q requests %s, hoist's default; set %s.%s.size (or the label %s) to size it", cl.name, DefaultVolumeSize, cl.key, ExtensionKey, komposeVolumeSize)
 }
 
 // sharedMeta is the metadata of an object that services may share: a

@@ -163,7 +163,7 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 		case !hp.Exists:
 			c.warn(svc.Name, key, "approximated: %q does not exist; it becomes the empty PersistentVolumeClaim %q", shown, cl.name)
 		case hp.Files == nil && hp.Size > 0:
-			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q: copy the content into it", shown, MaxContent, cl.name)
+			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q: copy the content into its %s/ directory", shown, MaxContent, cl.name, claimSubPath)
 		default:
 			c.warn(svc.Name, key, "approximated: %q is an empty directory (a data directory); it becomes the PersistentVolumeClaim %q", shown, cl.name)
 		}

@@ -58,7 +58,8 @@ func TestStatefulSetClaimTemplates(t *testing.T) {
 	if got := tmpl.Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse("5Gi")) != 0 {
 		t.Errorf("template size = %v, want 5Gi", got.String())
 	}
-	wantMounts := []corev1.VolumeMount{{Name: "data", MountPath: "/data"}, {Name: "shared", MountPath: "/shared"}}
+	// Claims hoist creates are mounted at their data/ sub-directory (issue 9).
+	wantMounts := []corev1.VolumeMount{{Name: "data", MountPath: "/data", SubPath: "data"}, {Name: "shared", MountPath: "/shared", SubPath: "data"}}
 	if diff := cmp.Diff(wantMounts, pod.Containers[0].VolumeMounts); diff != "" {
 		t.Errorf("mounts (-want +got):\n%s", diff)
 	}
@@ -145,7 +146,7 @@ func TestClaimTemplateNameTaken(t *testing.T) {
 	if err := c.storage(s, pod); err != nil {
 		t.Fatal(err)
 	}
-	want := []corev1.VolumeMount{{Name: "data-2", MountPath: "/data"}, {Name: "data", MountPath: "/var/lib/data"}}
+	want := []corev1.VolumeMount{{Name: "data-2", MountPath: "/data"}, {Name: "data", MountPath: "/var/lib/data", SubPath: "data"}}
 	if diff := cmp.Diff(want, pod.Containers[0].VolumeMounts); diff != "" {
 		t.Errorf("mounts (-want +got):\n%s", diff)
 	}

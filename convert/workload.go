@@ -690,7 +690,14 @@ func (c *converter) deploymentStrategy(s *svcCtx) appsv1.DeploymentStrategy {
 	u := updateConfig(svc)
 	for _, cl := range s.claims {
 		if cl.readWriteOnce {
-			if u != nil {
+			switch {
+			case cl.unknownMode:
+				key := "volumes"
+				if u != nil {
+					key = "deploy.update_config"
+				}
+				c.warn(svc.Name, key, "approximated: the pod mounts the external claim %q, whose access mode is unknown, so updates stop the old pod before starting the new one (Recreate); declare x-kubernetes.accessMode: ReadWriteMany on the volume to roll", cl.name)
+			case u != nil:
 				c.warn(svc.Name, "deploy.update_config", "approximated: the pod mounts the ReadWriteOnce claim %q, so updates stop the old pod before starting the new one (Recreate)", cl.name)
 			}
 			return appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
