@@ -121,13 +121,27 @@ type claim struct {
 
 // bindMap is the ConfigMap holding a bind mount's content.
 type bindMap struct {
-	name  string
-	users []string
-	data  *fileData
+	// writable: some service mounts it writable (seeded).
+	writable bool
+	name     string
+	users    []string
+	data     *fileData
 }
 
 func volumeClaimID(volume string) string { return "volume:" + volume }
 func bindClaimID(hostPath string) string { return "bind:" + hostPath }
+
+// seedClaimID is the id of the claim that a writable bind shared by
+// several services becomes.
+func seedClaimID(hostPath string) string { return "seed:" + hostPath }
+
+// cutBindID is the host path of a bind's claim id.
+func cutBindID(id string) (string, bool) {
+	if src, ok := strings.CutPrefix(id, "bind:"); ok {
+		return src, true
+	}
+	return strings.CutPrefix(id, "seed:")
+}
 
 // prepareStorage runs before any service is converted: it finds every
 // claim and ConfigMap the services share and names them.
@@ -215,16 +229,36 @@ func (c *converter) prepareStorage() error {
 					if !slices.Contains(bm.users, name) {
 						bm.users = append(bm.users, name)
 					}
+					if kind == bindSeeded {
+						bm.writable = true
+					}
 				}
 			}
 		}
+	}
+	// A writable bind with content that several services mount is shared
+	// on the compose host: one claim, seeded once from the ConfigMap.
+	for _, src := range slices.Sorted(maps.Keys(st.bindMaps)) {
+		bm := st.bindMaps[src]
+		if !bm.writable || len(bm.users) < 2 {
+			continue
+		}
+		cl := &claim{what: fmt.Sprintf("%q", c.displayPath(src)), key: "volumes"}
+		if err := c.claimSpec(cl, VolumeExtension{}, types.VolumeConfig{}); err != nil {
+			return err
+		}
+		for _, u := range bm.users {
+			svc, _ := c.podSource(u)
+			c.addUser(cl, &svc)
+		}
+		st.claims[seedClaimID(src)] = cl
 	}
 	// Claims of data directories, named after their project path.
 	used := map[string]bool{}    // service + "/" + label: a claim took it
 	claimed := map[string]bool{} // services with a claim kompose labels may set
 	for _, id := range slices.Sorted(maps.Keys(st.claims)) {
 		cl := st.claims[id]
-		if src, ok := strings.CutPrefix(id, "bind:"); ok {
+		if src, ok := cutBindID(id); ok {
 			cl.name = uniqueName(st.claimNames, c.pathName(src), id)
 			// Service-level kompose labels may size data directories too.
 			if err := c.komposeClaim(cl, used); err != nil {
@@ -790,7 +824,7 @@ func (c *converter) projectStorage() error {
 				why = "services " + strings.Join(others(cl.users, ""), ", ") + " share it"
 			}
 			svc := ""
-			if strings.HasPrefix(id, "bind:") {
+			if _, ok := cutBindID(id); ok {
 				svc = cl.users[0]
 			}
 			c.warn(svc, cl.key, "approximated: %s becomes the claim %q with access mode ReadWriteMany because %s; the storage class must support it", cl.what, cl.name, why)
@@ -852,7 +886,7 @@ func (c *converter) warnDefaultSize(cl *claim, id string) {
 	if cl.sized {
 		return
 	}
-	if strings.HasPrefix(id, "bind:") {
+	if _, ok := cutBindID(id); ok {
 		c.warn(cl.users[0], cl.key, "approximated: the claim %q for %s requests %s, hoist's default; set the service label %s to size it", cl.name, cl.what, DefaultVolumeSize, komposeVolumeSize)
 		return
 	}

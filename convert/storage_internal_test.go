@@ -169,3 +169,34 @@ func TestBytesQuantity(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedKeepsModes: a seeded bind keeps its files' modes (issue 9, kind
+// 10), including those git cannot store; a read-only ConfigMap mount only
+// marks executables.
+func TestSeedKeepsModes(t *testing.T) {
+	t.Parallel()
+	d := newFileData([]HostFile{
+		{Path: "my.cnf", Data: []byte("x"), Mode: 0o640},
+		{Path: "plain.conf", Data: []byte("x"), Mode: 0o644},
+		{Path: "run.sh", Data: []byte("x"), Mode: 0o700},
+	}, "data")
+	mode := func(m int32) *int32 { return &m }
+	want := []corev1.KeyToPath{
+		{Key: "my.cnf", Path: "my.cnf", Mode: mode(0o640)},
+		{Key: "plain.conf", Path: "plain.conf"},
+		{Key: "run.sh", Path: "run.sh", Mode: mode(0o700)},
+	}
+	if diff := cmp.Diff(want, d.items(true)); diff != "" {
+		t.Errorf("seeded items (-want +got):\n%s", diff)
+	}
+	want[0].Mode, want[2].Mode = nil, mode(0o755)
+	if diff := cmp.Diff(want, d.items(false)); diff != "" {
+		t.Errorf("read-only items (-want +got):\n%s", diff)
+	}
+	if got := numericOwner("999:999"); got != "999:999" {
+		t.Errorf("numericOwner(999:999) = %q", got)
+	}
+	if got := numericOwner("mysql"); got != "" {
+		t.Errorf("numericOwner(mysql) = %q, want none", got)
+	}
+}
