@@ -88,6 +88,8 @@ type converter struct {
 	// store holds the claims, ConfigMaps and Secrets services share
 	// (storage.go, configs.go).
 	store *storeState
+	// secretVals caches secretValues.
+	secretVals map[string]string
 	// net is what the network area computes for the whole project.
 	net networkState
 }
