@@ -686,6 +686,7 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 			c.warn(svc.Name, "labels."+komposeVolumeType, "approximated: %q applies to bind mounts only; the named volume %q stays a PersistentVolumeClaim", t, v.Source)
 		}
 		c.mountClaim(s, pv, cl, vm, key)
+		c.socketVolume(s, pv.pod, cl, v, key)
 	case types.VolumeTypeBind:
 		return c.bind(s, pv, v, vm, key, desc)
 	case types.VolumeTypeTmpfs:
@@ -710,6 +711,50 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 		c.drop(svc.Name, key, "%s: volume type %q has no Kubernetes equivalent, dropped", desc, v.Type)
 	}
 	return nil
+}
+
+// looksLikeSocketDir reports whether a mount target looks like where a
+// Unix socket lives: under /run or /var/run, or named like a socket.
+func looksLikeSocketDir(target string) bool {
+	t := path.Clean(target)
+	base := path.Base(t)
+	return strings.HasPrefix(t, "/run/") || strings.HasPrefix(t, "/var/run/") || t == "/run" || t == "/var/run" ||
+		strings.Contains(base, "sock") || strings.HasSuffix(base, ".sock")
+}
+
+// socketVolume co-locates the pods of services that share a named volume
+// used for a Unix socket (/var/run/mysqld): a socket connects processes of
+// one node only, while a ReadWriteMany claim may be mounted on several.
+// Every other user's pods get a required podAffinity to the first user's
+// pods (by service name order), with a warning.
+func (c *converter) socketVolume(s *svcCtx, pod *corev1.PodSpec, cl *claim, v types.ServiceVolumeConfig, key string) {
+	if len(cl.users) < 2 || !looksLikeSocketDir(v.Target) {
+		return
+	}
+	first := c.podOwner(cl.users[0])
+	me := c.podOwner(s.svc.Name)
+	if first == me {
+		c.warn(s.svc.Name, key, "approximated: %s at %q looks like a Unix socket directory shared with %s: a socket connects only pods on one node, so their pods are scheduled onto the node of this service's pods (podAffinity); to share it in one pod, use network_mode: service:%s", cl.what, v.Target, strings.Join(others(cl.users, s.svc.Name), ", "), s.svc.Name)
+		return
+	}
+	c.warn(s.svc.Name, key, "approximated: %s at %q looks like a Unix socket directory shared with %s: a socket connects only pods on one node, so this service's pods require the node of %q's pods (podAffinity)", cl.what, v.Target, strings.Join(others(cl.users, s.svc.Name), ", "), first)
+	if pod.Affinity == nil {
+		pod.Affinity = &corev1.Affinity{}
+	}
+	if pod.Affinity.PodAffinity == nil {
+		pod.Affinity.PodAffinity = &corev1.PodAffinity{}
+	}
+	pa := pod.Affinity.PodAffinity
+	sel := map[string]string{LabelName: c.names[first], LabelPartOf: c.partOf}
+	for _, t := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
+		if t.LabelSelector != nil && maps.Equal(t.LabelSelector.MatchLabels, sel) {
+			return
+		}
+	}
+	pa.RequiredDuringSchedulingIgnoredDuringExecution = append(pa.RequiredDuringSchedulingIgnoredDuringExecution, corev1.PodAffinityTerm{
+		LabelSelector: &metav1.LabelSelector{MatchLabels: sel},
+		TopologyKey:   nodeLabelHostname,
+	})
 }
 
 // claimSubPath is the directory of a claim hoist creates that pods mount.
