@@ -161,9 +161,13 @@ func (c *converter) deploy(svc *types.ServiceConfig) {
 		c.drop(svc.Name, "deploy.rollback_config", "roll back with kubectl rollout undo, dropped")
 	}
 	switch d.EndpointMode {
-	case "", "vip", "dnsrr":
+	case "", "dnsrr":
+	case "vip":
+		if len(svc.Ports) == 0 && len(svc.Expose) == 0 {
+			c.drop(svc.Name, "deploy.endpoint_mode", "vip: the service has no ports, so its Service is headless, dropped")
+		}
 	default:
-		c.warn(svc.Name, "deploy.endpoint_mode", "approximated: unknown mode %q, treated as vip", d.EndpointMode)
+		c.warn(svc.Name, "deploy.endpoint_mode", "approximated: unknown mode %q, treated as dnsrr (a headless Service)", d.EndpointMode)
 	}
 }
 

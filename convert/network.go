@@ -281,6 +281,9 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 		if own, _ := svc.Extensions[ExtensionKey].(map[string]any); own["service"] != nil {
 			c.drop(svc.Name, ExtensionKey+".service", "a %s has no Service, dropped", s.kind)
 		}
+		if _, key := c.serviceType(s, kl); key == "--service-type" && c.sidecarOwner(svc.Name) == "" {
+			c.drop(svc.Name, key, "a %s has no Service, dropped", s.kind)
+		}
 		for _, k := range []string{komposeServiceType, komposeNodePort} {
 			if _, ok := svc.Labels[k]; ok && (k != komposeServiceType || s.ext.Service == nil || s.ext.Service.Type == "") {
 				c.drop(svc.Name, "labels."+k, "a %s has no Service, dropped", s.kind)

@@ -467,6 +467,9 @@ func (c *converter) replicaWarnings(svc *types.ServiceConfig, plan *workloadPlan
 	case svc.Deploy != nil && svc.Deploy.Replicas != nil:
 		key = "deploy.replicas"
 	}
+	if c.opts.Replicas != nil && isJobKind(plan.kind) {
+		plan.warnings.drop(svc.Name, "--replicas", "scales long-running services; a %s runs its pods to completion (set deploy.replicas for parallel runs), dropped", plan.kind)
+	}
 	if key == "" {
 		return
 	}
@@ -481,9 +484,7 @@ func (c *converter) replicaWarnings(svc *types.ServiceConfig, plan *workloadPlan
 	}
 	switch plan.kind {
 	case kindDaemonSet:
-		if key != "--replicas" {
-			plan.warnings.drop(svc.Name, key, "a DaemonSet runs one pod on every node, dropped")
-		}
+		plan.warnings.drop(svc.Name, key, "a DaemonSet runs one pod on every node, dropped")
 	case kindJob, kindCronJob:
 		if n > 1 {
 			plan.completions = &n
