@@ -502,7 +502,8 @@ func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
 	if err := c.setHostname(s, pod); err != nil {
 		return err
 	}
-	if isJobKind(s.kind) || c.sidecarOwner(svc.Name) != "" {
+	if isJobKind(s.kind) || c.sidecarOwner(svc.Name) != "" || svc.NetworkMode == "host" {
+		// No Service, another pod's name, or the node's hostname.
 		return nil
 	}
 	d, dotted := c.net.dotted[svc.Name]
