@@ -370,8 +370,11 @@ func jobRetries(svc *types.ServiceConfig, plan *workloadPlan, topLevel bool, fro
 			w.warn(svc.Name, restartKey, "approximated: a %s's pods cannot always restart; they restart on failure", plan.kind)
 		}
 	}
-	if hasPorts(svc) {
+	if len(svc.Ports) > 0 {
 		w.drop(svc.Name, "ports", "a %s gets no Service, dropped", plan.kind)
+	}
+	if len(svc.Expose) > 0 {
+		w.drop(svc.Name, "expose", "a %s gets no Service, dropped", plan.kind)
 	}
 	if updateConfig(svc) != nil {
 		w.drop(svc.Name, "deploy.update_config", "a %s is not updated in place, dropped", plan.kind)
