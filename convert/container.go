@@ -23,7 +23,7 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 		Env:             c.env(svc),
 	}
 	ctr.Command, ctr.Args = c.commands(svc)
-	ports, err := collectPorts(s.svc, &c.warnings)
+	ports, err := collectPorts(s.svc)
 	if err != nil {
 		return ctr, err
 	}

@@ -199,7 +199,7 @@ func (c *converter) waitTarget(name string) waitTarget {
 	if err != nil {
 		return t
 	}
-	ports, err := collectPorts(&svc, new(warningList))
+	ports, err := collectPorts(&svc)
 	if err != nil || !serviceVIP(&svc, kl, len(ports) > 0) {
 		return t // headless: its name resolves to ready pods only
 	}

@@ -31,7 +31,7 @@ type svcPort struct {
 // Service that carries the service's name, with port == targetPort:
 // clients on a compose network reach a service by its name on the
 // container's ports, whatever it publishes on the host.
-func collectPorts(svc *types.ServiceConfig, _ *warningList) ([]svcPort, error) {
+func collectPorts(svc *types.ServiceConfig) ([]svcPort, error) {
 	if len(svc.Ports) > maxPorts {
 		return nil, unsupportedf("ports: %d ports once ranges are expanded; at most %d are supported", len(svc.Ports), maxPorts)
 	}
