@@ -8,7 +8,7 @@ func TestRewriteHost(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, in, varName, want string
-		rewrote, other         bool
+		rewrote, other          bool
 	}{
 		{name: "url authority", in: "postgres://u:p@orders_db/app", want: "postgres://u:p@orders-db/app", rewrote: true},
 		{name: "scheme host", in: "http://orders_db/", want: "http://orders-db/", rewrote: true},
