@@ -512,7 +512,7 @@ func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
 		dotted = false
 	}
 	switch {
-	case svc.Hostname != "" || svc.DomainName != "":
+	case svc.Hostname != "":
 	case dotted:
 		pod.Hostname, pod.Subdomain = d.host, d.sub
 		c.warn(svc.Name, "container_name", "approximated: %q resolves as the pod's hostname %q in the headless Service %q (namespace-wide), listing the pod whatever its readiness", svc.ContainerName, d.host, d.sub)
