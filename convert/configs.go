@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -392,10 +393,85 @@ func nameWords(name string) []string {
 	return words
 }
 
+// urlPassword matches a URL whose authority carries a password:
+// scheme://user:password@host.
+var urlPassword = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@`)
+
+// minSecretLen is the shortest secret value looked for inside other
+// values: shorter ones ("1", "yes") would match by chance.
+const minSecretLen = 4
+
+// secretValues maps the values of the project's secret-looking
+// environment variables (compose has already interpolated them into
+// every value that uses them) to a variable that holds each.
+func (c *converter) secretValues() map[string]string {
+	if c.secretVals != nil {
+		return c.secretVals
+	}
+	c.secretVals = map[string]string{}
+	for _, name := range c.project.ServiceNames() {
+		env := c.project.Services[name].Environment
+		for _, k := range slices.Sorted(maps.Keys(env)) {
+			if v := env[k]; v != nil && len(*v) >= minSecretLen && looksSecret(k) {
+				if _, ok := c.secretVals[*v]; !ok {
+					c.secretVals[*v] = k
+				}
+			}
+		}
+	}
+	return c.secretVals
+}
+
+// holdsSecret reports whether a value carries a secret: it contains the
+// value of a secret-looking variable (a URL built from
+// ${POSTGRES_PASSWORD}), or it is a URL with a password.
+func (c *converter) holdsSecret(v string) bool {
+	return c.secretIn(v) != "" || urlPassword.MatchString(v)
+}
+
+// secretIn names a secret-looking variable whose value v contains, or "".
+func (c *converter) secretIn(v string) string {
+	vals := c.secretValues()
+	for _, sv := range slices.Sorted(maps.Keys(vals)) {
+		if strings.Contains(v, sv) {
+			return vals[sv]
+		}
+	}
+	return ""
+}
+
+// warnPlainSecrets warns when a command, entrypoint or probe of the
+// container carries a secret in plain text: the pod spec is readable by
+// whoever can read the workload.
+func (c *converter) warnPlainSecrets(s *svcCtx, ctr *corev1.Container) {
+	check := func(key string, l []string) {
+		for _, a := range l {
+			if v := c.secretIn(a); v != "" {
+				c.warn(s.svc.Name, key, "approximated: carries the value of %s in plain text in the pod spec; refer to the variable instead ($$%s in a shell)", v, v)
+				return
+			}
+			if urlPassword.MatchString(a) {
+				c.warn(s.svc.Name, key, "approximated: carries a URL with a password in plain text in the pod spec; pass it in an environment variable instead")
+				return
+			}
+		}
+	}
+	check("entrypoint", ctr.Command)
+	check("command", ctr.Args)
+	if p := ctr.ReadinessProbe; p != nil && p.Exec != nil {
+		check("healthcheck.test", p.Exec.Command)
+	} else if p := ctr.LivenessProbe; p != nil && p.Exec != nil {
+		check("healthcheck.test", p.Exec.Command)
+	}
+}
+
 // envSecrets moves environment variables into the Secret <service>-env
 // (by --env-secrets: secret-looking names, all, or none) and references
-// them with secretKeyRef. The Secret holds the raw compose value: values
-// from a Secret are not expanded by Kubernetes.
+// them with secretKeyRef. Besides secret-looking names, a value that
+// carries a secret (another secret variable's value, a URL with a
+// password) goes there too, and a command or probe that carries one
+// warns. The Secret holds the raw compose value: values from a Secret are
+// not expanded by Kubernetes.
 func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
 	mode := c.opts.EnvSecrets
 	if mode == EnvSecretsNone {
@@ -406,11 +482,14 @@ func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
 	taken := map[string]bool{}
 	for i := range ctr.Env {
 		e := &ctr.Env[i]
-		if e.ValueFrom != nil || (mode != EnvSecretsAll && !looksSecret(e.Name)) {
+		if e.ValueFrom != nil {
 			continue
 		}
 		raw := s.svc.Environment[e.Name]
 		if raw == nil {
+			continue
+		}
+		if mode != EnvSecretsAll && !looksSecret(e.Name) && !c.holdsSecret(*raw) {
 			continue
 		}
 		key := uniqueKey(taken, safeKey(e.Name))
@@ -421,6 +500,7 @@ func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
 			Key:                  key,
 		}}
 	}
+	c.warnPlainSecrets(s, ctr)
 	if len(data) == 0 {
 		delete(c.store.secretNames, name)
 		return nil

@@ -23,7 +23,7 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 		Env:             c.env(svc),
 	}
 	ctr.Command, ctr.Args = c.commands(svc)
-	ports, err := collectPorts(s.svc, &c.warnings)
+	ports, err := collectPorts(s.svc)
 	if err != nil {
 		return ctr, err
 	}
@@ -36,6 +36,7 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 		}
 	}
 	s.ports = ports
+	s.published = publishedPorts(s.svc, &s.publishWarnings)
 	c.deploy(svc)
 	ctr.Resources = c.resources(svc)
 	ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe, err = containerProbes(svc, s.ext, &c.warnings)
@@ -160,9 +161,13 @@ func (c *converter) deploy(svc *types.ServiceConfig) {
 		c.drop(svc.Name, "deploy.rollback_config", "roll back with kubectl rollout undo, dropped")
 	}
 	switch d.EndpointMode {
-	case "", "vip", "dnsrr":
+	case "", "dnsrr":
+	case "vip":
+		if len(svc.Ports) == 0 && len(svc.Expose) == 0 {
+			c.drop(svc.Name, "deploy.endpoint_mode", "vip: the service has no ports, so its Service is headless, dropped")
+		}
 	default:
-		c.warn(svc.Name, "deploy.endpoint_mode", "approximated: unknown mode %q, treated as vip", d.EndpointMode)
+		c.warn(svc.Name, "deploy.endpoint_mode", "approximated: unknown mode %q, treated as dnsrr (a headless Service)", d.EndpointMode)
 	}
 }
 

@@ -38,6 +38,7 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	// Project-wide passes that services depend on: which services join
 	// another's pod and what workload each becomes, which volumes are
 	// shared, which networks isolate.
+	c.warnRenamed()
 	if err := c.prepareWorkloads(); err != nil {
 		return nil, err
 	}
@@ -87,6 +88,8 @@ type converter struct {
 	// store holds the claims, ConfigMaps and Secrets services share
 	// (storage.go, configs.go).
 	store *storeState
+	// secretVals caches secretValues.
+	secretVals map[string]string
 	// net is what the network area computes for the whole project.
 	net networkState
 }
@@ -100,6 +103,11 @@ func (c *converter) validate() error {
 	if ns := c.opts.Namespace; ns != "" {
 		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
 			return invalidf("namespace %q: %s", ns, strings.Join(errs, "; "))
+		}
+	}
+	if d := c.opts.ClusterDomain; d != "" {
+		if errs := validation.IsDNS1123Subdomain(d); len(errs) > 0 {
+			return invalidf("cluster domain %q: %s", d, strings.Join(errs, "; "))
 		}
 	}
 	if r := c.opts.Replicas; r != nil && *r < 0 {
@@ -200,6 +208,11 @@ type svcCtx struct {
 	selector map[string]string
 	labels   map[string]string // standard labels of every object of the service
 	ports    []svcPort
+	// published are the ports compose publishes on the host, and
+	// publishWarnings what publishing them approximates (kept when a
+	// NodePort or LoadBalancer Service publishes them).
+	published       []publishedPort
+	publishWarnings warningList
 	// kind is the workload kind: Deployment, DaemonSet, StatefulSet or Job.
 	kind string
 	// claims are the PersistentVolumeClaims the pod mounts, for the update
@@ -216,6 +229,8 @@ type svcCtx struct {
 type claimUse struct {
 	name          string
 	readWriteOnce bool
+	// unknownMode: an external claim whose access mode is not declared.
+	unknownMode bool
 }
 
 func (c *converter) objectMeta(s *svcCtx, name string) metav1.ObjectMeta {
@@ -261,6 +276,7 @@ func (c *converter) service(svc *types.ServiceConfig) error {
 func (c *converter) pod(svc *types.ServiceConfig, owner *svcCtx) (*svcCtx, corev1.PodTemplateSpec, metav1.ObjectMeta, error) {
 	var pod corev1.PodTemplateSpec
 	svc = c.samePodDeps(svc)
+	svc = c.rewriteRenamed(svc)
 	ext, err := c.serviceExtension(svc)
 	if err != nil {
 		return nil, pod, metav1.ObjectMeta{}, err
@@ -340,9 +356,6 @@ func (c *converter) checkKeys(svc *types.ServiceConfig) {
 		case rule.status == keyDropped:
 			c.drop(svc.Name, key, "%s, dropped", rule.to)
 		}
-	}
-	if svc.ContainerName != "" {
-		c.warn(svc.Name, "container_name", "approximated: pods are named by Kubernetes; the container is named %q", c.names[svc.Name])
 	}
 }
 

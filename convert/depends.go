@@ -10,19 +10,32 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // depends_on: init containers that wait for dependencies.
 //
 // Each service_started or service_healthy dependency becomes an init
 // container wait-for-<dependency> running the pinned wait image
-// (--wait-image, default DefaultWaitImage). It loops until the
-// dependency's Service accepts a TCP connection on its first TCP port
-// (`nc -z`), or, for a dependency without ports, until its headless
-// Service's name resolves (`nslookup`). A Service forwards only to ready
-// pods, and a healthcheck becomes the readiness probe, so both conditions
-// wait for what compose waits for, or a little more (the dependency must
-// also accept connections). This needs no API access, so no RBAC.
+// (--wait-image, default DefaultWaitImage). It waits for what compose
+// waits for:
+//
+//   - service_healthy: a ready pod. The healthcheck is the readiness
+//     probe, and the dependency's headless Service publishes only ready
+//     pods, so the wait loops until its fully qualified name
+//     (<svc>.<namespace>.svc.<cluster domain>) resolves. With a virtual IP
+//     (endpoint_mode vip) the name always resolves, so the wait connects
+//     to its first TCP port instead, which answers only through ready pods.
+//   - service_started: a started pod, whatever its health. When the pod
+//     has no readiness probe, ready is started, and the wait is as above.
+//     Else the wait resolves <dependency>-started, a headless Service with
+//     publishNotReadyAddresses, which lists the pod once it has an address.
+//
+// Names are looked up fully qualified: busybox's nslookup of a short name
+// tries every search domain and exits 1 on any NXDOMAIN, even when it
+// printed the answer, so a wait on a short name would never end under a
+// cluster's resolv.conf. The namespace comes from the downward API. This
+// needs no API access, so no RBAC.
 //
 // `required: false` bounds the wait: after requiredFalseWait seconds the
 // container gives up and the pod starts anyway, as compose starts a
@@ -33,7 +46,7 @@ import (
 // through X's Service; one in this very pod is not waited for.
 
 var dependsKeys = map[string]keyRule{
-	"depends_on": {keyMapped, "init container `wait-for-<dependency>` (`--wait-image`) per `service_started`/`service_healthy` dependency: TCP to its Service's first port, or DNS when it has none; `required: false` gives up after 5 minutes; `service_completed_successfully` and `restart` warn"},
+	"depends_on": {keyMapped, "init container `wait-for-<dependency>` (`--wait-image`) per `service_started`/`service_healthy` dependency: healthy waits until the fully qualified name of its headless Service resolves (a ready pod), started until `<dependency>-started` (publishing not-ready pods) does; `required: false` gives up after 5 minutes; `service_completed_successfully` and `restart` warn"},
 }
 
 // requiredFalseWait is how long, in seconds, the wait for a dependency with
@@ -110,15 +123,24 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 			c.warn(svc.Name, key, "approximated: %q runs as a %s, which has no Service to wait for; the pod starts without waiting", dep, t.kind)
 			continue
 		}
+		readiness := c.podHasReadiness(owner)
 		if cond == types.ServiceConditionHealthy && !c.hasReadiness(&depSvc) {
-			c.warn(svc.Name, key+".condition", "approximated: %q has no healthcheck, so the wait ends when its Service answers", dep)
+			c.warn(svc.Name, key+".condition", "approximated: %q has no healthcheck, so the wait ends when its pod is ready (started)", dep)
+		}
+		if cond != types.ServiceConditionHealthy && (readiness || t.port != 0 || t.udpOnly) {
+			// Started, not ready: a name that lists not-ready pods.
+			name, err := c.startedService(owner)
+			if err != nil {
+				return fmt.Errorf("%s: %w", key, err)
+			}
+			t = waitTarget{host: name, kind: t.kind}
 		}
 		if t.port != 0 && !c.canReach(me, owner, t) {
-			c.warn(svc.Name, key, "approximated: this service shares no network with %q, so the NetworkPolicies block a TCP check; the wait only resolves its name", dep)
+			c.warn(svc.Name, key, "approximated: this service shares no network with %q, so the NetworkPolicies block a TCP check on its virtual IP; the wait ends when its name resolves", dep)
 			t.port = 0
 		}
 		if t.udpOnly {
-			c.warn(svc.Name, key, "approximated: %q has only UDP ports; the wait only resolves its name", dep)
+			c.warn(svc.Name, key, "approximated: %q has a virtual IP and only UDP ports, which a wait cannot check; it ends when the name resolves", dep)
 		}
 
 		if waited[t.host] {
@@ -137,7 +159,8 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 		pod.InitContainers = append(pod.InitContainers, corev1.Container{
 			Name:            name,
 			Image:           image,
-			Command:         []string{"sh", "-c", waitScript(t, d.Required)},
+			Command:         []string{"sh", "-c", waitScript(t, c.clusterDomain(), d.Required)},
+			Env:             []corev1.EnvVar{namespaceEnv()},
 			Resources:       *waitResources.DeepCopy(),
 			SecurityContext: waitSecurityContext(),
 		})
@@ -145,20 +168,21 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 	return nil
 }
 
-// waitTarget is what a wait checks: a TCP port of a Service, or, with
-// port 0, that the Service's name resolves.
+// waitTarget is what a wait checks: that a headless Service's name
+// resolves, or, with a port, a TCP port of a Service with a virtual IP.
 type waitTarget struct {
 	host string
 	port int32
-	// udpOnly: the Service has ports, but no TCP one.
+	// udpOnly: the Service has a virtual IP and ports, but no TCP one.
 	udpOnly bool
 	// kind is the dependency's workload kind.
 	kind string
 }
 
 // waitTarget learns about another service what a wait needs: its Service
-// name, first TCP port and workload kind. It converts nothing and warns
-// about nothing; the service's own conversion does that.
+// name, whether that is headless (else its first TCP port) and its
+// workload kind. It converts nothing and warns about nothing; the
+// service's own conversion does that.
 func (c *converter) waitTarget(name string) waitTarget {
 	svc := c.project.Services[name]
 	t := waitTarget{host: c.names[name]}
@@ -175,27 +199,80 @@ func (c *converter) waitTarget(name string) waitTarget {
 	if err != nil {
 		return t
 	}
-	ports, err := collectPorts(&svc, new(warningList))
-	if err != nil {
-		return t
+	ports, err := collectPorts(&svc)
+	if err != nil || !serviceVIP(&svc, kl, len(ports) > 0) {
+		return t // headless: its name resolves to ready pods only
 	}
-	// As kubeService decides: dnsrr, kompose's headless and StatefulSets
-	// make a ClusterIP Service headless.
-	typ, _ := c.serviceType(s, kl)
-	headless := typ == corev1.ServiceTypeClusterIP && (wantsHeadless(&svc, kl) || t.kind == kindStatefulSet)
 	for _, p := range ports {
-		if p.protocol != corev1.ProtocolTCP {
+		if p.protocol == corev1.ProtocolTCP {
+			t.port = p.port
+			return t
+		}
+	}
+	t.udpOnly = true
+	return t
+}
+
+// podHasReadiness reports whether the pod of owner has a readiness probe:
+// its own, or that of a service in its pod.
+func (c *converter) podHasReadiness(owner string) bool {
+	for _, name := range c.project.ServiceNames() {
+		if c.podOwner(name) != owner {
 			continue
 		}
-		// A headless Service's name resolves to the pods themselves.
-		t.port = p.port
-		if headless {
-			t.port = p.target
+		if svc := c.project.Services[name]; c.hasReadiness(&svc) {
+			return true
 		}
-		return t
 	}
-	t.udpOnly = len(ports) > 0
-	return t
+	return false
+}
+
+// startedService emits, once, the headless Service <owner>-started that
+// lists owner's pods whether ready or not (publishNotReadyAddresses), for
+// waits on service_started, and returns its name.
+func (c *converter) startedService(owner string) (string, error) {
+	if c.net.started == nil {
+		c.net.started = map[string]string{}
+	}
+	if n, ok := c.net.started[owner]; ok {
+		return n, nil
+	}
+	name := truncName(c.names[owner], "-started")
+	for _, o := range c.objectNames() {
+		if o.name == name {
+			return "", invalidf("the Service %q that service_started waits resolve has the name of %s; rename one", name, o.what)
+		}
+	}
+	c.net.started[owner] = name
+	objName := c.names[owner]
+	labels := map[string]string{LabelName: objName, LabelPartOf: c.partOf, LabelManagedBy: ManagedBy}
+	c.add(&corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: c.opts.Namespace, Labels: labels},
+		Spec: corev1.ServiceSpec{
+			Selector:                 map[string]string{LabelName: objName, LabelPartOf: c.partOf},
+			ClusterIP:                corev1.ClusterIPNone,
+			PublishNotReadyAddresses: true,
+		},
+	})
+	return name, nil
+}
+
+// namespaceEnvName is the variable through which wait containers learn
+// their namespace (downward API), to look names up fully qualified.
+const namespaceEnvName = "HOIST_NAMESPACE"
+
+func namespaceEnv() corev1.EnvVar {
+	return corev1.EnvVar{Name: namespaceEnvName, ValueFrom: &corev1.EnvVarSource{
+		FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"},
+	}}
+}
+
+func (c *converter) clusterDomain() string {
+	if d := c.opts.ClusterDomain; d != "" {
+		return d
+	}
+	return DefaultClusterDomain
 }
 
 // canReach reports whether the NetworkPolicies let pods of service from
@@ -226,12 +303,16 @@ func publishedAs(p types.ServicePortConfig, port int32) bool {
 	return err == nil && first == port
 }
 
-// waitScript is the shell loop of a wait container.
-func waitScript(t waitTarget, required bool) string {
-	check, what := "nslookup "+t.host+" >/dev/null 2>&1", t.host
+// waitScript is the shell loop of a wait container. Its checks end as
+// soon as the condition holds on a real cluster: nslookup of the fully
+// qualified name (a short name makes busybox exit 1 under the search
+// domains), and `echo | nc -w 2` for TCP (busybox's nc has no -z).
+func waitScript(t waitTarget, domain string, required bool) string {
+	fqdn := t.host + ".$" + namespaceEnvName + ".svc." + domain
+	check, what := "nslookup "+fqdn+" >/dev/null 2>&1", t.host
 	if t.port != 0 {
 		what = t.host + ":" + strconv.Itoa(int(t.port))
-		check = "nc -z -w 2 " + t.host + " " + strconv.Itoa(int(t.port))
+		check = "echo | nc -w 2 " + fqdn + " " + strconv.Itoa(int(t.port)) + " >/dev/null 2>&1"
 	}
 	loop := fmt.Sprintf("until %s; do echo waiting for %s; sleep 2; done", check, what)
 	if required {

@@ -216,7 +216,11 @@ func (c *converter) ingress(s *svcCtx, spec *ingressSpec) (*svcPort, error) {
 			continue
 		}
 		tcp = append(tcp, strconv.Itoa(int(p.port)))
-		if backend == nil && (spec.port == 0 || spec.port == p.port) {
+		// The port may be given as compose publishes it: the backend is
+		// the container port it targets.
+		if backend == nil && (spec.port == 0 || spec.port == p.port || slices.ContainsFunc(s.published, func(pp publishedPort) bool {
+			return pp.port == spec.port && pp.target == p.target && pp.protocol == p.protocol
+		})) {
 			backend = &s.ports[i]
 		}
 	}

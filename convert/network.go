@@ -17,12 +17,12 @@ import (
 // Ingress.
 
 var networkKeys = map[string]keyRule{
-	"dns":         {keyMapped, "pod `dnsConfig.nameservers` with `dnsPolicy: None` (cluster names then resolve only through these servers)"},
+	"dns":         {keyMapped, "pod `dnsConfig.nameservers` after the cluster DNS (`dnsPolicy` stays ClusterFirst, so service names resolve); addresses that exist only on the compose network dropped with a warning"},
 	"dns_opt":     {keyMapped, "pod `dnsConfig.options`"},
 	"dns_search":  {keyMapped, "pod `dnsConfig.searches`"},
 	"domainname":  {keyMapped, "approximated: pod `subdomain` (a DNS-1123 label)"},
 	"extra_hosts": {keyMapped, "pod `hostAliases`, grouped by IP; `host-gateway` dropped with a warning"},
-	"hostname":    {keyMapped, "pod `hostname` (first label)"},
+	"hostname":    {keyMapped, "pod `hostname` (first label); unset, the pod's hostname is the service name, so the kubelet's /etc/hosts resolves the service's own name in its pod"},
 	"links":       {keyMapped, "resolve through the target's Service; `service:alias` -> a Service named `alias` (namespace-wide)"},
 	"networks":    {keyMapped, "`aliases` -> extra Services; membership -> pod label `network.hoist.dev/<network>` and one NetworkPolicy per network (`--network-policies=false` turns them off); addresses and driver options dropped"},
 }
@@ -58,6 +58,11 @@ type networkState struct {
 	// open are the pods that accept traffic from anywhere on some ports:
 	// published ports, NodePort/LoadBalancer Services, Ingress backends.
 	open []openPorts
+	// dotted are the services whose container_name has a dot.
+	dotted map[string]dottedName
+	// started maps a service to its <name>-started Service, emitted for
+	// service_started waits.
+	started map[string]string
 }
 
 // aliasRef is one alias Service of a compose service.
@@ -116,6 +121,31 @@ func (c *converter) prepareNetwork() error {
 			}
 		}
 	}
+	// container_name is a DNS name on a compose network too: an alias,
+	// or, dotted, the pod's hostname.subdomain under a headless Service
+	// named after the subdomain.
+	c.net.dotted = map[string]dottedName{}
+	for _, name := range p.ServiceNames() {
+		cn := p.Services[name].ContainerName
+		if cn == "" || c.sidecarOwner(name) != "" {
+			continue
+		}
+		if !strings.Contains(cn, ".") {
+			if err := add(name, name, cn, "container_name", fmt.Sprintf("container_name %q of service %q", cn, name)); err != nil {
+				return err
+			}
+			continue
+		}
+		d := c.dottedContainerName(name, cn)
+		if d.why == "" {
+			if o, ok := owner[d.sub]; ok {
+				d.why = fmt.Sprintf("its subdomain needs a headless Service %q, which is the name of %s", d.sub, o)
+			} else {
+				owner[d.sub] = fmt.Sprintf("container_name %q of service %q", cn, name)
+			}
+		}
+		c.net.dotted[name] = d
+	}
 	for _, name := range p.ServiceNames() {
 		for _, l := range p.Services[name].Links {
 			target, alias, ok := strings.Cut(l, ":")
@@ -165,6 +195,40 @@ func (c *converter) prepareNetwork() error {
 	return nil
 }
 
+// dottedName is a dotted container_name made the pod's hostname and
+// subdomain, or why it cannot be.
+type dottedName struct {
+	host, sub string
+	why       string
+}
+
+// dottedContainerName decides whether container_name host.sub can resolve
+// in the cluster as on a compose network: as the pod's hostname and
+// subdomain, with a headless Service named sub (kubelet and cluster DNS
+// then resolve host.sub in the namespace).
+func (c *converter) dottedContainerName(name, cn string) dottedName {
+	svc := c.project.Services[name]
+	host, sub, _ := strings.Cut(cn, ".")
+	d := dottedName{host: host, sub: sub}
+	kind := ""
+	if plan := c.wl.plans[name]; plan != nil {
+		kind = plan.kind
+	}
+	switch {
+	case strings.Contains(sub, "."):
+		d.why = "a pod's name in a Service's domain has two labels, hostname.subdomain"
+	case len(validation.IsDNS1123Label(host)) > 0 || len(validation.IsDNS1123Label(sub)) > 0 || len(validation.IsDNS1035Label(sub)) > 0:
+		d.why = "its labels are not DNS labels a pod hostname and a Service name can have"
+	case svc.Hostname != "" || svc.DomainName != "":
+		d.why = "hostname/domainname set the pod's hostname and subdomain"
+	case kind == kindStatefulSet:
+		d.why = "a StatefulSet names its pods' hosts"
+	case isJobKind(kind):
+		d.why = "a " + kind + " has no Service"
+	}
+	return d
+}
+
 // declaresNetworks reports whether the project declares a network of its
 // own, beyond compose's implicit default one: another network, or a
 // default network made internal or external.
@@ -201,8 +265,12 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 	if s.kind == "Job" || s.kind == "CronJob" {
 		// A run-to-completion pod serves nothing: serviceNetwork emits no
 		// alias Services and no Ingress for it.
-		if len(c.net.aliases[svc.Name]) > 0 {
-			c.drop(svc.Name, "networks", "aliases: a %s has no Service, dropped", s.kind)
+		for _, a := range c.net.aliases[svc.Name] {
+			if a.key == "container_name" {
+				c.drop(svc.Name, a.key, "%q no longer resolves: a %s has no Service, dropped", a.alias, s.kind)
+			} else if !strings.HasPrefix(a.key, "links") {
+				c.drop(svc.Name, a.key, "alias %q: a %s has no Service, dropped", a.alias, s.kind)
+			}
 		}
 		if ingressOf(s) != nil {
 			c.drop(svc.Name, ExtensionKey+".ingress", "a %s serves nothing, dropped", s.kind)
@@ -212,6 +280,9 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 		// Only the service's own block: project defaults apply where they can.
 		if own, _ := svc.Extensions[ExtensionKey].(map[string]any); own["service"] != nil {
 			c.drop(svc.Name, ExtensionKey+".service", "a %s has no Service, dropped", s.kind)
+		}
+		if _, key := c.serviceType(s, kl); key == "--service-type" && c.sidecarOwner(svc.Name) == "" {
+			c.drop(svc.Name, key, "a %s has no Service, dropped", s.kind)
 		}
 		for _, k := range []string{komposeServiceType, komposeNodePort} {
 			if _, ok := svc.Labels[k]; ok && (k != komposeServiceType || s.ext.Service == nil || s.ext.Service.Type == "") {
@@ -338,13 +409,18 @@ func (c *converter) dnsConfig(s *svcCtx, pod *corev1.PodSpec) error {
 		if err != nil {
 			return invalidf("dns: %q is not an IP address", ip)
 		}
+		if where := c.composeAddress(addr); where != "" {
+			c.drop(svc.Name, "dns", "%s is %s, an address that exists only on the compose network; the pod keeps the cluster DNS, dropped", addr, where)
+			continue
+		}
 		if !slices.Contains(cfg.Nameservers, addr.String()) {
 			cfg.Nameservers = append(cfg.Nameservers, addr.String())
 		}
 	}
-	if len(cfg.Nameservers) > maxDNSNameservers {
-		c.drop(svc.Name, "dns", "Kubernetes allows %d nameservers: %s, dropped", maxDNSNameservers, strings.Join(cfg.Nameservers[maxDNSNameservers:], ", "))
-		cfg.Nameservers = cfg.Nameservers[:maxDNSNameservers]
+	// The cluster DNS comes first and counts towards the kubelet's limit.
+	if limit := maxDNSNameservers - 1; len(cfg.Nameservers) > limit {
+		c.drop(svc.Name, "dns", "Kubernetes allows %d nameservers besides the cluster DNS: %s, dropped", limit, strings.Join(cfg.Nameservers[limit:], ", "))
+		cfg.Nameservers = cfg.Nameservers[:limit]
 	}
 	for _, d := range svc.DNSSearch {
 		d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
@@ -374,16 +450,102 @@ func (c *converter) dnsConfig(s *svcCtx, pod *corev1.PodSpec) error {
 		cfg.Options = append(cfg.Options, opt)
 	}
 	if len(cfg.Nameservers) > 0 {
-		pod.DNSPolicy = corev1.DNSNone
-		c.warn(svc.Name, "dns", "approximated: dnsPolicy None: the pod resolves every name through %s only, so other services' names resolve only if those servers forward the cluster domain to the cluster DNS (compose keeps its own resolver for them)", strings.Join(cfg.Nameservers, ", "))
+		// Compose's embedded resolver answers service names and forwards
+		// the rest to these servers; dnsPolicy None would lose the
+		// service names. The kubelet appends dnsConfig servers after the
+		// cluster DNS, which forwards other names upstream.
+		c.warn(svc.Name, "dns", "approximated: the cluster DNS stays the pod's first nameserver, so service names keep resolving; %s are asked only when it does not answer", strings.Join(cfg.Nameservers, ", "))
+	}
+	if len(cfg.Nameservers) == 0 && len(cfg.Searches) == 0 && len(cfg.Options) == 0 {
+		return nil
 	}
 	pod.DNSConfig = cfg
 	return nil
 }
 
+// composeAddress says what an address is when it exists only on a compose
+// network: a service's ipv4_address/ipv6_address (which hoist drops), or
+// an address in a subnet the project's networks declare. Else "".
+func (c *converter) composeAddress(addr netip.Addr) string {
+	p := c.project
+	for _, name := range p.ServiceNames() {
+		svc := p.Services[name]
+		for _, net := range slices.Sorted(maps.Keys(svc.Networks)) {
+			cfg := svc.Networks[net]
+			if cfg == nil {
+				continue
+			}
+			for _, a := range []string{cfg.Ipv4Address, cfg.Ipv6Address} {
+				if b, err := netip.ParseAddr(a); err == nil && b == addr {
+					return fmt.Sprintf("the networks.%s address of service %q", net, name)
+				}
+			}
+		}
+	}
+	for _, net := range slices.Sorted(maps.Keys(p.Networks)) {
+		for _, pool := range p.Networks[net].Ipam.Config {
+			if pool == nil {
+				continue
+			}
+			if pfx, err := netip.ParsePrefix(pool.Subnet); err == nil && pfx.Contains(addr) {
+				return fmt.Sprintf("in the subnet %s of network %q", pfx, net)
+			}
+		}
+	}
+	return ""
+}
+
 // hostname maps hostname and domainname to the pod's hostname and
 // subdomain.
 func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
+	svc := s.svc
+	if err := c.setHostname(s, pod); err != nil {
+		return err
+	}
+	if isJobKind(s.kind) || c.sidecarOwner(svc.Name) != "" || svc.NetworkMode == "host" {
+		// No Service, another pod's name, or the node's hostname.
+		return nil
+	}
+	d, dotted := c.net.dotted[svc.Name]
+	if dotted && d.why != "" {
+		c.warn(svc.Name, "container_name", "approximated: %q no longer resolves: %s", svc.ContainerName, d.why)
+		dotted = false
+	}
+	switch {
+	case svc.Hostname != "":
+	case dotted:
+		pod.Hostname, pod.Subdomain = d.host, d.sub
+		c.warn(svc.Name, "container_name", "approximated: %q resolves as the pod's hostname %q in the headless Service %q (namespace-wide), listing the pod whatever its readiness", svc.ContainerName, d.host, d.sub)
+	case s.kind != kindStatefulSet:
+		// The kubelet writes the pod's hostname into its /etc/hosts with
+		// the pod's address: the service's own name resolves inside its
+		// pod from the start, as on a compose network, although its
+		// Service lists the pod only once ready.
+		pod.Hostname = s.name
+		return nil
+	}
+	key := "hostname"
+	switch {
+	case svc.Hostname == "" && svc.DomainName != "":
+		key = "domainname"
+	case dotted:
+		key = "container_name"
+	case svc.Hostname == "" && svc.DomainName == "":
+		// A StatefulSet names its pods' hosts after the pods.
+		key = "labels.kompose.controller.type"
+		if s.ext.Workload != "" {
+			key = ExtensionKey + ".workload"
+		}
+	}
+	if pod.Hostname != s.name || pod.Subdomain != "" {
+		c.warn(svc.Name, key, "approximated: the pod's hostname is not %q, so the service's own name resolves inside its pod only once the pod is ready (its Service lists ready pods only)", s.name)
+	}
+	return nil
+}
+
+// setHostname maps hostname and domainname to the pod's hostname and
+// subdomain.
+func (c *converter) setHostname(s *svcCtx, pod *corev1.PodSpec) error {
 	svc := s.svc
 	if svc.Hostname == "" && svc.DomainName == "" {
 		return nil
@@ -433,6 +595,20 @@ func (c *converter) serviceNetwork(s *svcCtx) error {
 	for _, a := range c.net.aliases[s.svc.Name] {
 		c.aliasService(s, a)
 	}
+	if d, ok := c.net.dotted[s.svc.Name]; ok && d.why == "" {
+		// The pod's hostname.subdomain record: the pod whatever its
+		// readiness, as compose resolves a container name.
+		c.add(&corev1.Service{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+			ObjectMeta: c.objectMeta(s, d.sub),
+			Spec: corev1.ServiceSpec{
+				Selector:                 s.selector,
+				ClusterIP:                corev1.ClusterIPNone,
+				Ports:                    servicePorts(s.ports),
+				PublishNotReadyAddresses: true,
+			},
+		})
+	}
 	ing, err := c.ingressSpec(s)
 	if err != nil {
 		return err
@@ -458,7 +634,7 @@ func (c *converter) aliasService(s *svcCtx, a aliasRef) {
 		ObjectMeta: c.objectMeta(s, a.name),
 		Spec:       corev1.ServiceSpec{Selector: s.selector, Ports: servicePorts(s.ports)},
 	}
-	if len(k.Spec.Ports) == 0 || wantsHeadless(s.svc, c.net.kompose[s.svc.Name]) {
+	if !serviceVIP(s.svc, c.net.kompose[s.svc.Name], len(s.ports) > 0) {
 		k.Spec.ClusterIP = corev1.ClusterIPNone
 	}
 	c.add(k)

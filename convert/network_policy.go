@@ -77,7 +77,7 @@ func (c *converter) noteOpenPorts(s *svcCtx, backend *svcPort) {
 		open(int32(p.Target), proto)
 	}
 	if typ, _ := c.serviceType(s, c.net.kompose[s.svc.Name]); typ == corev1.ServiceTypeNodePort || typ == corev1.ServiceTypeLoadBalancer {
-		for _, p := range s.ports {
+		for _, p := range s.published {
 			open(p.target, p.protocol)
 		}
 	}

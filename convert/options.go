@@ -40,6 +40,13 @@ type Options struct {
 	// WaitImage is the image of those init containers; empty means
 	// DefaultWaitImage.
 	WaitImage string `json:"waitImage,omitempty"`
+	// AllowUnsafeSysctls keeps sysctls outside the kubelet's default safe
+	// set, which a default kubelet rejects the pod for; by default they are
+	// dropped with a warning, so the pod runs.
+	AllowUnsafeSysctls bool `json:"allowUnsafeSysctls,omitempty"`
+	// ClusterDomain is the cluster's DNS domain, which the dependency waits
+	// use to look names up fully qualified; empty means DefaultClusterDomain.
+	ClusterDomain string `json:"clusterDomain,omitempty"`
 	// HostPaths is what load found at the host paths the project
 	// references (bind mount sources, config and secret files), keyed by
 	// absolute path. convert does no I/O: a path missing here is treated
@@ -69,6 +76,10 @@ func ParseEnvSecrets(s string) (EnvSecrets, error) {
 // DefaultWaitImage is the pinned image of the init containers that wait
 // for dependencies.
 const DefaultWaitImage = "busybox:1.37.0"
+
+// DefaultClusterDomain is the cluster DNS domain a kubelet uses unless
+// configured otherwise (its --cluster-domain).
+const DefaultClusterDomain = "cluster.local"
 
 // Autoscale is a HorizontalPodAutoscaler request. Nil fields take defaults:
 // MinReplicas the service's replicas, and a 70% CPU target when neither

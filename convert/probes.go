@@ -83,9 +83,14 @@ func probes(svc *types.ServiceConfig, ext *ProbesExtension, w *warningList) (rea
 			interval = time.Duration(*hc.StartInterval)
 		}
 		startup.PeriodSeconds = seconds(nil, interval)
-		// The period is whole seconds: divide by what Kubernetes will use.
-		period := time.Duration(startup.PeriodSeconds) * time.Second
-		startup.FailureThreshold = int32(max(1, math.Ceil(float64(*hc.StartPeriod)/float64(period))))
+		// Docker never kills for a failing check: it reports unhealthy
+		// only after start_period plus retries failures interval apart.
+		// The kubelet kills when the startup probe gives up, so its budget
+		// is at least that. The period is whole seconds: divide by what
+		// Kubernetes will use.
+		startPeriod := time.Duration(startup.PeriodSeconds) * time.Second
+		budget := time.Duration(*hc.StartPeriod) + time.Duration(failures)*time.Duration(period)*time.Second
+		startup.FailureThreshold = int32(min(math.MaxInt32, max(1, math.Ceil(float64(budget)/float64(startPeriod)))))
 	} else if hc.StartInterval != nil {
 		w.drop(svc.Name, "healthcheck.start_interval", "has no effect without start_period, dropped")
 	}

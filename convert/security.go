@@ -22,7 +22,7 @@ var securityKeys = map[string]keyRule{
 	"privileged":   {keyMapped, "container `privileged`"},
 	"read_only":    {keyMapped, "container `readOnlyRootFilesystem`"},
 	"security_opt": {keyMapped, "`no-new-privileges` -> `allowPrivilegeEscalation: false`; `seccomp`, `apparmor`, `label` -> `seccompProfile`, `appArmorProfile`, `seLinuxOptions`; others warn"},
-	"sysctls":      {keyMapped, "pod `securityContext.sysctls`, sorted"},
+	"sysctls":      {keyMapped, "pod `securityContext.sysctls`, sorted; unsafe ones (outside the kubelet's default safe set) dropped with a warning unless `--allow-unsafe-sysctls`"},
 	"user":         {keyMapped, "container `runAsUser`/`runAsGroup` (numeric `UID[:GID]`; names warn)"},
 }
 
@@ -254,7 +254,9 @@ func (c *converter) seLinux(service, key, opt, value string, sc *corev1.Security
 	}
 }
 
-// safeSysctls are the sysctls the kubelet allows by default.
+// safeSysctls are the sysctls the kubelet allows by default (k8s.io/kubernetes
+// pkg/kubelet/sysctl safe_sysctls.go, as of 1.37); others make a default
+// kubelet reject the pod with SysctlForbidden.
 var safeSysctls = map[string]bool{
 	"kernel.shm_rmid_forced":              true,
 	"net.ipv4.ip_local_port_range":        true,
@@ -298,7 +300,11 @@ func (c *converter) sysctls(s *svcCtx, psc *corev1.PodSecurityContext) error {
 			continue
 		}
 		if !safeSysctls[dotted] {
-			c.warn(svc.Name, key, "approximated: an unsafe sysctl; the kubelet rejects the pod unless its --allowed-unsafe-sysctls lists it")
+			if !c.opts.AllowUnsafeSysctls {
+				c.drop(svc.Name, key, "an unsafe sysctl: a default kubelet rejects the pod, so it would never run (pass --allow-unsafe-sysctls to keep it when the nodes' kubelets allow it with --allowed-unsafe-sysctls), dropped")
+				continue
+			}
+			c.warn(svc.Name, key, "approximated: an unsafe sysctl kept by --allow-unsafe-sysctls; the kubelet rejects the pod unless its --allowed-unsafe-sysctls lists it")
 		}
 		psc.Sysctls = append(psc.Sysctls, corev1.Sysctl{Name: name, Value: svc.Sysctls[name]})
 	}

@@ -26,9 +26,12 @@ type svcPort struct {
 	appProtocol string
 }
 
-// collectPorts collects the Service ports of a service from ports and expose, in
-// that order, without duplicates, and records in w what it approximates.
-func collectPorts(svc *types.ServiceConfig, w *warningList) ([]svcPort, error) {
+// collectPorts collects the container ports of a service from ports and
+// expose, in that order, without duplicates. They are the ports of the
+// Service that carries the service's name, with port == targetPort:
+// clients on a compose network reach a service by its name on the
+// container's ports, whatever it publishes on the host.
+func collectPorts(svc *types.ServiceConfig) ([]svcPort, error) {
 	if len(svc.Ports) > maxPorts {
 		return nil, unsupportedf("ports: %d ports once ranges are expanded; at most %d are supported", len(svc.Ports), maxPorts)
 	}
@@ -38,24 +41,13 @@ func collectPorts(svc *types.ServiceConfig, w *warningList) ([]svcPort, error) {
 		port  int32
 		proto corev1.Protocol
 	}
-	seen := map[portKey]int32{} // -> target
-	add := func(key, composeName string, port, target int32, proto corev1.Protocol, appProto string) {
-		if t, ok := seen[portKey{port, proto}]; ok {
-			if t != target {
-				w.warn(svc.Name, key, "approximated: port %d/%s is given twice (targets %d and %d); keeping target %d", port, proto, t, target, t)
-			}
+	seen := map[portKey]bool{}
+	add := func(composeName string, target int32, proto corev1.Protocol, appProto string) {
+		if seen[portKey{target, proto}] {
 			return
 		}
-		seen[portKey{port, proto}] = target
-		name := portName(composeName, string(proto), port)
-		if names[name] {
-			name = portName("", string(proto), port)
-		}
-		for i := 2; names[name]; i++ {
-			name = fmt.Sprintf("%s-%d", portName("", string(proto), port), i)
-		}
-		names[name] = true
-		out = append(out, svcPort{name: name, port: port, target: target, protocol: proto, appProtocol: appProto})
+		seen[portKey{target, proto}] = true
+		out = append(out, svcPort{name: uniquePortName(names, composeName, proto, target), port: target, target: target, protocol: proto, appProtocol: appProto})
 	}
 	for _, p := range svc.Ports {
 		proto, err := protocol(p.Protocol)
@@ -65,27 +57,12 @@ func collectPorts(svc *types.ServiceConfig, w *warningList) ([]svcPort, error) {
 		if p.Target < 1 || p.Target > 65535 {
 			return nil, invalidf("ports: target port %d is out of range", p.Target)
 		}
-		target := int32(p.Target)
-		port := target
 		if p.Published != "" {
-			first, last, err := portRange(p.Published)
-			if err != nil {
+			if _, _, err := portRange(p.Published); err != nil {
 				return nil, fmt.Errorf("ports: published %w", err)
 			}
-			port = first
-			if last != first {
-				w.warn(svc.Name, "ports", "approximated: published range %s for target %d becomes Service port %d", p.Published, target, first)
-			}
 		}
-		switch p.HostIP {
-		case "", "0.0.0.0", "::":
-		default:
-			w.warn(svc.Name, "ports", "approximated: host_ip %s is not kept; the Service port %d listens on the Service's address", p.HostIP, port)
-		}
-		if p.Mode == "host" {
-			w.warn(svc.Name, "ports", "approximated: mode host publishes port %d on the Service, not on the node", port)
-		}
-		add("ports", p.Name, port, target, proto, p.AppProtocol)
+		add(p.Name, int32(p.Target), proto, p.AppProtocol)
 	}
 	for _, e := range svc.Expose {
 		spec, protoName, _ := strings.Cut(e, "/")
@@ -101,13 +78,84 @@ func collectPorts(svc *types.ServiceConfig, w *warningList) ([]svcPort, error) {
 			return nil, unsupportedf("expose: range %s has %d ports; at most %d are supported in all", spec, last-first+1, maxPorts)
 		}
 		for p := first; p <= last; p++ {
-			add("expose", "", p, p, proto, "")
+			add("", p, proto, "")
 		}
 	}
 	if len(out) > maxPorts {
 		return nil, unsupportedf("ports: %d ports once ranges are expanded; at most %d are supported", len(out), maxPorts)
 	}
 	return out, nil
+}
+
+// uniquePortName is the port's IANA-style name, numbered when taken; it
+// records the name in names.
+func uniquePortName(names map[string]bool, composeName string, proto corev1.Protocol, port int32) string {
+	name := portName(composeName, string(proto), port)
+	if names[name] {
+		name = portName("", string(proto), port)
+	}
+	for i := 2; names[name]; i++ {
+		name = fmt.Sprintf("%s-%d", portName("", string(proto), port), i)
+	}
+	names[name] = true
+	return name
+}
+
+// publishedPort is one port compose publishes on the host.
+type publishedPort struct {
+	svcPort
+	hostIP string
+	// hostMode: mode host, published on the node running the container.
+	hostMode bool
+	// explicit: the published port is given, not picked by Docker.
+	explicit bool
+}
+
+// publishedPorts are the ports a service publishes on the host (`ports`,
+// not `expose`): port = published (the first of a range; the target when
+// Docker picks one), targetPort = target, without duplicates. It records
+// in w what it approximates; the caller keeps w only when the ports are
+// published by a NodePort or LoadBalancer Service.
+func publishedPorts(svc *types.ServiceConfig, w *warningList) []publishedPort {
+	var out []publishedPort
+	names := map[string]bool{}
+	type portKey struct {
+		port  int32
+		proto corev1.Protocol
+	}
+	seen := map[portKey]int32{} // -> target
+	for _, p := range svc.Ports {
+		proto, err := protocol(p.Protocol)
+		if err != nil || p.Target < 1 || p.Target > 65535 {
+			continue // collectPorts fails on it
+		}
+		target := int32(p.Target)
+		port := target
+		if p.Published != "" {
+			first, last, err := portRange(p.Published)
+			if err != nil {
+				continue
+			}
+			port = first
+			if last != first {
+				w.warn(svc.Name, "ports", "approximated: published range %s for target %d becomes the published port %d", p.Published, target, first)
+			}
+		}
+		if t, ok := seen[portKey{port, proto}]; ok {
+			if t != target {
+				w.warn(svc.Name, "ports", "approximated: port %d/%s is published twice (targets %d and %d); keeping target %d", port, proto, t, target, t)
+			}
+			continue
+		}
+		seen[portKey{port, proto}] = target
+		out = append(out, publishedPort{
+			svcPort:  svcPort{name: uniquePortName(names, p.Name, proto, port), port: port, target: target, protocol: proto, appProtocol: p.AppProtocol},
+			hostIP:   p.HostIP,
+			hostMode: p.Mode == "host",
+			explicit: p.Published != "",
+		})
+	}
+	return out
 }
 
 func protocol(s string) (corev1.Protocol, error) {
@@ -147,73 +195,217 @@ func portRange(s string) (first, last int32, err error) {
 	return first, last, nil
 }
 
-// kubeService emits the Service that gives the service its in-cluster name:
-// with its ports, or headless when it has none.
+// kubeService emits the Service that carries the service's name, and the
+// Service that publishes its published ports.
+//
+// The named Service is headless (clusterIP: None) with the container
+// ports, port == targetPort: a compose network's service-name DNS returns
+// the containers' addresses, so clients reach every port the container
+// listens on, listed or not, and a headless Service's name resolves to
+// the ready pods' addresses the same way. deploy.endpoint_mode: vip asks
+// for a virtual IP instead (then only the listed ports are reachable).
+//
+// Ports compose publishes on the host are published by a second Service,
+// <name>-published, of the chosen type (x-kubernetes.service.type,
+// kompose.service.type, --service-type): NodePort (node port = the
+// published port when it is in the default node port range) or
+// LoadBalancer (port = the published port). A ClusterIP type publishes
+// nothing outside the cluster, with a warning.
 func (c *converter) kubeService(s *svcCtx) error {
 	svc := s.svc
-	typ, typKey := c.serviceType(s, c.net.kompose[svc.Name])
+	kl := c.net.kompose[svc.Name]
+	typ, typKey := c.serviceType(s, kl)
 	var ext ServiceExtension
 	if s.ext.Service != nil {
 		ext = *s.ext.Service
 	}
 	nodePort, nodePortKey := ext.NodePort, ExtensionKey+".service.nodePort"
-	if kl := c.net.kompose[svc.Name]; nodePort == 0 && kl.nodePort != 0 {
+	if nodePort == 0 && kl.nodePort != 0 {
 		nodePort, nodePortKey = kl.nodePort, "labels."+komposeNodePort
 	}
-	k := &corev1.Service{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: c.objectMeta(s, s.name),
-		Spec:       corev1.ServiceSpec{Selector: s.selector},
-	}
+	var ann map[string]string
 	for _, key := range slices.Sorted(maps.Keys(ext.Annotations)) {
 		if len(validation.IsQualifiedName(key)) > 0 {
 			c.drop(svc.Name, ExtensionKey+".service.annotations", "%q is not a valid Kubernetes annotation key, dropped", key)
 			continue
 		}
-		if k.Annotations == nil {
-			k.Annotations = map[string]string{}
+		if ann == nil {
+			ann = map[string]string{}
 		}
-		k.Annotations[key] = ext.Annotations[key]
+		ann[key] = ext.Annotations[key]
 	}
-	k.Spec.Ports = servicePorts(s.ports)
-	dnsrr := wantsHeadless(svc, c.net.kompose[svc.Name])
-	switch {
-	case len(k.Spec.Ports) == 0:
-		// A headless Service still gives the pods a DNS name, as the compose
-		// network does.
+	k := &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: c.objectMeta(s, s.name),
+		Spec:       corev1.ServiceSpec{Selector: s.selector, Ports: servicePorts(s.ports)},
+	}
+	k.Annotations = maps.Clone(ann)
+	vip := serviceVIP(s.svc, kl, len(s.ports) > 0)
+	if vip {
+		c.warn(svc.Name, "deploy.endpoint_mode", "approximated: vip: %q has a virtual IP that forwards only the listed ports (%s); other ports the container listens on are not reachable by the name", s.name, portList(s.ports))
+	} else {
 		k.Spec.ClusterIP = corev1.ClusterIPNone
-		if typ != corev1.ServiceTypeClusterIP && typKey != "--service-type" {
-			c.warn(svc.Name, typKey, "approximated: the service has no ports; a headless ClusterIP Service is emitted instead of %s", typ)
-		}
-		if nodePort != 0 {
-			c.drop(svc.Name, nodePortKey, "the service has no ports, dropped")
-		}
-		c.add(k)
-		return nil
-	case (dnsrr || s.kind == kindStatefulSet) && typ == corev1.ServiceTypeClusterIP:
-		// A StatefulSet's Service governs its pods' DNS names, which
-		// needs it headless.
-		k.Spec.ClusterIP = corev1.ClusterIPNone
-	case dnsrr:
-		c.drop(svc.Name, "deploy.endpoint_mode", "ignored: dnsrr needs a headless Service, which type %s cannot be", typ)
-	}
-	if typ != corev1.ServiceTypeClusterIP {
-		k.Spec.Type = typ
-	}
-	if nodePort != 0 {
-		if typ == corev1.ServiceTypeClusterIP {
-			return invalidf("%s: needs type NodePort or LoadBalancer", nodePortKey)
-		}
-		if len(k.Spec.Ports) > 1 {
-			c.warn(svc.Name, nodePortKey, "approximated: set on the first port (%s) only", k.Spec.Ports[0].Name)
-		}
-		k.Spec.Ports[0].NodePort = nodePort
 	}
 	c.add(k)
-	if s.kind == kindStatefulSet && typ != corev1.ServiceTypeClusterIP {
-		return c.governingHeadless(s, k)
+	if s.kind == kindStatefulSet && vip {
+		if err := c.governingHeadless(s, k); err != nil {
+			return err
+		}
 	}
+
+	pw := s.publishWarnings
+	published := s.published
+	if typ == corev1.ServiceTypeClusterIP {
+		if nodePort != 0 {
+			return invalidf("%s: needs type NodePort or LoadBalancer", nodePortKey)
+		}
+		if len(published) > 0 {
+			var list []string
+			for _, p := range published {
+				if p.explicit {
+					list = append(list, fmt.Sprintf("%d:%d", p.port, p.target))
+				} else {
+					list = append(list, strconv.Itoa(int(p.target)))
+				}
+			}
+			c.warn(svc.Name, "ports", "approximated: ports %s are not published outside the cluster by type ClusterIP (in it, %q answers on its container ports); set --service-type or %s.service.type NodePort or LoadBalancer to publish", strings.Join(list, ", "), s.name, ExtensionKey)
+		}
+		return nil
+	}
+	if len(published) == 0 {
+		c.drop(svc.Name, typKey, "the service publishes no ports (ports:), so there is no %s Service; %q answers in the cluster only, dropped", typ, s.name)
+		if nodePort != 0 {
+			c.drop(svc.Name, nodePortKey, "the service publishes no ports, dropped")
+		}
+		return nil
+	}
+	pub := &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: c.objectMeta(s, c.publishedService(s)),
+		Spec:       corev1.ServiceSpec{Selector: s.selector, Type: typ},
+	}
+	pub.Annotations = maps.Clone(ann)
+	for _, o := range c.objectNames() {
+		if o.name == pub.Name {
+			return invalidf("the Service %q that publishes the ports has the name of %s; rename one", pub.Name, o.what)
+		}
+	}
+	var outside []string
+	for _, p := range published {
+		switch p.hostIP {
+		case "", "0.0.0.0", "::":
+		default:
+			pw.warn(svc.Name, "ports", "approximated: host_ip %s is not kept; port %d is published on every %s", p.hostIP, p.port, publishedWhere(typ))
+		}
+		if p.hostMode {
+			pw.warn(svc.Name, "ports", "approximated: mode host: port %d is published by the %s Service, on every %s", p.port, typ, publishedWhere(typ))
+		}
+		sp := servicePorts([]svcPort{p.svcPort})[0]
+		if typ == corev1.ServiceTypeNodePort && p.explicit {
+			if p.port >= minNodePort && p.port <= maxNodePort {
+				sp.NodePort = p.port
+			} else {
+				outside = append(outside, strconv.Itoa(int(p.port)))
+			}
+		}
+		pub.Spec.Ports = append(pub.Spec.Ports, sp)
+	}
+	c.warnings = append(c.warnings, pw...)
+	if len(outside) > 0 {
+		c.warn(svc.Name, "ports", "approximated: published ports %s are outside the default node port range %d-%d: the API server picks their node ports", strings.Join(outside, ", "), minNodePort, maxNodePort)
+	}
+	if nodePort != 0 {
+		if len(pub.Spec.Ports) > 1 {
+			c.warn(svc.Name, nodePortKey, "approximated: set on the first published port (%s) only", pub.Spec.Ports[0].Name)
+		}
+		pub.Spec.Ports[0].NodePort = nodePort
+	}
+	c.add(pub)
 	return nil
+}
+
+// The default node port range of the API server (--service-node-port-range).
+const (
+	minNodePort = 30000
+	maxNodePort = 32767
+)
+
+func publishedWhere(typ corev1.ServiceType) string {
+	if typ == corev1.ServiceTypeLoadBalancer {
+		return "load balancer address"
+	}
+	return "node"
+}
+
+// publishedService is the name of the Service that publishes a service's
+// published ports.
+func (c *converter) publishedService(s *svcCtx) string {
+	return truncName(s.name, "-published")
+}
+
+// objectName is a Service name hoist derives, and what owns it.
+type objectName struct{ name, what string }
+
+// objectNames are the Service names of services, jobs and aliases.
+func (c *converter) objectNames() []objectName {
+	var out []objectName
+	for _, svc := range slices.Sorted(maps.Keys(c.names)) {
+		out = append(out, objectName{c.names[svc], c.unitName(svc)})
+	}
+	for _, svc := range slices.Sorted(maps.Keys(c.net.aliases)) {
+		for _, a := range c.net.aliases[svc] {
+			out = append(out, objectName{a.name, fmt.Sprintf("alias %q of service %q", a.alias, svc)})
+		}
+	}
+	return out
+}
+
+// portList is "80/TCP, 53/UDP".
+func portList(ports []svcPort) string {
+	var l []string
+	for _, p := range ports {
+		l = append(l, fmt.Sprintf("%d/%s", p.port, p.protocol))
+	}
+	return strings.Join(l, ", ")
+}
+
+// serviceVIP reports whether the service's named Service gets a virtual
+// IP: only with ports and deploy.endpoint_mode vip, unless kompose's
+// headless type says otherwise. Else it is headless, as compose's
+// service-name DNS is.
+func serviceVIP(svc *types.ServiceConfig, kl komposeService, hasPorts bool) bool {
+	return hasPorts && svc.Deploy != nil && svc.Deploy.EndpointMode == "vip" && !kl.headless
+}
+
+// serviceType is the type of the service's Service and the key that chose
+// it: x-kubernetes.service.type, else kompose.service.type (read into kl),
+// else --service-type, else ClusterIP.
+func (c *converter) serviceType(s *svcCtx, kl komposeService) (corev1.ServiceType, string) {
+	typ, key := corev1.ServiceTypeClusterIP, ""
+	if c.opts.ServiceType != "" {
+		typ, key = c.opts.ServiceType, "--service-type"
+	}
+	if kl.typ != "" {
+		typ, key = kl.typ, "labels."+komposeServiceType
+	}
+	if e := s.ext.Service; e != nil && e.Type != "" {
+		typ, key = e.Type, ExtensionKey+".service.type"
+	}
+	return typ, key
+}
+
+// servicePorts are the Service ports of a service's ports.
+func servicePorts(ports []svcPort) []corev1.ServicePort {
+	var out []corev1.ServicePort
+	for _, p := range ports {
+		sp := corev1.ServicePort{Name: p.name, Port: p.port, TargetPort: intstr.FromInt32(p.target), Protocol: p.protocol}
+		if p.appProtocol != "" {
+			ap := p.appProtocol
+			sp.AppProtocol = &ap
+		}
+		out = append(out, sp)
+	}
+	return out
 }
 
 // governingHeadless emits the headless Service that governs a StatefulSet
@@ -236,41 +428,4 @@ func (c *converter) governingHeadless(s *svcCtx, k *corev1.Service) error {
 	}
 	c.add(h)
 	return nil
-}
-
-// serviceType is the type of the service's Service and the key that chose
-// it: x-kubernetes.service.type, else kompose.service.type (read into kl),
-// else --service-type, else ClusterIP.
-func (c *converter) serviceType(s *svcCtx, kl komposeService) (corev1.ServiceType, string) {
-	typ, key := corev1.ServiceTypeClusterIP, ""
-	if c.opts.ServiceType != "" {
-		typ, key = c.opts.ServiceType, "--service-type"
-	}
-	if kl.typ != "" {
-		typ, key = kl.typ, "labels."+komposeServiceType
-	}
-	if e := s.ext.Service; e != nil && e.Type != "" {
-		typ, key = e.Type, ExtensionKey+".service.type"
-	}
-	return typ, key
-}
-
-// wantsHeadless reports whether deploy.endpoint_mode dnsrr or kompose's
-// headless Service type (read into kl) ask for a headless Service.
-func wantsHeadless(svc *types.ServiceConfig, kl komposeService) bool {
-	return svc.Deploy != nil && svc.Deploy.EndpointMode == "dnsrr" || kl.headless
-}
-
-// servicePorts are the Service ports of a service's ports.
-func servicePorts(ports []svcPort) []corev1.ServicePort {
-	var out []corev1.ServicePort
-	for _, p := range ports {
-		sp := corev1.ServicePort{Name: p.name, Port: p.port, TargetPort: intstr.FromInt32(p.target), Protocol: p.protocol}
-		if p.appProtocol != "" {
-			ap := p.appProtocol
-			sp.AppProtocol = &ap
-		}
-		out = append(out, sp)
-	}
-	return out
 }

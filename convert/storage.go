@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,22 +109,39 @@ type claim struct {
 	// sizeFixed is set when the volume itself sets the size, so service
 	// labels do not override it.
 	sizeFixed bool
-	labels    map[string]string
-	ann       map[string]string
-	selector  *metav1.LabelSelector
+	// sized is set when any key sets the size; else it is the default,
+	// with a warning.
+	sized    bool
+	labels   map[string]string
+	ann      map[string]string
+	selector *metav1.LabelSelector
 	// template is set when a StatefulSet took it as a claim template.
 	template bool
 }
 
 // bindMap is the ConfigMap holding a bind mount's content.
 type bindMap struct {
-	name  string
-	users []string
-	data  *fileData
+	// writable: some service mounts it writable (seeded).
+	writable bool
+	name     string
+	users    []string
+	data     *fileData
 }
 
 func volumeClaimID(volume string) string { return "volume:" + volume }
 func bindClaimID(hostPath string) string { return "bind:" + hostPath }
+
+// seedClaimID is the id of the claim that a writable bind shared by
+// several services becomes.
+func seedClaimID(hostPath string) string { return "seed:" + hostPath }
+
+// cutBindID is the host path of a bind's claim id.
+func cutBindID(id string) (string, bool) {
+	if src, ok := strings.CutPrefix(id, "bind:"); ok {
+		return src, true
+	}
+	return strings.CutPrefix(id, "seed:")
+}
 
 // prepareStorage runs before any service is converted: it finds every
 // claim and ConfigMap the services share and names them.
@@ -153,8 +171,12 @@ func (c *converter) prepareStorage() error {
 			}
 			// Several external volumes may name one existing claim.
 			st.claimNames[cl.name] = "\x00" + key
-			if ext != (VolumeExtension{}) {
-				c.drop("", cl.key+"."+ExtensionKey, "an external volume uses an existing claim, whose size, storage class and access mode are its own, dropped")
+			if ext.Size != "" || ext.StorageClass != "" {
+				c.drop("", cl.key+"."+ExtensionKey, "an external volume uses an existing claim, whose size and storage class are its own, dropped")
+			}
+			// accessMode declares the existing claim's mode.
+			if ext.AccessMode != "" {
+				cl.mode, cl.explicit = corev1.PersistentVolumeAccessMode(ext.AccessMode), true
 			}
 		} else {
 			n, err := ObjectName(key)
@@ -207,16 +229,36 @@ func (c *converter) prepareStorage() error {
 					if !slices.Contains(bm.users, name) {
 						bm.users = append(bm.users, name)
 					}
+					if kind == bindSeeded {
+						bm.writable = true
+					}
 				}
 			}
 		}
+	}
+	// A writable bind with content that several services mount is shared
+	// on the compose host: one claim, seeded once from the ConfigMap.
+	for _, src := range slices.Sorted(maps.Keys(st.bindMaps)) {
+		bm := st.bindMaps[src]
+		if !bm.writable || len(bm.users) < 2 {
+			continue
+		}
+		cl := &claim{what: fmt.Sprintf("%q", c.displayPath(src)), key: "volumes"}
+		if err := c.claimSpec(cl, VolumeExtension{}, types.VolumeConfig{}); err != nil {
+			return err
+		}
+		for _, u := range bm.users {
+			svc, _ := c.podSource(u)
+			c.addUser(cl, &svc)
+		}
+		st.claims[seedClaimID(src)] = cl
 	}
 	// Claims of data directories, named after their project path.
 	used := map[string]bool{}    // service + "/" + label: a claim took it
 	claimed := map[string]bool{} // services with a claim kompose labels may set
 	for _, id := range slices.Sorted(maps.Keys(st.claims)) {
 		cl := st.claims[id]
-		if src, ok := strings.CutPrefix(id, "bind:"); ok {
+		if src, ok := cutBindID(id); ok {
 			cl.name = uniqueName(st.claimNames, c.pathName(src), id)
 			// Service-level kompose labels may size data directories too.
 			if err := c.komposeClaim(cl, used); err != nil {
@@ -275,6 +317,7 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 	cl.size = q
 	// A size set on the volume wins over service labels.
 	cl.sizeFixed = sizeKey != ""
+	cl.sized = cl.sizeFixed
 	if ext.StorageClass != "" {
 		sc := ext.StorageClass
 		cl.class = &sc
@@ -324,7 +367,7 @@ func (c *converter) komposeClaim(cl *claim, used map[string]bool) error {
 			if err != nil {
 				return err
 			}
-			cl.size, fixedSize = q, true
+			cl.size, fixedSize, cl.sized = q, true, true
 			used[u+"/"+komposeVolumeSize] = true
 		}
 		if sc, ok := labels[komposeVolumeStorageClass]; ok && cl.class == nil {
@@ -643,6 +686,7 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 			c.warn(svc.Name, "labels."+komposeVolumeType, "approximated: %q applies to bind mounts only; the named volume %q stays a PersistentVolumeClaim", t, v.Source)
 		}
 		c.mountClaim(s, pv, cl, vm, key)
+		c.socketVolume(s, pv.pod, cl, v, key)
 	case types.VolumeTypeBind:
 		return c.bind(s, pv, v, vm, key, desc)
 	case types.VolumeTypeTmpfs:
@@ -669,17 +713,76 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 	return nil
 }
 
+// looksLikeSocketDir reports whether a mount target looks like where a
+// Unix socket lives: under /run or /var/run, or named like a socket.
+func looksLikeSocketDir(target string) bool {
+	t := path.Clean(target)
+	base := path.Base(t)
+	return strings.HasPrefix(t, "/run/") || strings.HasPrefix(t, "/var/run/") || t == "/run" || t == "/var/run" ||
+		strings.Contains(base, "sock") || strings.HasSuffix(base, ".sock")
+}
+
+// socketVolume co-locates the pods of services that share a named volume
+// used for a Unix socket (/var/run/mysqld): a socket connects processes of
+// one node only, while a ReadWriteMany claim may be mounted on several.
+// Every other user's pods get a required podAffinity to the first user's
+// pods (by service name order), with a warning.
+func (c *converter) socketVolume(s *svcCtx, pod *corev1.PodSpec, cl *claim, v types.ServiceVolumeConfig, key string) {
+	if len(cl.users) < 2 || !looksLikeSocketDir(v.Target) {
+		return
+	}
+	first := c.podOwner(cl.users[0])
+	me := c.podOwner(s.svc.Name)
+	if first == me {
+		c.warn(s.svc.Name, key, "approximated: %s at %q looks like a Unix socket directory shared with %s: a socket connects only pods on one node, so their pods are scheduled onto the node of this service's pods (podAffinity); to share it in one pod, use network_mode: service:%s", cl.what, v.Target, strings.Join(others(cl.users, s.svc.Name), ", "), s.svc.Name)
+		return
+	}
+	c.warn(s.svc.Name, key, "approximated: %s at %q looks like a Unix socket directory shared with %s: a socket connects only pods on one node, so this service's pods require the node of %q's pods (podAffinity)", cl.what, v.Target, strings.Join(others(cl.users, s.svc.Name), ", "), first)
+	if pod.Affinity == nil {
+		pod.Affinity = &corev1.Affinity{}
+	}
+	if pod.Affinity.PodAffinity == nil {
+		pod.Affinity.PodAffinity = &corev1.PodAffinity{}
+	}
+	pa := pod.Affinity.PodAffinity
+	sel := map[string]string{LabelName: c.names[first], LabelPartOf: c.partOf}
+	for _, t := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
+		if t.LabelSelector != nil && maps.Equal(t.LabelSelector.MatchLabels, sel) {
+			return
+		}
+	}
+	pa.RequiredDuringSchedulingIgnoredDuringExecution = append(pa.RequiredDuringSchedulingIgnoredDuringExecution, corev1.PodAffinityTerm{
+		LabelSelector: &metav1.LabelSelector{MatchLabels: sel},
+		TopologyKey:   nodeLabelHostname,
+	})
+}
+
+// claimSubPath is the directory of a claim hoist creates that pods mount.
+const claimSubPath = "data"
+
 // mountClaim mounts a claim: as a StatefulSet's claim template when the
 // service alone uses it, else as a standalone claim.
 func (c *converter) mountClaim(s *svcCtx, pv *podVolumes, cl *claim, vm corev1.VolumeMount, key string) {
 	if cl.external {
-		pv.mount(vm, cl.name, corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: cl.name}}, key)
+		if pv.mount(vm, cl.name, corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: cl.name}}, key) &&
+			!slices.ContainsFunc(s.claims, func(u claimUse) bool { return u.name == cl.name }) {
+			// Its access mode is unknown unless declared: do not roll a
+			// second pod onto it while the first runs.
+			shared := cl.explicit && (cl.mode == corev1.ReadWriteMany || cl.mode == corev1.ReadOnlyMany)
+			s.claims = append(s.claims, claimUse{name: cl.name, readWriteOnce: !shared, unknownMode: !cl.explicit})
+		}
 		return
 	}
+	// A new block volume's root holds lost+found, and database images
+	// (postgres initdb, mysqld --initialize) refuse a non-empty data
+	// directory: mount a sub-directory of the claims hoist creates. The
+	// kubelet creates it on first mount.
+	vm.SubPath = path.Join(claimSubPath, vm.SubPath)
 	if s.kind == "StatefulSet" {
 		if len(cl.users) == 1 {
 			cl.template = true
 			if !slices.ContainsFunc(s.claimTemplates, func(t corev1.PersistentVolumeClaim) bool { return t.Name == cl.name }) {
+				c.warnDefaultSize(cl, claimIDOf(c.store, cl))
 				mode := cl.mode
 				if !cl.explicit {
 					// Each pod has its own claim.
@@ -703,6 +806,16 @@ func (c *converter) mountClaim(s *svcCtx, pv *podVolumes, cl *claim, vm corev1.V
 			s.claims = append(s.claims, claimUse{name: cl.name, readWriteOnce: rwo})
 		}
 	}
+}
+
+// claimIDOf is the id under which the store keeps cl.
+func claimIDOf(st *storeState, cl *claim) string {
+	for id, o := range st.claims {
+		if o == cl {
+			return id
+		}
+	}
+	return ""
 }
 
 func others(users []string, self string) []string {
@@ -743,6 +856,10 @@ func (c *converter) projectStorage() error {
 	st := c.store
 	for _, id := range slices.Sorted(maps.Keys(st.claims)) {
 		cl := st.claims[id]
+		if cl.external && len(cl.users) > 0 {
+			c.warnExternal(cl)
+			continue
+		}
 		if cl.external || cl.template || len(cl.users) == 0 {
 			continue
 		}
@@ -752,11 +869,12 @@ func (c *converter) projectStorage() error {
 				why = "services " + strings.Join(others(cl.users, ""), ", ") + " share it"
 			}
 			svc := ""
-			if strings.HasPrefix(id, "bind:") {
+			if _, ok := cutBindID(id); ok {
 				svc = cl.users[0]
 			}
 			c.warn(svc, cl.key, "approximated: %s becomes the claim %q with access mode ReadWriteMany because %s; the storage class must support it", cl.what, cl.name, why)
 		}
+		c.warnDefaultSize(cl, id)
 		meta := c.sharedMeta(cl.name, cl.users)
 		for k, v := range cl.labels {
 			if _, ok := meta.Labels[k]; !ok {
@@ -780,6 +898,44 @@ func (c *converter) projectStorage() error {
 		c.add(cm)
 	}
 	return nil
+}
+
+// warnExternal warns that an external volume's claim must exist before
+// apply, and, when several pods mount it, that it must be ReadWriteMany.
+func (c *converter) warnExternal(cl *claim) {
+	msg := fmt.Sprintf("approximated: external: the PersistentVolumeClaim %q must exist in the namespace before apply, or the pods stay Pending", cl.name)
+	switch {
+	case !cl.multi:
+	case cl.explicit && (cl.mode == corev1.ReadWriteMany || cl.mode == corev1.ReadOnlyMany):
+		msg += fmt.Sprintf("; %s mount it, which its declared access mode %s allows", c.mounters(cl), cl.mode)
+	case cl.explicit:
+		msg += fmt.Sprintf("; %s mount it, which its declared access mode %s allows only on one node", c.mounters(cl), cl.mode)
+	default:
+		msg += fmt.Sprintf("; %s mount it, so it must be ReadWriteMany (declare it with %s.%s.accessMode: ReadWriteMany)", c.mounters(cl), cl.key, ExtensionKey)
+	}
+	c.warn("", cl.key, "%s", msg)
+}
+
+// mounters names the pods that mount a claim: "services "a", "b"" or
+// "the pods of service "a"".
+func (c *converter) mounters(cl *claim) string {
+	if len(cl.users) > 1 {
+		return "services " + strings.Join(others(cl.users, ""), ", ")
+	}
+	return fmt.Sprintf("the pods of service %q", cl.users[0])
+}
+
+// warnDefaultSize warns about a claim whose size no key sets, naming the
+// key that would.
+func (c *converter) warnDefaultSize(cl *claim, id string) {
+	if cl.sized {
+		return
+	}
+	if _, ok := cutBindID(id); ok {
+		c.warn(cl.users[0], cl.key, "approximated: the claim %q for %s requests %s, hoist's default; set the service label %s to size it", cl.name, cl.what, DefaultVolumeSize, komposeVolumeSize)
+		return
+	}
+	c.warn("", cl.key, "approximated: the claim %q requests %s, hoist's default; set %s.%s.size (or the label %s) to size it", cl.name, DefaultVolumeSize, cl.key, ExtensionKey, komposeVolumeSize)
 }
 
 // sharedMeta is the metadata of an object that services may share: a

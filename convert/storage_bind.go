@@ -163,7 +163,7 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 		case !hp.Exists:
 			c.warn(svc.Name, key, "approximated: %q does not exist; it becomes the empty PersistentVolumeClaim %q", shown, cl.name)
 		case hp.Files == nil && hp.Size > 0:
-			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q: copy the content into it", shown, MaxContent, cl.name)
+			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q: copy the content into its %s/ directory", shown, MaxContent, cl.name, claimSubPath)
 		default:
 			c.warn(svc.Name, key, "approximated: %q is an empty directory (a data directory); it becomes the PersistentVolumeClaim %q", shown, cl.name)
 		}
@@ -177,10 +177,22 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 			// other files.
 			vm.SubPath = d.files[0].path
 		}
+		shared := c.store.claims[seedClaimID(src)]
 		cm := corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: bm.name},
-			Items:                d.items(kind == bindSeeded),
+			Items:                d.items(kind == bindSeeded || shared != nil),
 		}}
+		if shared != nil {
+			if pv.mounted(vm.MountPath) {
+				pv.mount(vm, "", corev1.VolumeSource{}, key) // warns
+				return nil
+			}
+			c.warn(svc.Name, key, "approximated: %q is written by one service and shared with %s: it becomes the claim %q, seeded once from the ConfigMap %q by an init container, so every pod sees the others' writes", shown, strings.Join(others(bm.users, svc.Name), ", "), shared.name, bm.name)
+			c.mountClaim(s, pv, shared, vm, key)
+			seedName := pv.volume(bm.name+"-seed", cm)
+			pv.pod.InitContainers = append(pv.pod.InitContainers, c.seedContainer(shared.name, seedName, shared.name, d, svc, true))
+			return nil
+		}
 		if kind == bindConfigMap {
 			pv.mount(vm, bm.name, cm, key)
 			return nil
@@ -194,7 +206,7 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 		seedName := pv.volume(bm.name+"-seed", cm)
 		ctr := pv.pod.Containers[0]
 		rw := ctr.VolumeMounts[len(ctr.VolumeMounts)-1].Name
-		pv.pod.InitContainers = append(pv.pod.InitContainers, c.seedContainer(rw, seedName, rw, d))
+		pv.pod.InitContainers = append(pv.pod.InitContainers, c.seedContainer(rw, seedName, rw, d, svc, false))
 	}
 	return nil
 }
@@ -213,10 +225,14 @@ const (
 	seedTo   = "/hoist/target"
 )
 
-// seedContainer copies a ConfigMap's files, in their directory layout,
-// into an emptyDir. It runs the --wait-image (busybox by default): a small
-// pinned image with sh and cp, already pulled for depends_on.
-func (c *converter) seedContainer(name, from, to string, d *fileData) corev1.Container {
+// seedContainer copies a ConfigMap's files, in their directory layout and
+// with their modes, into an emptyDir, or, once, into the data/ directory
+// of a shared claim (a marker at the claim's root records it). Files are
+// made the service's numeric user's (and group's) as on the compose host
+// the user's own files would be; nothing is made world-writable. It runs
+// the --wait-image (busybox by default): a small pinned image with sh, cp
+// and chown, already pulled for depends_on.
+func (c *converter) seedContainer(name, from, to string, d *fileData, svc *types.ServiceConfig, once bool) corev1.Container {
 	var tops []string
 	for _, f := range d.files {
 		top, _, _ := strings.Cut(f.path, "/")
@@ -228,7 +244,21 @@ func (c *converter) seedContainer(name, from, to string, d *fileData) corev1.Con
 	for _, t := range tops {
 		src = append(src, shellQuote(seedFrom+"/"+t))
 	}
-	script := fmt.Sprintf("cp -RL %s %s/ && chmod -R a+rwX %s", strings.Join(src, " "), seedTo, seedTo)
+	dest := seedTo
+	if once {
+		dest = seedTo + "/" + claimSubPath
+	}
+	script := fmt.Sprintf("cp -RL %s %s/", strings.Join(src, " "), dest)
+	if once {
+		script = fmt.Sprintf("mkdir -p %s && %s", dest, script)
+	}
+	if owner := numericOwner(svc.User); owner != "" {
+		script += fmt.Sprintf(" && chown -R %s %s", owner, dest)
+	}
+	if once {
+		marker := seedTo + "/.hoist-seeded"
+		script = fmt.Sprintf("[ -e %s ] || { %s && touch %s; }", marker, script, marker)
+	}
 	img := c.opts.WaitImage
 	if img == "" {
 		img = DefaultWaitImage
@@ -242,6 +272,23 @@ func (c *converter) seedContainer(name, from, to string, d *fileData) corev1.Con
 			{Name: to, MountPath: seedTo},
 		},
 	}
+}
+
+// numericOwner is user as chown takes it, UID or UID:GID, when both parts
+// are numeric; else "".
+func numericOwner(user string) string {
+	u, g, hasGroup := strings.Cut(strings.TrimSpace(user), ":")
+	num := func(s string) bool {
+		_, err := strconv.ParseUint(s, 10, 32)
+		return err == nil
+	}
+	if !num(u) || hasGroup && !num(g) {
+		return ""
+	}
+	if hasGroup {
+		return u + ":" + g
+	}
+	return u
 }
 
 // fileData is the content of a ConfigMap or Secret: files with safe keys.
@@ -328,7 +375,12 @@ func (d *fileData) items(all bool) []corev1.KeyToPath {
 	var items []corev1.KeyToPath
 	for _, f := range d.files {
 		it := corev1.KeyToPath{Key: f.key, Path: f.path}
-		if f.mode&0o111 != 0 {
+		switch {
+		case all && f.mode&0o777 != 0 && f.mode&0o777 != 0o644:
+			// Seeding copies the modes: keep the source's.
+			m := int32(f.mode & 0o777)
+			it.Mode = &m
+		case f.mode&0o111 != 0:
 			m := int32(0o755)
 			it.Mode = &m
 		}

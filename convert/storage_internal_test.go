@@ -58,7 +58,8 @@ func TestStatefulSetClaimTemplates(t *testing.T) {
 	if got := tmpl.Spec.Resources.Requests[corev1.ResourceStorage]; got.Cmp(resource.MustParse("5Gi")) != 0 {
 		t.Errorf("template size = %v, want 5Gi", got.String())
 	}
-	wantMounts := []corev1.VolumeMount{{Name: "data", MountPath: "/data"}, {Name: "shared", MountPath: "/shared"}}
+	// Claims hoist creates are mounted at their data/ sub-directory (issue 9).
+	wantMounts := []corev1.VolumeMount{{Name: "data", MountPath: "/data", SubPath: "data"}, {Name: "shared", MountPath: "/shared", SubPath: "data"}}
 	if diff := cmp.Diff(wantMounts, pod.Containers[0].VolumeMounts); diff != "" {
 		t.Errorf("mounts (-want +got):\n%s", diff)
 	}
@@ -145,7 +146,7 @@ func TestClaimTemplateNameTaken(t *testing.T) {
 	if err := c.storage(s, pod); err != nil {
 		t.Fatal(err)
 	}
-	want := []corev1.VolumeMount{{Name: "data-2", MountPath: "/data"}, {Name: "data", MountPath: "/var/lib/data"}}
+	want := []corev1.VolumeMount{{Name: "data-2", MountPath: "/data"}, {Name: "data", MountPath: "/var/lib/data", SubPath: "data"}}
 	if diff := cmp.Diff(want, pod.Containers[0].VolumeMounts); diff != "" {
 		t.Errorf("mounts (-want +got):\n%s", diff)
 	}
@@ -166,5 +167,36 @@ func TestBytesQuantity(t *testing.T) {
 		if reparsed := resource.MustParse(q.String()); reparsed.String() != q.String() {
 			t.Errorf("bytesQuantity(%d) = %q is not canonical: the server writes %q", n, q.String(), reparsed.String())
 		}
+	}
+}
+
+// TestSeedKeepsModes: a seeded bind keeps its files' modes (issue 9, kind
+// 10), including those git cannot store; a read-only ConfigMap mount only
+// marks executables.
+func TestSeedKeepsModes(t *testing.T) {
+	t.Parallel()
+	d := newFileData([]HostFile{
+		{Path: "my.cnf", Data: []byte("x"), Mode: 0o640},
+		{Path: "plain.conf", Data: []byte("x"), Mode: 0o644},
+		{Path: "run.sh", Data: []byte("x"), Mode: 0o700},
+	}, "data")
+	mode := func(m int32) *int32 { return &m }
+	want := []corev1.KeyToPath{
+		{Key: "my.cnf", Path: "my.cnf", Mode: mode(0o640)},
+		{Key: "plain.conf", Path: "plain.conf"},
+		{Key: "run.sh", Path: "run.sh", Mode: mode(0o700)},
+	}
+	if diff := cmp.Diff(want, d.items(true)); diff != "" {
+		t.Errorf("seeded items (-want +got):\n%s", diff)
+	}
+	want[0].Mode, want[2].Mode = nil, mode(0o755)
+	if diff := cmp.Diff(want, d.items(false)); diff != "" {
+		t.Errorf("read-only items (-want +got):\n%s", diff)
+	}
+	if got := numericOwner("999:999"); got != "999:999" {
+		t.Errorf("numericOwner(999:999) = %q", got)
+	}
+	if got := numericOwner("mysql"); got != "" {
+		t.Errorf("numericOwner(mysql) = %q, want none", got)
 	}
 }

@@ -13,9 +13,9 @@ var extensionKeys = []struct {
 	keyRule
 }{
 	{"autoscale", keyRule{keyMapped, "HorizontalPodAutoscaler `{min, max, cpu, memory}` (percent utilization)"}},
-	{"service.type", keyRule{keyMapped, "Service type (wins over `--service-type`)"}},
-	{"service.annotations", keyRule{keyMapped, "Service annotations"}},
-	{"service.nodePort", keyRule{keyMapped, "`nodePort` of the first port (NodePort/LoadBalancer only)"}},
+	{"service.type", keyRule{keyMapped, "type of the Service `<service>-published` that publishes the published ports (wins over `--service-type`; the named Service stays headless)"}},
+	{"service.annotations", keyRule{keyMapped, "annotations of the service's Services"}},
+	{"service.nodePort", keyRule{keyMapped, "`nodePort` of the first published port (NodePort/LoadBalancer only)"}},
 	{"serviceAccount", keyRule{keyMapped, "pod `serviceAccountName` (kompose's `kompose.serviceaccount-name` label too)"}},
 	{"imagePullSecrets", keyRule{keyMapped, "pod `imagePullSecrets`"}},
 	{"nodeSelector", keyRule{keyMapped, "pod `nodeSelector`"}},
@@ -25,7 +25,7 @@ var extensionKeys = []struct {
 	{"probes", keyRule{keyMapped, "`readiness`/`liveness: false` turn a probe off; `httpGet`, `tcpSocket` or `grpc` replaces the healthcheck's test"}},
 	{"workload", keyRule{keyMapped, "`deployment`, `statefulset` (with a headless governing Service), `daemonset`, `job` or `cronjob`"}},
 	{"schedule", keyRule{keyMapped, "a CronJob with this cron `schedule`"}},
-	{"ingress", keyRule{keyMapped, "Ingress (`networking.k8s.io/v1`) `{host, path, className, tls, port}`: pathType Prefix to the Service's `port` (default the first TCP port); `tls` names the certificate Secret; a project-level block gives defaults only to services with their own"}},
+	{"ingress", keyRule{keyMapped, "Ingress (`networking.k8s.io/v1`) `{host, path, className, tls, port}`: pathType Prefix to the named Service's container `port` (a published port is accepted too; default the first TCP port); `tls` names the certificate Secret; a project-level block gives defaults only to services with their own"}},
 }
 
 // volumeExtensionKeys says what each key of a top-level volume's
@@ -34,9 +34,9 @@ var volumeExtensionKeys = []struct {
 	key string
 	keyRule
 }{
-	{"size", keyRule{keyMapped, "claim `resources.requests.storage` (default `1Gi`; kompose's `kompose.volume.size` label too)"}},
+	{"size", keyRule{keyMapped, "claim `resources.requests.storage` (default `1Gi`, with a warning naming this key; kompose's `kompose.volume.size` label too)"}},
 	{"storageClass", keyRule{keyMapped, "claim `storageClassName` (kompose's `kompose.volume.storage-class-name` service label too)"}},
-	{"accessMode", keyRule{keyMapped, "claim `accessModes` (default `ReadWriteOnce`, `ReadWriteMany` with a warning when several pods mount it); on an external volume the block warns"}},
+	{"accessMode", keyRule{keyMapped, "claim `accessModes` (default `ReadWriteOnce`, `ReadWriteMany` with a warning when several pods mount it); on an external volume it declares the existing claim's mode (ReadWriteMany lets its pods roll; else they are updated with Recreate)"}},
 }
 
 // MappingTable renders, as Markdown, what this version does with every

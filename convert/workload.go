@@ -370,8 +370,11 @@ func jobRetries(svc *types.ServiceConfig, plan *workloadPlan, topLevel bool, fro
 			w.warn(svc.Name, restartKey, "approximated: a %s's pods cannot always restart; they restart on failure", plan.kind)
 		}
 	}
-	if hasPorts(svc) {
+	if len(svc.Ports) > 0 {
 		w.drop(svc.Name, "ports", "a %s gets no Service, dropped", plan.kind)
+	}
+	if len(svc.Expose) > 0 {
+		w.drop(svc.Name, "expose", "a %s gets no Service, dropped", plan.kind)
 	}
 	if updateConfig(svc) != nil {
 		w.drop(svc.Name, "deploy.update_config", "a %s is not updated in place, dropped", plan.kind)
@@ -467,6 +470,9 @@ func (c *converter) replicaWarnings(svc *types.ServiceConfig, plan *workloadPlan
 	case svc.Deploy != nil && svc.Deploy.Replicas != nil:
 		key = "deploy.replicas"
 	}
+	if c.opts.Replicas != nil && isJobKind(plan.kind) {
+		plan.warnings.drop(svc.Name, "--replicas", "scales long-running services; a %s runs its pods to completion (set deploy.replicas for parallel runs), dropped", plan.kind)
+	}
 	if key == "" {
 		return
 	}
@@ -481,9 +487,7 @@ func (c *converter) replicaWarnings(svc *types.ServiceConfig, plan *workloadPlan
 	}
 	switch plan.kind {
 	case kindDaemonSet:
-		if key != "--replicas" {
-			plan.warnings.drop(svc.Name, key, "a DaemonSet runs one pod on every node, dropped")
-		}
+		plan.warnings.drop(svc.Name, key, "a DaemonSet runs one pod on every node, dropped")
 	case kindJob, kindCronJob:
 		if n > 1 {
 			plan.completions = &n
@@ -636,16 +640,9 @@ func (c *converter) governingService(s *svcCtx) string {
 }
 
 // statefulSetHeadless reports whether a StatefulSet's own Service is
-// headless: it is, unless its type is NodePort or LoadBalancer.
+// headless: it is, unless deploy.endpoint_mode vip gives it a virtual IP.
 func statefulSetHeadless(c *converter, s *svcCtx) bool {
-	if len(s.ports) == 0 {
-		return true
-	}
-	typ := c.opts.ServiceType
-	if s.ext.Service != nil && s.ext.Service.Type != "" {
-		typ = s.ext.Service.Type
-	}
-	return typ == "" || typ == corev1.ServiceTypeClusterIP
+	return !serviceVIP(s.svc, c.net.kompose[s.svc.Name], len(s.ports) > 0)
 }
 
 // updateParallelism is update_config.parallelism as a Kubernetes count:
@@ -697,7 +694,14 @@ func (c *converter) deploymentStrategy(s *svcCtx) appsv1.DeploymentStrategy {
 	u := updateConfig(svc)
 	for _, cl := range s.claims {
 		if cl.readWriteOnce {
-			if u != nil {
+			switch {
+			case cl.unknownMode:
+				key := "volumes"
+				if u != nil {
+					key = "deploy.update_config"
+				}
+				c.warn(svc.Name, key, "approximated: the pod mounts the external claim %q, whose access mode is unknown, so updates stop the old pod before starting the new one (Recreate); declare x-kubernetes.accessMode: ReadWriteMany on the volume to roll", cl.name)
+			case u != nil:
 				c.warn(svc.Name, "deploy.update_config", "approximated: the pod mounts the ReadWriteOnce claim %q, so updates stop the old pod before starting the new one (Recreate)", cl.name)
 			}
 			return appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}

@@ -194,6 +194,20 @@ func (c *converter) mergePod(s, y *svcCtx, dst *corev1.PodTemplateSpec, src core
 		yp.name = name
 		s.ports = append(s.ports, yp)
 	}
+	// And its published ports by s's published Service.
+	for _, yp := range y.published {
+		if slices.ContainsFunc(s.published, func(e publishedPort) bool { return e.port == yp.port && e.protocol == yp.protocol }) {
+			return invalidf("services %q and %q share one network namespace (network_mode) and both publish port %d/%s", s.svc.Name, ysvc, yp.port, yp.protocol)
+		}
+		taken := func(n string) bool {
+			return slices.ContainsFunc(s.published, func(e publishedPort) bool { return e.name == n })
+		}
+		for i := 2; taken(yp.name); i++ {
+			yp.name = fmt.Sprintf("%s-%d", portName("", string(yp.protocol), yp.port), i)
+		}
+		s.published = append(s.published, yp)
+	}
+	s.publishWarnings = append(s.publishWarnings, y.publishWarnings...)
 	s.claims = append(s.claims, y.claims...)
 	for _, t := range y.claimTemplates {
 		if !slices.ContainsFunc(s.claimTemplates, func(e corev1.PersistentVolumeClaim) bool { return e.Name == t.Name }) {

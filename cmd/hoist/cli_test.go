@@ -96,7 +96,7 @@ func TestCLI(t *testing.T) {
 		{name: "files merge in order", args: []string{"convert", "-f", "merge/base.yaml", "-f", "merge/prod.yaml"}, golden: "convert-merge"},
 		{name: "json", args: []string{"convert", "-f", "web/compose.yaml", "--format", "json"}, golden: "convert-json"},
 		{name: "strict fails on warnings", args: []string{"convert", "-f", "warn/compose.yaml", "--strict"}, golden: "convert-strict", wantCode: 1},
-		{name: "strict passes without warnings", args: []string{"convert", "-f", "web/compose.yaml", "--strict", "-n", "shop"}, golden: "convert-strict-clean"},
+		{name: "strict passes without warnings", args: []string{"convert", "-f", "web/compose.yaml", "--strict", "-n", "shop", "--service-type", "LoadBalancer"}, golden: "convert-strict-clean"},
 		{name: "quiet drops warnings", args: []string{"convert", "-f", "warn/compose.yaml", "-q"}, golden: "convert-quiet"},
 		{name: "flags", args: []string{"convert", "-f", "web/compose.yaml", "-n", "shop", "--create-namespace", "--replicas", "3", "--autoscale", "web=2:5:80", "--service-type", "LoadBalancer"}, golden: "convert-flags"},
 		{name: "env and dotenv", dir: "env", args: []string{"convert"}, env: []string{"TAG=from-shell"}, golden: "convert-env"},

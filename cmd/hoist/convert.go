@@ -12,6 +12,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/hoist-dev/hoist/convert"
 	"github.com/hoist-dev/hoist/load"
@@ -56,6 +57,8 @@ type convertFlags struct {
 	networkPolicies bool
 	dependsOn       string
 	waitImage       string
+	clusterDomain   string
+	unsafeSysctls   bool
 	report          string
 }
 
@@ -75,6 +78,8 @@ func (f *convertFlags) add(cmd *cobra.Command) {
 	fs.BoolVar(&f.networkPolicies, "network-policies", true, "emit a NetworkPolicy per compose network when the project declares networks")
 	fs.StringVar(&f.dependsOn, "depends-on", "wait", "depends_on: wait (init containers wait for dependencies) or ignore")
 	fs.StringVar(&f.waitImage, "wait-image", convert.DefaultWaitImage, "image of the init containers that wait for dependencies")
+	fs.StringVar(&f.clusterDomain, "cluster-domain", convert.DefaultClusterDomain, "the cluster's DNS domain, which dependency waits look names up in")
+	fs.BoolVar(&f.unsafeSysctls, "allow-unsafe-sysctls", false, "keep sysctls outside the kubelet's safe set (the nodes must allow them) instead of dropping them")
 	fs.StringVar(&f.report, "report", "", "write a JSON report of what happened to every compose key to this file")
 }
 
@@ -163,6 +168,9 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 		Tag:             f.tag,
 		AllowHostPaths:  f.allowHostPaths,
 		WaitImage:       f.waitImage,
+		ClusterDomain:   f.clusterDomain,
+
+		AllowUnsafeSysctls: f.unsafeSysctls,
 	}
 	var err error
 	if opts.EnvSecrets, err = convert.ParseEnvSecrets(f.envSecrets); err != nil {
@@ -171,6 +179,9 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 	opts.NoNetworkPolicies = !f.networkPolicies
 	if strings.TrimSpace(f.waitImage) == "" {
 		return opts, errors.New("--wait-image: want an image reference, got an empty one")
+	}
+	if errs := validation.IsDNS1123Subdomain(f.clusterDomain); len(errs) > 0 {
+		return opts, fmt.Errorf("--cluster-domain %q: %s", f.clusterDomain, strings.Join(errs, "; "))
 	}
 	switch f.dependsOn {
 	case "wait":
