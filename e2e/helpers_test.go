@@ -206,7 +206,12 @@ func (p *project) logs(pod, container string) string {
 	} else {
 		args = append(args, "--all-containers")
 	}
-	out, _ := p.kubectl(args...)
+	out, err := p.kubectl(args...)
+	if err != nil && container != "" {
+		// A service's container may be named otherwise (container_name):
+		// fall back to the pod's default container.
+		out, _ = p.kubectl("logs", pod)
+	}
 	return out
 }
 
