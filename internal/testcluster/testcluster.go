@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Binaries are the control-plane binaries the cluster needs.
@@ -121,6 +122,7 @@ func start(m *testing.M, need func() bool, withNode bool) int {
 	args := []string{"start", dir}
 	if withNode {
 		args = []string{"start", "--real-node", dir}
+		waitForOtherNode()
 	}
 	start := exec.Command(script, args...)
 	start.Stdout, start.Stderr = os.Stderr, os.Stderr
@@ -164,6 +166,22 @@ func nodeMissing() string {
 	}
 	sort.Strings(missing)
 	return fmt.Sprintf("the real node needs %s", strings.Join(missing, ", "))
+}
+
+// waitForOtherNode waits, up to 20 minutes, while another real node runs on
+// this machine (its bridge exists): only one can run at a time, and two test
+// runs in different checkouts may both want one.
+func waitForOtherNode() {
+	deadline := time.Now().Add(20 * time.Minute)
+	for said := false; time.Now().Before(deadline); said = true {
+		if _, err := os.Stat("/sys/class/net/hoist0"); err != nil {
+			return
+		}
+		if !said {
+			fmt.Fprintln(os.Stderr, "testcluster: another real node runs on this machine; waiting for it to stop")
+		}
+		time.Sleep(2 * time.Second)
+	}
 }
 
 // RealNode reports whether the running cluster has a real node.
