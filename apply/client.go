@@ -57,7 +57,14 @@ type Client struct {
 	Namespace string
 	// Server is the API server's address, for error messages.
 	Server string
+	// cfg has no request timeout, for streams (logs, exec, port-forward).
+	cfg *rest.Config
 }
+
+// RESTConfig returns a copy of the client's configuration without a
+// request timeout, for long-lived streams: logs, exec, attach and
+// port-forward, whose context bounds them.
+func (c *Client) RESTConfig() *rest.Config { return rest.CopyConfig(c.cfg) }
 
 // ResolveNamespace returns the namespace a Connect with these options
 // would use, reading only the kubeconfig.
@@ -195,6 +202,7 @@ func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 		Namespace: ns,
 		Server:    cfg.Host,
 		retryFor:  o.RetryFor,
+		cfg:       watchCfg,
 	}
 	if c.retryFor <= 0 {
 		c.retryFor = DefaultRetryFor
