@@ -27,9 +27,13 @@ type projectFlags struct {
 	envFiles    []string
 }
 
-func (f *projectFlags) add(cmd *cobra.Command) {
+func (f *projectFlags) add(cmd *cobra.Command) { f.addWithFileShorthand(cmd, "f") }
+
+// addWithFileShorthand adds the flags with a short name for --file
+// other than -f ("" for none): logs has -f for --follow, as in compose.
+func (f *projectFlags) addWithFileShorthand(cmd *cobra.Command, short string) {
 	fs := cmd.Flags()
-	fs.StringArrayVarP(&f.files, "file", "f", nil, "compose file, repeatable and merged in order; - reads standard input (default: COMPOSE_FILE, else compose.yaml and friends)")
+	fs.StringArrayVarP(&f.files, "file", short, nil, "compose file, repeatable and merged in order; - reads standard input (default: COMPOSE_FILE, else compose.yaml and friends)")
 	fs.StringVarP(&f.projectName, "project-name", "p", "", "project name (default: COMPOSE_PROJECT_NAME, the name: key, or the directory name)")
 	fs.StringVar(&f.projectDir, "project-directory", "", "project directory (default: the first file's directory)")
 	fs.StringArrayVar(&f.profiles, "profile", nil, "profile to enable, repeatable (default: COMPOSE_PROFILES)")

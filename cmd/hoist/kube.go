@@ -112,6 +112,10 @@ type applyFlags struct {
 	wait         bool
 	timeout      time.Duration
 	concurrency  int
+	// scale and forward are up's --scale and --forward (see upExtras).
+	scale   []string
+	forward bool
+	loaded  *types.Project
 }
 
 func newApplyCommand(streams IOStreams, g *globalFlags, up bool) *cobra.Command {
@@ -128,7 +132,9 @@ func newApplyCommand(streams IOStreams, g *globalFlags, up bool) *cobra.Command 
 	if up {
 		cmd.Use = "up"
 		cmd.Short = "Apply the project, prune what it no longer has and wait until it runs (apply --prune --wait)"
-		cmd.Example = "  hoist up -f compose.yaml -n shop --create-namespace"
+		cmd.Example = "  hoist up -f compose.yaml -n shop --create-namespace\n  hoist up --scale worker=3 --forward"
+		cmd.Flags().StringArrayVar(&f.scale, "scale", nil, "replicas of a service, SERVICE=N, repeatable (an autoscaled service's minimum)")
+		cmd.Flags().BoolVar(&f.forward, "forward", false, "after the wait, forward the published ports to 127.0.0.1 until Ctrl-C (see port-forward)")
 	}
 	f.convert.add(cmd)
 	f.kube.add(cmd)
@@ -154,6 +160,10 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) 
 	if err != nil {
 		return err
 	}
+	extras, err := f.upExtras(streams, g, res)
+	if err != nil {
+		return err
+	}
 	results, err := client.Apply(cmd.Context(), res.Objects, apply.Options{
 		Project: setName, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
 		DryRun: dryRun, Prune: f.prune, Concurrency: f.concurrency, Warnings: warnings(streams, g),
@@ -169,7 +179,12 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) 
 		if !g.quiet {
 			w.Progress = streams.ErrOut
 		}
-		return client.Wait(cmd.Context(), res.Objects, w)
+		if err := client.Wait(cmd.Context(), res.Objects, w); err != nil {
+			return err
+		}
+	}
+	if extras != nil && dryRun == apply.DryRunNone {
+		return extras.forward(cmd, streams, g, client)
 	}
 	return nil
 }
@@ -218,6 +233,7 @@ func (f *applyFlags) connect(cmd *cobra.Command, streams IOStreams, g *globalFla
 	if err != nil {
 		return nil, nil, apply.Origin{}, "", err
 	}
+	f.loaded = project
 	setName, err := applySetName(project.Name)
 	if err != nil {
 		return nil, nil, apply.Origin{}, "", err

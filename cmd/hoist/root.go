@@ -67,6 +67,7 @@ func NewRootCommand(streams IOStreams) *cobra.Command {
 		newStatusCommand(streams, g),
 		newVersionCommand(streams),
 	)
+	addVerbCommands(root, streams, g)
 	return root
 }
 
