@@ -116,6 +116,7 @@ type applyFlags struct {
 	scale   []string
 	forward bool
 	loaded  *types.Project
+	extras  *upExtra
 }
 
 func newApplyCommand(streams IOStreams, g *globalFlags, up bool) *cobra.Command {
@@ -160,10 +161,7 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) 
 	if err != nil {
 		return err
 	}
-	extras, err := f.upExtras(streams, g, res)
-	if err != nil {
-		return err
-	}
+	extras := f.extras
 	results, err := client.Apply(cmd.Context(), res.Objects, apply.Options{
 		Project: setName, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
 		DryRun: dryRun, Prune: f.prune, Concurrency: f.concurrency, Warnings: warnings(streams, g),
@@ -234,6 +232,11 @@ func (f *applyFlags) connect(cmd *cobra.Command, streams IOStreams, g *globalFla
 		return nil, nil, apply.Origin{}, "", err
 	}
 	f.loaded = project
+	// up --scale changes the objects and up --forward checks its ports
+	// before anything reaches the cluster.
+	if f.extras, err = f.upExtras(streams, g, res); err != nil {
+		return nil, nil, apply.Origin{}, "", err
+	}
 	setName, err := applySetName(project.Name)
 	if err != nil {
 		return nil, nil, apply.Origin{}, "", err
