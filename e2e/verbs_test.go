@@ -20,7 +20,8 @@ import (
 // logs (of a running service, of a stuck init container, followed across a
 // restart), exec (exit codes, stdin, -e, -w), run (--rm, exit code),
 // restart, scale, ls across two projects and port-forward reaching a real
-// HTTP server from 127.0.0.1, across a pod replacement.
+// HTTP server from 127.0.0.1, across a pod replacement. The steps share
+// one project and run in order (project.eventually fails the whole test).
 func TestVerbs(t *testing.T) {
 	p := newProject(t, "verbs-app")
 	stuck := newProject(t, "verbs-stuck")
@@ -31,7 +32,8 @@ func TestVerbs(t *testing.T) {
 	p.up()
 	ns := []string{"-n", p.ns}
 
-	t.Run("logs", func(t *testing.T) {
+	func() {
+		t.Log("== logs")
 		p.eventually("web's log", time.Minute, func() (bool, string) {
 			r := p.hoist(append([]string{"logs", "web"}, ns...)...)
 			return r.code == 0 && strings.Contains(r.stdout, "web-1  | web started\n"), r.stdout + r.stderr
@@ -44,16 +46,18 @@ func TestVerbs(t *testing.T) {
 		if r.code != 0 || r.stdout != "" {
 			t.Errorf("logs --until long ago: exit %d, stdout %q", r.code, r.stdout)
 		}
-	})
+	}()
 
-	t.Run("logs of a stuck init container", func(t *testing.T) {
+	func() {
+		t.Log("== logs of a stuck init container")
 		stuck.eventually("app's init container log", 2*time.Minute, func() (bool, string) {
 			r := stuck.hoist("logs", "-n", stuck.ns, "app")
 			return r.code == 0 && regexp.MustCompile(`(?m)^app-1/wait-for-db +\| waiting for`).MatchString(r.stdout), r.stdout + r.stderr
 		})
-	})
+	}()
 
-	t.Run("exec", func(t *testing.T) {
+	func() {
+		t.Log("== exec")
 		r := p.hoist(append([]string{"exec", "-T", "web", "sh", "-c", "echo out; echo err >&2; exit 3"}, ns...)...)
 		if r.code != 3 || r.stdout != "out\n" || !strings.Contains(r.stderr, "err\n") {
 			t.Errorf("exec exit 3: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -66,9 +70,10 @@ func TestVerbs(t *testing.T) {
 		if r.code != 0 || r.stdout != "bar /www hello-from-web\n" {
 			t.Errorf("exec -e -w: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
-	})
+	}()
 
-	t.Run("run", func(t *testing.T) {
+	func() {
+		t.Log("== run")
 		r := p.hoist(append([]string{"run", "worker", "sh", "-c", "echo one-off $GREETING; exit 7"}, ns...)...)
 		if r.code != 7 || r.stdout != "one-off hi\n" {
 			t.Errorf("run exit 7: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -85,9 +90,10 @@ func TestVerbs(t *testing.T) {
 			t.Errorf("run --rm=false left %q, want one pod", out)
 		}
 		p.mustKubectl("delete", "pods", "-l", "hoist.dev/run")
-	})
+	}()
 
-	t.Run("port-forward", func(t *testing.T) {
+	func() {
+		t.Log("== port-forward")
 		bg := startHoist(t, p, append([]string{"port-forward", "web"}, ns...)...)
 		defer bg.stop()
 		get := func() (bool, string) {
@@ -113,9 +119,10 @@ func TestVerbs(t *testing.T) {
 		if r := p.hoist(append([]string{"port-forward", "web"}, ns...)...); r.code != 1 || !strings.Contains(r.stderr, "port 38080 on 127.0.0.1 is in use") {
 			t.Errorf("second port-forward on a busy port: exit %d, stderr %q", r.code, r.stderr)
 		}
-	})
+	}()
 
-	t.Run("logs -f across a restart", func(t *testing.T) {
+	func() {
+		t.Log("== logs -f across a restart")
 		bg := startHoist(t, p, append([]string{"logs", "-f", "worker"}, ns...)...)
 		defer bg.stop()
 		p.eventually("worker's ticks", time.Minute, func() (bool, string) {
@@ -132,9 +139,10 @@ func TestVerbs(t *testing.T) {
 		if pod := p.onePod("worker"); pod == old {
 			t.Errorf("restart kept pod %s", pod)
 		}
-	})
+	}()
 
-	t.Run("scale", func(t *testing.T) {
+	func() {
+		t.Log("== scale")
 		r := p.hoist(append([]string{"scale", "worker=2"}, ns...)...)
 		if r.code != 0 || r.stdout != "deployment.apps/worker scaled\n" {
 			t.Fatalf("scale: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
@@ -147,9 +155,10 @@ func TestVerbs(t *testing.T) {
 			r := p.hoist(append([]string{"logs", "--index", "2", "worker"}, ns...)...)
 			return r.code == 0 && strings.Contains(r.stdout, "worker-2  | tick") && !strings.Contains(r.stdout, "worker-1"), r.stdout
 		})
-	})
+	}()
 
-	t.Run("ls", func(t *testing.T) {
+	func() {
+		t.Log("== ls")
 		r := p.hoist("ls", "-A")
 		if r.code != 0 {
 			t.Fatalf("ls -A: exit %d, stderr %q", r.code, r.stderr)
@@ -166,7 +175,7 @@ func TestVerbs(t *testing.T) {
 		if r.code != 0 || strings.Contains(r.stdout, "verbs-stuck") || !strings.Contains(r.stdout, "verbs-app") {
 			t.Errorf("ls -n %s: exit %d, stdout:\n%s", p.ns, r.code, r.stdout)
 		}
-	})
+	}()
 }
 
 // hoistWithStdin is project.hoist with standard input.
