@@ -182,7 +182,9 @@ func TestVerbsWithoutPods(t *testing.T) {
 		{args: []string{"logs", "web"}, code: 0},
 		{args: []string{"ls"}, code: 0, stderrHas: "No projects found in namespace verbs-nothing\n"},
 	} {
-		r := runHoist(t, dir, "", kc, append(tc.args, ns...)...)
+		// -n goes before the service: exec passes what follows it on.
+		args := append(append([]string{tc.args[0]}, ns...), tc.args[1:]...)
+		r := runHoist(t, dir, "", kc, args...)
 		if r.code != tc.code || r.stdout != tc.stdout || r.stderr != tc.stderrHas {
 			t.Errorf("hoist %s: exit %d, stdout %q, stderr %q; want exit %d, stdout %q, stderr %q", strings.Join(tc.args, " "), r.code, r.stdout, r.stderr, tc.code, tc.stdout, tc.stderrHas)
 		}
