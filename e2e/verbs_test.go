@@ -58,15 +58,15 @@ func TestVerbs(t *testing.T) {
 
 	func() {
 		t.Log("== exec")
-		r := p.hoist(append([]string{"exec", "-T", "web", "sh", "-c", "echo out; echo err >&2; exit 3"}, ns...)...)
+		r := p.hoist([]string{"exec", "-n", p.ns, "-T", "web", "sh", "-c", "echo out; echo err >&2; exit 3"}...)
 		if r.code != 3 || r.stdout != "out\n" || !strings.Contains(r.stderr, "err\n") {
 			t.Errorf("exec exit 3: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
-		r = hoistWithStdin(t, p, "ping from stdin\n", append([]string{"exec", "-T", "worker", "cat"}, ns...)...)
+		r = hoistWithStdin(t, p, "ping from stdin\n", []string{"exec", "-n", p.ns, "-T", "worker", "cat"}...)
 		if r.code != 0 || r.stdout != "ping from stdin\n" {
 			t.Errorf("exec with stdin: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
-		r = p.hoist(append([]string{"exec", "-T", "-e", "FOO=bar", "-w", "/www", "web", "sh", "-c", "echo $FOO $(pwd) $(cat index.html)"}, ns...)...)
+		r = p.hoist([]string{"exec", "-n", p.ns, "-T", "-e", "FOO=bar", "-w", "/www", "web", "sh", "-c", "echo $FOO $(pwd) $(cat index.html)"}...)
 		if r.code != 0 || r.stdout != "bar /www hello-from-web\n" {
 			t.Errorf("exec -e -w: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
@@ -74,7 +74,7 @@ func TestVerbs(t *testing.T) {
 
 	func() {
 		t.Log("== run")
-		r := p.hoist(append([]string{"run", "worker", "sh", "-c", "echo one-off $GREETING; exit 7"}, ns...)...)
+		r := p.hoist([]string{"run", "-n", p.ns, "worker", "sh", "-c", "echo one-off $GREETING; exit 7"}...)
 		if r.code != 7 || r.stdout != "one-off hi\n" {
 			t.Errorf("run exit 7: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
@@ -82,7 +82,7 @@ func TestVerbs(t *testing.T) {
 			out, err := p.kubectl("get", "pods", "-l", "hoist.dev/run", "-o", "name")
 			return err == nil && strings.TrimSpace(out) == "", out
 		})
-		r = p.hoist(append([]string{"run", "--rm=false", "--entrypoint", "echo", "worker", "kept"}, ns...)...)
+		r = p.hoist([]string{"run", "-n", p.ns, "--rm=false", "--entrypoint", "echo", "worker", "kept"}...)
 		if r.code != 0 || r.stdout != "kept\n" {
 			t.Errorf("run --rm=false --entrypoint: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
