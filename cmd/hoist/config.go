@@ -55,6 +55,12 @@ only validates.`,
 // printConfig prints what docker compose config prints for the flags
 // (docker/compose cmd/compose/config.go).
 func printConfig(out io.Writer, project *types.Project, f *configFlags) error {
+	if f.format != "yaml" && f.format != "json" {
+		return fmt.Errorf("--format %q: want yaml or json", f.format)
+	}
+	if f.quiet {
+		return nil
+	}
 	lines := func(names []string) error {
 		for _, n := range names {
 			fmt.Fprintln(out, n)
@@ -100,9 +106,6 @@ func printConfig(out io.Writer, project *types.Project, f *configFlags) error {
 	}
 	if err != nil {
 		return fmt.Errorf("rendering the compose project: %w", err)
-	}
-	if f.quiet {
-		return nil
 	}
 	_, err = out.Write(b)
 	return err
