@@ -58,15 +58,15 @@ func TestVerbs(t *testing.T) {
 
 	func() {
 		t.Log("== exec")
-		r := p.hoist([]string{"exec", "-n", p.ns, "-T", "web", "sh", "-c", "echo out; echo err >&2; exit 3"}...)
+		r := p.hoist("exec", "-n", p.ns, "-T", "web", "sh", "-c", "echo out; echo err >&2; exit 3")
 		if r.code != 3 || r.stdout != "out\n" || !strings.Contains(r.stderr, "err\n") {
 			t.Errorf("exec exit 3: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
-		r = hoistWithStdin(t, p, "ping from stdin\n", []string{"exec", "-n", p.ns, "-T", "worker", "cat"}...)
+		r = hoistWithStdin(t, p, "ping from stdin\n", "exec", "-n", p.ns, "-T", "worker", "cat")
 		if r.code != 0 || r.stdout != "ping from stdin\n" {
 			t.Errorf("exec with stdin: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
-		r = p.hoist([]string{"exec", "-n", p.ns, "-T", "-e", "FOO=bar", "-w", "/www", "web", "sh", "-c", "echo $FOO $(pwd) $(cat index.html)"}...)
+		r = p.hoist("exec", "-n", p.ns, "-T", "-e", "FOO=bar", "-w", "/www", "web", "sh", "-c", "echo $FOO $(pwd) $(cat index.html)")
 		if r.code != 0 || r.stdout != "bar /www hello-from-web\n" {
 			t.Errorf("exec -e -w: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
@@ -74,7 +74,7 @@ func TestVerbs(t *testing.T) {
 
 	func() {
 		t.Log("== run")
-		r := p.hoist([]string{"run", "-n", p.ns, "worker", "sh", "-c", "echo one-off $GREETING; exit 7"}...)
+		r := p.hoist("run", "-n", p.ns, "worker", "sh", "-c", "echo one-off $GREETING; exit 7")
 		if r.code != 7 || r.stdout != "one-off hi\n" {
 			t.Errorf("run exit 7: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
@@ -82,7 +82,7 @@ func TestVerbs(t *testing.T) {
 			out, err := p.kubectl("get", "pods", "-l", "hoist.dev/run", "-o", "name")
 			return err == nil && strings.TrimSpace(out) == "", out
 		})
-		r = p.hoist([]string{"run", "-n", p.ns, "--rm=false", "--entrypoint", "echo", "worker", "kept"}...)
+		r = p.hoist("run", "-n", p.ns, "--rm=false", "--entrypoint", "echo", "worker", "kept")
 		if r.code != 0 || r.stdout != "kept\n" {
 			t.Errorf("run --rm=false --entrypoint: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
@@ -155,6 +155,14 @@ func TestVerbs(t *testing.T) {
 			r := p.hoist(append([]string{"logs", "--index", "2", "worker"}, ns...)...)
 			return r.code == 0 && strings.Contains(r.stdout, "worker-2  | tick") && !strings.Contains(r.stdout, "worker-1"), r.stdout
 		})
+	}()
+
+	func() {
+		t.Log("== up --scale")
+		p.up("--scale", "worker=3")
+		if ready := p.readyPods("worker"); len(ready) != 3 {
+			t.Errorf("up --scale worker=3 --wait: ready worker pods %v", ready)
+		}
 	}()
 
 	func() {
