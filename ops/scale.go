@@ -9,10 +9,13 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
 
 	"github.com/hoist-dev/hoist/convert"
 )
@@ -74,14 +77,22 @@ func ParseScale(args []string) (map[string]int32, error) {
 	return out, nil
 }
 
-// Scale sets the replicas of the targets' workloads through the scale
-// subresource, as kubectl scale does, and returns kubectl's result lines
-// ("deployment.apps/web scaled"). For a workload a HorizontalPodAutoscaler
-// scales, it moves the autoscaler's minReplicas (and maxReplicas when it
-// is below) instead, and returns a warning saying so: setting the replicas
-// would be undone by the autoscaler. A DaemonSet, Job or CronJob has no
-// replicas: an error.
-func (c *Client) Scale(ctx context.Context, targets []Target, replicas map[string]int32) (lines, warnings []string, err error) {
+// Scale sets the replicas of the targets' workloads and returns kubectl's
+// result lines ("deployment.apps/web scaled"). For a workload a
+// HorizontalPodAutoscaler scales, it moves the autoscaler's minReplicas
+// (and maxReplicas when it is below) instead, and returns a warning saying
+// so: setting the replicas would be undone by the autoscaler. A DaemonSet,
+// Job or CronJob has no replicas: an error.
+//
+// It changes the field as fieldManager, the manager hoist apply uses,
+// with server-side apply: it extracts the fields that manager owns
+// (client-go's Extract), sets the replicas and applies them again, taking
+// the field back from whoever set it meanwhile. So the next hoist up
+// applies the compose file's replicas again without a conflict, as the
+// next docker compose up does; kubectl scale's way, an update through the
+// scale subresource, would make that apply conflict on .spec.replicas.
+func (c *Client) Scale(ctx context.Context, targets []Target, replicas map[string]int32, fieldManager string) (lines, warnings []string, err error) {
+	apply := metav1.ApplyOptions{FieldManager: fieldManager, Force: true}
 	for _, t := range targets {
 		n := replicas[t.Service]
 		ref := t.Ref()
@@ -94,23 +105,28 @@ func (c *Client) Scale(ctx context.Context, targets []Target, replicas map[strin
 		if podOwnerName(t) != "" {
 			return lines, warnings, fmt.Errorf("service %q: runs in the pod of %s; scale that service", t.Service, podOwnerName(t))
 		}
-		hpa, err := c.cs.AutoscalingV2().HorizontalPodAutoscalers(c.Namespace).Get(ctx, name, metav1.GetOptions{})
+		hpas := c.cs.AutoscalingV2().HorizontalPodAutoscalers(c.Namespace)
+		hpa, err := hpas.Get(ctx, name, metav1.GetOptions{})
 		switch {
 		case err == nil && hpa.Spec.ScaleTargetRef.Name == name && hpa.Spec.ScaleTargetRef.Kind == t.Kind():
 			if n < 1 {
 				return lines, warnings, fmt.Errorf("service %q: autoscaled by horizontalpodautoscaler.autoscaling/%s, whose minimum is at least 1", t.Service, name)
 			}
-			spec := map[string]any{"minReplicas": n}
-			if hpa.Spec.MaxReplicas < n {
-				spec["maxReplicas"] = n
+			ac, err := autoscalingv2ac.ExtractHorizontalPodAutoscaler(hpa, fieldManager)
+			if err != nil {
+				return lines, warnings, fmt.Errorf("reading horizontalpodautoscaler.autoscaling/%s in namespace %s: %w", name, c.Namespace, err)
 			}
-			patch, _ := json.Marshal(map[string]any{"spec": spec})
-			if _, err := c.cs.AutoscalingV2().HorizontalPodAutoscalers(c.Namespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-				return lines, warnings, fmt.Errorf("scaling horizontalpodautoscaler.autoscaling/%s in namespace %s: %w", name, c.Namespace, err)
+			if ac.Spec == nil {
+				ac.WithSpec(autoscalingv2ac.HorizontalPodAutoscalerSpec())
 			}
+			ac.Spec.WithMinReplicas(n)
 			w := fmt.Sprintf("service %q: autoscaled, so scale sets the minimum of horizontalpodautoscaler.autoscaling/%s to %d", t.Service, name, n)
 			if hpa.Spec.MaxReplicas < n {
+				ac.Spec.WithMaxReplicas(n)
 				w += fmt.Sprintf(" and its maximum from %d to %d", hpa.Spec.MaxReplicas, n)
+			}
+			if _, err := hpas.Apply(ctx, ac, apply); err != nil {
+				return lines, warnings, fmt.Errorf("scaling horizontalpodautoscaler.autoscaling/%s in namespace %s: %w", name, c.Namespace, err)
 			}
 			warnings = append(warnings, w)
 			lines = append(lines, "horizontalpodautoscaler.autoscaling/"+name+" scaled")
@@ -118,12 +134,31 @@ func (c *Client) Scale(ctx context.Context, targets []Target, replicas map[strin
 		case err != nil && !apierrors.IsNotFound(err):
 			return lines, warnings, fmt.Errorf("reading horizontalpodautoscaler.autoscaling/%s in namespace %s: %w", name, c.Namespace, err)
 		}
-		patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"replicas": n}})
 		apps := c.cs.AppsV1()
 		if t.Kind() == "Deployment" {
-			_, err = apps.Deployments(c.Namespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}, "scale")
+			var live *appsv1.Deployment
+			if live, err = apps.Deployments(c.Namespace).Get(ctx, name, metav1.GetOptions{}); err == nil {
+				var ac *appsv1ac.DeploymentApplyConfiguration
+				if ac, err = appsv1ac.ExtractDeployment(live, fieldManager); err == nil {
+					if ac.Spec == nil {
+						ac.WithSpec(appsv1ac.DeploymentSpec())
+					}
+					ac.Spec.WithReplicas(n)
+					_, err = apps.Deployments(c.Namespace).Apply(ctx, ac, apply)
+				}
+			}
 		} else {
-			_, err = apps.StatefulSets(c.Namespace).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}, "scale")
+			var live *appsv1.StatefulSet
+			if live, err = apps.StatefulSets(c.Namespace).Get(ctx, name, metav1.GetOptions{}); err == nil {
+				var ac *appsv1ac.StatefulSetApplyConfiguration
+				if ac, err = appsv1ac.ExtractStatefulSet(live, fieldManager); err == nil {
+					if ac.Spec == nil {
+						ac.WithSpec(appsv1ac.StatefulSetSpec())
+					}
+					ac.Spec.WithReplicas(n)
+					_, err = apps.StatefulSets(c.Namespace).Apply(ctx, ac, apply)
+				}
+			}
 		}
 		if err != nil {
 			return lines, warnings, notApplied(t, ref, c.Namespace, err, "scaling")

@@ -6,16 +6,19 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hoist-dev/hoist/apply"
 	"github.com/hoist-dev/hoist/ops"
 )
 
 func newScaleCommand(streams IOStreams, g *globalFlags) *cobra.Command {
 	f := &verbFlags{}
+	var fieldManager string
 	cmd := &cobra.Command{
 		Use:   "scale SERVICE=REPLICAS...",
 		Short: "Set the number of replicas of services, like docker compose scale",
-		Long: `Scale sets the replicas of the services' Deployments or StatefulSets through
-their scale subresource, as "kubectl scale" does. For a service an autoscaler
+		Long: `Scale sets the replicas of the services' Deployments or StatefulSets by a
+server-side apply as hoist's field manager, of the fields it applied with
+the new replicas (so the next "hoist up" does not conflict). For a service an autoscaler
 scales it sets the autoscaler's minimum instead (and its maximum when below),
 with a warning. The next "hoist up" applies the compose file's replicas
 again, as the next "docker compose up" does; "hoist up --scale" keeps them.`,
@@ -39,7 +42,7 @@ again, as the next "docker compose up" does; "hoist up --scale" keeps them.`,
 			if err != nil {
 				return err
 			}
-			lines, warns, err := oc.Scale(cmd.Context(), v.selected, replicas)
+			lines, warns, err := oc.Scale(cmd.Context(), v.selected, replicas, fieldManager)
 			if !g.quiet {
 				for _, w := range warns {
 					fmt.Fprintf(streams.ErrOut, "Warning: %s\n", w)
@@ -52,5 +55,6 @@ again, as the next "docker compose up" does; "hoist up --scale" keeps them.`,
 		},
 	}
 	f.add(cmd, "f")
+	cmd.Flags().StringVar(&fieldManager, "field-manager", apply.DefaultFieldManager, "field manager the project was applied with, which scale applies the replicas as")
 	return cmd
 }
