@@ -163,6 +163,13 @@ func TestVerbs(t *testing.T) {
 		if ready := p.readyPods("worker"); len(ready) != 3 {
 			t.Errorf("up --scale worker=3 --wait: ready worker pods %v", ready)
 		}
+		// A plain up applies the compose file's replicas again, as
+		// docker compose up does, with no conflict over what scale set.
+		p.up()
+		p.eventually("one worker pod again", 2*time.Minute, func() (bool, string) {
+			all := p.pods("worker")
+			return len(all) == 1, strings.Join(all, " ")
+		})
 	}()
 
 	func() {
