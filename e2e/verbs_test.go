@@ -102,7 +102,7 @@ func TestVerbs(t *testing.T) {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:38080/index.html", nil)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
-				return false, err.Error() + "\n" + bg.stderr()
+				return false, err.Error()
 			}
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
@@ -119,6 +119,11 @@ func TestVerbs(t *testing.T) {
 		if r := p.hoist(append([]string{"port-forward", "web"}, ns...)...); r.code != 1 || !strings.Contains(r.stderr, "port 38080 on 127.0.0.1 is in use") {
 			t.Errorf("second port-forward on a busy port: exit %d, stderr %q", r.code, r.stderr)
 		}
+		bg.stop()
+		// up --forward: the same once the project is up.
+		up := startHoist(t, p, append([]string{"up", "--forward"}, ns...)...)
+		defer up.stop()
+		p.eventually("up --forward to serve web's page on 127.0.0.1:38080", time.Minute, get)
 	}()
 
 	func() {
@@ -221,6 +226,7 @@ type background struct {
 	mu       sync.Mutex
 	out, err bytes.Buffer
 	done     chan struct{}
+	stopped  sync.Once
 }
 
 type lockedWriter struct {
@@ -252,8 +258,10 @@ func (b *background) stdout() string { b.mu.Lock(); defer b.mu.Unlock(); return 
 func (b *background) stderr() string { b.mu.Lock(); defer b.mu.Unlock(); return b.err.String() }
 
 // stop interrupts the command as Ctrl-C does and waits for it to end,
-// which must be quick.
-func (b *background) stop() {
+// which must be quick; once.
+func (b *background) stop() { b.stopped.Do(b.interrupt) }
+
+func (b *background) interrupt() {
 	_ = b.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-b.done:
