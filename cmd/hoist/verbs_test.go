@@ -147,6 +147,15 @@ func TestVerbErrors(t *testing.T) {
 			}
 		})
 	}
+	// exec -u warns that Kubernetes cannot honour it, then goes on.
+	t.Run("exec -u warns", func(t *testing.T) {
+		t.Parallel()
+		r := runHoist(t, dir, "", kc, "exec", "-u", "root", "web", "true")
+		want := "Warning: exec -u root: Kubernetes runs exec as the container's user; --user is ignored\nerror: cannot reach the cluster at https://127.0.0.1:1: "
+		if r.code != 1 || !strings.HasPrefix(r.stderr, want) {
+			t.Errorf("exec -u: exit %d, stderr:\n%s", r.code, r.stderr)
+		}
+	})
 	// An unreachable cluster is the README's one line.
 	for _, args := range [][]string{{"logs"}, {"exec", "web", "true"}, {"restart"}, {"scale", "web=2"}, {"ls"}, {"port-forward"}} {
 		t.Run("unreachable "+args[0], func(t *testing.T) {
