@@ -73,6 +73,30 @@ func TestVerbs(t *testing.T) {
 	}()
 
 	func() {
+		t.Log("== exec and run on a terminal")
+		if _, err := exec.LookPath("script"); err != nil {
+			t.Log("no script(1) to make a terminal: skipped")
+			return
+		}
+		// script(1) runs hoist on a pseudo-terminal: exec allocates a TTY
+		// by default, as docker compose exec does, and -T does not.
+		r := onTerminal(t, p, hoistBin+" exec -n "+p.ns+" web sh -c 'tty; exit 4'")
+		if r.code != 4 || !strings.Contains(r.stdout, "/dev/pts/") {
+			t.Errorf("exec on a terminal: exit %d, output %q", r.code, r.stdout)
+		}
+		r = onTerminal(t, p, hoistBin+" exec -n "+p.ns+" -T web sh -c 'tty; exit 0'")
+		if r.code != 1 || !strings.Contains(r.stdout, "not a tty") {
+			t.Errorf("exec -T on a terminal: exit %d, output %q", r.code, r.stdout)
+		}
+		// run attaches with a TTY; the command waits a little so the
+		// attach sees its output (kubectl run -it's race).
+		r = onTerminal(t, p, hoistBin+" run -q -n "+p.ns+" worker sh -c 'sleep 3; tty; exit 5'")
+		if r.code != 5 || !strings.Contains(r.stdout, "/dev/pts/") {
+			t.Errorf("run on a terminal: exit %d, output %q", r.code, r.stdout)
+		}
+	}()
+
+	func() {
 		t.Log("== run")
 		r := p.hoist("run", "-n", p.ns, "worker", "sh", "-c", "echo one-off $GREETING; exit 7")
 		if r.code != 7 || r.stdout != "one-off hi\n" {
@@ -217,6 +241,28 @@ func hoistWithStdin(t *testing.T, p *project, stdin string, args ...string) resu
 		t.Fatalf("running hoist: %v", err)
 	}
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+// onTerminal runs a shell command line on a pseudo-terminal (script(1))
+// in the project directory; stdout is what the terminal showed.
+func onTerminal(t *testing.T, p *project, line string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "script", "-qec", line, "/dev/null")
+	cmd.Dir = p.dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KUBECONFIG=" + p.kubeconfig, "TERM=dumb"}, p.env...)
+	cmd.Stdin = strings.NewReader("")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running script: %v", err)
+	}
+	return result{stdout: out.String(), code: code}
 }
 
 // background is a hoist command left running (logs -f, port-forward).
