@@ -139,7 +139,7 @@ approximated or dropped go to stderr; --strict makes them an error.`,
 				if err != nil {
 					return err
 				}
-				return writeDir(outDir, files)
+				return writeDir(outDir, files, keepPaths(project))
 			}
 			out, err := convert.Marshal(res.Objects, format)
 			if err != nil {
@@ -204,6 +204,9 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 // writeReport writes the JSON report atomically: a failed write leaves no
 // half-written file.
 func writeReport(path string, r *convert.Report) error {
+	if err := checkReportReplaceable(path); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -233,6 +236,43 @@ func writeReport(path string, r *convert.Report) error {
 			err = le.Err
 		}
 		return fmt.Errorf("writing report %s: %w", path, err)
+	}
+	return nil
+}
+
+// keepPaths are the paths an output directory must not contain: the
+// working directory, the project directory and every compose file.
+func keepPaths(p *types.Project) []string {
+	keep := []string{".", p.WorkingDir}
+	keep = append(keep, p.ComposeFiles...)
+	return keep
+}
+
+// checkReportReplaceable fails unless path is missing or a regular file
+// holding a previous hoist report: --report never overwrites another file.
+func checkReportReplaceable(path string) error {
+	info, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("writing report %s: %w", path, unwrapPath(err))
+	}
+	refuse := fmt.Errorf("writing report %s: the file exists and is not a hoist report; choose a new file", path)
+	if !info.Mode().IsRegular() || info.Size() > 64<<20 {
+		return refuse
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return refuse
+	}
+	var old struct {
+		Project  *string          `json:"project"`
+		Services []map[string]any `json:"services"`
+		Summary  map[string]any   `json:"summary"`
+	}
+	if json.Unmarshal(b, &old) != nil || old.Project == nil || old.Summary == nil {
+		return refuse
 	}
 	return nil
 }
