@@ -70,7 +70,7 @@ func (f *convertFlags) add(cmd *cobra.Command) {
 	fs.StringVar(&f.registry, "registry", "", "registry prefix of the image names of build-only services")
 	fs.StringVar(&f.tag, "tag", "", "tag of the image names of build-only services")
 	fs.BoolVar(&f.strict, "strict", false, "fail when anything is approximated or dropped")
-	fs.BoolVar(&f.allowHostPaths, "allow-host-paths", false, "emit hostPath volumes for bind mounts outside the project and the Docker socket instead of refusing them")
+	fs.BoolVar(&f.allowHostPaths, "allow-host-paths", false, "read files outside the project directory (env files, label files, include and extends targets) and emit hostPath volumes for bind mounts outside the project and the Docker socket, instead of refusing them")
 	fs.StringVar(&f.envSecrets, "env-secrets", "auto", "environment variables that go into a Secret: auto (secret-looking names), all or none")
 	fs.BoolVar(&f.networkPolicies, "network-policies", true, "emit a NetworkPolicy per compose network when the project declares networks")
 	fs.StringVar(&f.dependsOn, "depends-on", "wait", "depends_on: wait (init containers wait for dependencies) or ignore")
@@ -80,7 +80,10 @@ func (f *convertFlags) add(cmd *cobra.Command) {
 
 // run loads and converts the project, printing warnings unless quiet.
 func (f *convertFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags, opts convert.Options) (*types.Project, *convert.Result, error) {
-	project, err := load.Project(cmd.Context(), f.project.options())
+	lo := f.project.options()
+	lo.AllowHostPaths = f.allowHostPaths
+	lo.Stdin = streams.In
+	project, err := load.Project(cmd.Context(), lo)
 	if err != nil {
 		return nil, nil, err
 	}
