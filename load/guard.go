@@ -48,6 +48,62 @@ type guard struct {
 	allowHost bool
 	env       map[string]string // for interpolating include and extends paths
 	visited   map[string]bool
+	docs      []namedDoc // every document scanned, for locate
+}
+
+type namedDoc struct {
+	name string
+	doc  *yaml.Node
+}
+
+// locate names the file, service and key of a loader error about a port
+// (docker's port parser names only the value, as in "Invalid hostPort:
+// 99999"), by finding the value in the services' ports and expose.
+func (g *guard) locate(err error) error {
+	msg := err.Error()
+	i := strings.LastIndex(msg, ": ")
+	if i < 0 || strings.Contains(msg, "services.") || !strings.Contains(strings.ToLower(msg), "invalid") {
+		return err
+	}
+	value := strings.TrimSpace(msg[i+2:])
+	if value == "" {
+		return err
+	}
+	for _, d := range g.docs {
+		services := lookup(mappingValue(d.doc), "services")
+		if services == nil || services.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 0; j+1 < len(services.Content); j += 2 {
+			for _, key := range []string{"ports", "expose"} {
+				list := lookup(services.Content[j+1], key)
+				if list == nil || list.Kind != yaml.SequenceNode {
+					continue
+				}
+				for _, e := range list.Content {
+					if scalarContains(e, value) {
+						return fmt.Errorf("%s: services.%s.%s: %w", d.name, services.Content[j].Value, key, err)
+					}
+				}
+			}
+		}
+	}
+	return err
+}
+
+// scalarContains reports whether n, or a value of mapping n, holds s.
+func scalarContains(n *yaml.Node, s string) bool {
+	if n.Kind == yaml.ScalarNode {
+		return strings.Contains(n.Value, s)
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 1; i < len(n.Content); i += 2 {
+			if scalarContains(n.Content[i], s) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fileError names the key that refers to a file and what is wrong with it.
@@ -136,14 +192,79 @@ func unwrapPathError(err error) error {
 // checks, reads and scans every file it includes or extends, as the
 // loader will. workingDir is the directory its relative include paths
 // are resolved against.
-func (g *guard) scan(name string, content []byte, workingDir string) error {
+func (g *guard) scan(key, name string, content []byte, workingDir string) error {
 	docs, err := parseLimited(name, content)
 	if err != nil {
 		return err
 	}
 	for _, doc := range docs {
+		g.docs = append(g.docs, namedDoc{name, doc})
+		root := doc
+		if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+			root = root.Content[0]
+		}
+		if root.Kind != yaml.MappingNode && root.Kind != yaml.DocumentNode && !(root.Kind == yaml.ScalarNode && root.Tag == "!!null") {
+			return fileError(key, name, "not a compose file: its top-level YAML value is a %s, not a mapping", kindName(root))
+		}
+		if err := nonFinite(name, root, ""); err != nil {
+			return err
+		}
 		if err := g.scanDoc(name, doc, workingDir); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.AliasNode:
+		return "alias"
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!str":
+			return "string"
+		case "!!int", "!!float":
+			return "number"
+		case "!!bool":
+			return "boolean"
+		}
+		return "scalar"
+	}
+	return "mapping"
+}
+
+// nonFinite fails on a .inf or .nan number, which the loader's
+// validation cannot handle, naming the file and key.
+func nonFinite(name string, n *yaml.Node, path string) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag == "!!float" {
+			switch strings.ToLower(strings.TrimLeft(n.Value, "+-")) {
+			case ".inf", ".nan":
+				if path == "" {
+					path = "the top level"
+				}
+				return fmt.Errorf("%s: %s: %s is not a finite number", name, path, n.Value)
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			if err := nonFinite(name, n.Content[i+1], p); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := nonFinite(name, c, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -243,7 +364,7 @@ func (g *guard) follow(key, path, workingDir string) error {
 	if err != nil {
 		return err
 	}
-	return g.scan(path, b, workingDir)
+	return g.scan(key, path, b, workingDir)
 }
 
 func (g *guard) abs(base, p string) string {

@@ -166,7 +166,7 @@ func project(ctx context.Context, o Options) (*types.Project, error) {
 		if f == "-" {
 			name = "standard input"
 		}
-		if err := g.scan(name, b, workingDir); err != nil {
+		if err := g.scan("compose file", name, b, workingDir); err != nil {
 			return nil, fmt.Errorf("loading compose project: %w", err)
 		}
 		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: f, Content: b})
@@ -196,7 +196,7 @@ func project(ctx context.Context, o Options) (*types.Project, error) {
 		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("loading compose project: %w", oneLine(withFileName(err, details.ConfigFiles)))
+		return nil, fmt.Errorf("loading compose project: %w", oneLine(g.locate(withFileName(err, details.ConfigFiles))))
 	}
 	for _, f := range details.ConfigFiles {
 		p.ComposeFiles = append(p.ComposeFiles, f.Filename)
