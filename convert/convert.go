@@ -70,6 +70,9 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if err := checkObjects(c.objects); err != nil {
+		return nil, err
+	}
 	Sort(c.objects)
 	return &Result{Objects: c.objects, Warnings: c.warnings}, nil
 }

@@ -119,6 +119,22 @@ func checkNumbers(svc *types.ServiceConfig) error {
 			}
 		}
 	}
+	// The environment lands in the pod template or a Secret: either
+	// way one object, whose data the API server limits.
+	total, largest, largestLen := 0, "", -1
+	for k, v := range svc.Environment {
+		n := len(k)
+		if v != nil {
+			n += len(*v)
+		}
+		total += n
+		if n > largestLen || n == largestLen && k < largest {
+			largest, largestLen = k, n
+		}
+	}
+	if total > MaxDataSize {
+		return invalidf("environment: %d bytes (the largest, %s, holds %d), over the limit of %d for the environment of a service", total, largest, largestLen, MaxDataSize)
+	}
 	for _, p := range svc.Ports {
 		if p.Target == 0 || p.Target > 65535 {
 			return invalidf("ports: target port %d: want a number from 1 to 65535", p.Target)
