@@ -120,6 +120,9 @@ func checkObject(o *unstructured.Unstructured) error {
 			return fmt.Errorf("holds %d bytes of data, over the API server's limit of %d for a %s", size, MaxDataSize, o.GetKind())
 		}
 	}
+	if path, r, ok := unprintable(o.Object, ""); ok {
+		return fmt.Errorf("%s: holds the control character %U, which YAML cannot carry", path, r)
+	}
 	b, err := json.Marshal(o.Object)
 	if err != nil {
 		return fmt.Errorf("cannot be written as JSON: %w", err)
@@ -188,4 +191,52 @@ func largestField(v any, path string) string {
 	}
 	walk(v, path)
 	return best
+}
+
+// unprintable finds a string (or map key) in v holding a character YAML
+// streams may not contain (YAML 1.1's printable set, as yaml.v2, which
+// sigs.k8s.io/yaml and kubectl use, enforces it).
+func unprintable(v any, path string) (string, rune, bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(t) {
+			q := k
+			if path != "" {
+				q = path + "." + k
+			}
+			if r, ok := badRune(k); ok {
+				return q, r, true
+			}
+			if p, r, ok := unprintable(t[k], q); ok {
+				return p, r, true
+			}
+		}
+	case []any:
+		for i, e := range t {
+			if p, r, ok := unprintable(e, path+"["+strconv.Itoa(i)+"]"); ok {
+				return p, r, true
+			}
+		}
+	case string:
+		if r, ok := badRune(t); ok {
+			return path, r, true
+		}
+	}
+	return "", 0, false
+}
+
+func badRune(s string) (rune, bool) {
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r',
+			r >= 0x20 && r <= 0x7e,
+			r == 0x85,
+			r >= 0xa0 && r <= 0xd7ff,
+			r >= 0xe000 && r <= 0xfffd && r != 0xfeff,
+			r >= 0x10000 && r <= 0x10ffff:
+			continue
+		}
+		return r, true
+	}
+	return 0, false
 }
