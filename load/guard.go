@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/template"
@@ -396,26 +398,34 @@ func (g *guard) interpolate(s string) string {
 }
 
 // checkServiceFiles checks the env_file and label_file entries of every
-// service and pre_start hook of the loaded project, before they are read.
+// service, pre_start hook and top-level job of the loaded project, before
+// they are read.
 func (g *guard) checkServiceFiles(p *types.Project) error {
+	type spec struct {
+		key string
+		cs  *types.ContainerSpec
+	}
+	var specs []spec
 	for _, name := range p.ServiceNames() {
 		s := p.Services[name]
-		specs := []*types.ContainerSpec{&s.ContainerSpec}
-		keys := []string{"services." + name}
+		specs = append(specs, spec{"services." + name, &s.ContainerSpec})
 		for i := range s.PreStart {
-			specs = append(specs, &s.PreStart[i].ContainerSpec)
-			keys = append(keys, fmt.Sprintf("services.%s.pre_start[%d]", name, i))
+			specs = append(specs, spec{fmt.Sprintf("services.%s.pre_start[%d]", name, i), &s.PreStart[i].ContainerSpec})
 		}
-		for i, spec := range specs {
-			for _, f := range spec.EnvFiles {
-				if err := g.check(keys[i]+".env_file", f.Path, true); err != nil {
-					return err
-				}
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Jobs)) {
+		j := p.Jobs[name]
+		specs = append(specs, spec{"jobs." + name, &j.ContainerSpec})
+	}
+	for _, s := range specs {
+		for _, f := range s.cs.EnvFiles {
+			if err := g.check(s.key+".env_file", f.Path, true); err != nil {
+				return err
 			}
-			for _, f := range spec.LabelFiles {
-				if err := g.check(keys[i]+".label_file", f, true); err != nil {
-					return err
-				}
+		}
+		for _, f := range s.cs.LabelFiles {
+			if err := g.check(s.key+".label_file", f, true); err != nil {
+				return err
 			}
 		}
 	}

@@ -211,7 +211,35 @@ func project(ctx context.Context, o Options) (*types.Project, error) {
 	if p, err = p.WithServicesLabelsResolved(false); err != nil {
 		return nil, fmt.Errorf("loading compose project: %w", oneLine(err))
 	}
+	if err := resolveJobFiles(p); err != nil {
+		return nil, fmt.Errorf("loading compose project: %w", oneLine(err))
+	}
 	return withJobResources(p, p.WithoutUnnecessaryResources()), nil
+}
+
+// resolveJobFiles reads the env_file and label_file entries of top-level
+// jobs into their environment and labels, as compose-go does for
+// services only.
+func resolveJobFiles(p *types.Project) error {
+	if len(p.Jobs) == 0 {
+		return nil
+	}
+	tmp := &types.Project{Environment: p.Environment, Services: types.Services{}}
+	for name, j := range p.Jobs {
+		tmp.Services[name] = types.ServiceConfig{Name: name, ContainerSpec: j.ContainerSpec}
+	}
+	tmp, err := tmp.WithServicesEnvironmentResolved(true)
+	if err != nil {
+		return err
+	}
+	if tmp, err = tmp.WithServicesLabelsResolved(false); err != nil {
+		return err
+	}
+	for name, j := range p.Jobs {
+		j.ContainerSpec = tmp.Services[name].ContainerSpec
+		p.Jobs[name] = j
+	}
+	return nil
 }
 
 // withJobResources puts back the networks, volumes, secrets and configs
