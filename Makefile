@@ -14,9 +14,10 @@ build:
 
 ## test: everything: lint, the control-plane binaries, then every test
 ## (unit, golden, CLI and integration against a real API server) with the
-## race detector
+## race detector, then 30 s of fuzzing the whole path (FuzzConvert)
 test: lint testenv
 	$(GO) test -race -count=1 ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime 30s ./convert/
 
 ## test-integration: only the tests that need the local control plane
 test-integration: testenv
