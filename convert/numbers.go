@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -74,7 +75,7 @@ func checkNumbers(svc *types.ServiceConfig) error {
 				return err
 			}
 			if r.res.MemoryBytes < 0 {
-				return invalidf("%s.memory: %d must not be negative", r.key, r.res.MemoryBytes)
+				return invalidf("%s.memory: %s", r.key, negativeSize(int64(r.res.MemoryBytes)))
 			}
 		}
 	}
@@ -86,7 +87,12 @@ func checkNumbers(svc *types.ServiceConfig) error {
 		n   types.UnitBytes
 	}{{"mem_limit", svc.MemLimit}, {"mem_reservation", svc.MemReservation}, {"shm_size", svc.ShmSize}} {
 		if b.n < 0 {
-			return invalidf("%s: %d must not be negative", b.key, b.n)
+			return invalidf("%s: %s", b.key, negativeSize(int64(b.n)))
+		}
+	}
+	for i, v := range svc.Volumes {
+		if v.Tmpfs != nil && v.Tmpfs.Size < 0 {
+			return invalidf("volumes[%d].tmpfs.size: %s", i, negativeSize(int64(v.Tmpfs.Size)))
 		}
 	}
 	if g := svc.StopGracePeriod; g != nil && *g < 0 {
@@ -150,4 +156,10 @@ func cpus(key string, n float64) error {
 		return invalidf("%s: %g is not a number of CPUs: want a finite, non-negative number", key, n)
 	}
 	return nil
+}
+
+// negativeSize explains a negative byte count: a size given as negative,
+// or one so large that it wrapped when loaded.
+func negativeSize(n int64) string {
+	return fmt.Sprintf("%d bytes: want a size from 0 to 8 EiB (a larger size wraps around when loaded)", n)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/template"
@@ -238,11 +239,30 @@ func kindName(n *yaml.Node) string {
 	return "mapping"
 }
 
+// bigInteger reports whether s is a plain decimal integer outside the
+// int64 range: YAML reads it as a float, which the loader silently turns
+// into 0 or a wrapped value.
+func bigInteger(s string) bool {
+	d := strings.TrimLeft(s, "+-")
+	if d == "" || strings.Trim(d, "0123456789_") != "" {
+		return false
+	}
+	_, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
+	return err != nil
+}
+
 // nonFinite fails on a .inf or .nan number, which the loader's
-// validation cannot handle, naming the file and key.
+// validation cannot handle, or on an integer too large for int64, which
+// the loader silently wraps or drops, naming the file and key.
 func nonFinite(name string, n *yaml.Node, path string) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
+		if n.Style == 0 && bigInteger(n.Value) {
+			if path == "" {
+				path = "the top level"
+			}
+			return fmt.Errorf("%s: %s: %s does not fit a 64-bit integer (quote it if it is text)", name, path, n.Value)
+		}
 		if n.Tag == "!!float" {
 			switch strings.ToLower(strings.TrimLeft(n.Value, "+-")) {
 			case ".inf", ".nan":

@@ -202,6 +202,11 @@ func TestHostileInputs(t *testing.T) {
 		{name: "max_replicas_per_node overflow", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    deploy:\n      placement:\n        max_replicas_per_node: 99999999999\n")}, wantErr: "deploy.placement.max_replicas_per_node"},
 		{name: "negative stop_grace_period", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    stop_grace_period: -5s\n")}, wantErr: "stop_grace_period: -5s must not be negative"},
 		{name: "target port overflow", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    ports:\n      - target: 70000\n")}, wantErr: "ports: target port 70000"},
+		{name: "integer beyond int64", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    shm_size: 99999999999999999999\n")}, wantErr: "services.web.shm_size: 99999999999999999999 does not fit a 64-bit integer"},
+		{name: "memory that wraps", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    mem_limit: 99999999999999g\n")}, wantErr: "mem_limit: -9223372036854775808 bytes: want a size from 0 to 8 EiB"},
+		{name: "tmpfs size that wraps", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    volumes:\n      - type: tmpfs\n        target: /t\n        tmpfs: {size: 99999999999999999g}\n")}, wantErr: "volumes[0].tmpfs.size"},
+		{name: "kompose interval overflow", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    labels:\n      kompose.service.healthcheck.readiness.interval: 1000000h\n      kompose.service.healthcheck.readiness.test: \"true\"\n")}, wantErr: "readiness.interval: 1000000h is out of range"},
+		{name: "negative cpus", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    cpus: -1\n")}, wantErr: `service "web": cpus: -1 is not a number of CPUs`},
 		{name: "replicas at the int32 limit", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    deploy:\n      replicas: 2147483647\n")}, wantOut: "replicas: 2147483647"},
 
 		// 5. Names and sizes the API server refuses.
