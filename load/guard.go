@@ -311,8 +311,8 @@ func (g *guard) scanDoc(name string, doc *yaml.Node, workingDir string) error {
 					projectDir = g.interpolate(pd.Value)
 				}
 			}
-			for i, p := range paths {
-				p = g.abs(workingDir, g.interpolate(p))
+			for i, raw := range paths {
+				p := g.abs(workingDir, g.interpolate(raw))
 				dir := filepath.Dir(p)
 				if projectDir != "" {
 					dir = g.abs(workingDir, projectDir)
@@ -321,6 +321,9 @@ func (g *guard) scanDoc(name string, doc *yaml.Node, workingDir string) error {
 					if err := g.check("include "+p+" (.env)", filepath.Join(dir, ".env"), true); err != nil {
 						return err
 					}
+				}
+				if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) && !strings.Contains(raw, "$") {
+					return fileError("include", p, "no such file or directory")
 				}
 				if err := g.follow("include", p, dir); err != nil {
 					return err
@@ -358,11 +361,18 @@ func (g *guard) scanDoc(name string, doc *yaml.Node, workingDir string) error {
 		// The loader resolves it against the working directory, or,
 		// in a file that was itself extended, against that file's
 		// directory: check both.
+		found := false
 		for _, base := range []string{workingDir, filepath.Dir(name)} {
 			p := g.abs(base, f)
+			if _, err := os.Stat(p); err == nil {
+				found = true
+			}
 			if err := g.follow(key, p, filepath.Dir(p)); err != nil {
 				return err
 			}
+		}
+		if !found && !strings.Contains(file.Value, "$") {
+			return fileError(key, g.abs(workingDir, f), "no such file or directory")
 		}
 	}
 	return nil
@@ -439,8 +449,16 @@ func (g *guard) checkServiceFiles(p *types.Project) error {
 	}
 	for _, s := range specs {
 		for _, f := range s.cs.EnvFiles {
+			if _, err := os.Stat(f.Path); errors.Is(err, fs.ErrNotExist) && bool(f.Required) {
+				return fileError(s.key+".env_file", f.Path, "no such file or directory")
+			}
 			if err := g.check(s.key+".env_file", f.Path, true); err != nil {
 				return err
+			}
+		}
+		for _, f := range s.cs.LabelFiles {
+			if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+				return fileError(s.key+".label_file", f, "no such file or directory")
 			}
 		}
 		for _, f := range s.cs.LabelFiles {

@@ -241,6 +241,10 @@ func TestHostileInputs(t *testing.T) {
 		{name: "limits cpus nan", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    deploy:\n      resources:\n        limits:\n          cpus: .nan\n")}, wantErr: "services.web.deploy.resources.limits.cpus: .nan is not a finite number"},
 		{name: "invalid host port", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    ports: [\"99999:80\"]\n")}, wantErr: "services.web.ports: Invalid hostPort: 99999"},
 		{name: "invalid protocol", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    ports: [\"80/xyz\"]\n")}, wantErr: "services.web.ports: Invalid proto: xyz"},
+		{name: "missing include", kind: "messages", files: map[string]string{"proj/compose.yaml": "include:\n  - nope.yaml\n" + hostileWeb}, wantErr: "include: {root}/proj/nope.yaml: no such file or directory"},
+		{name: "missing extends file", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    extends: {file: nope.yaml, service: a}\n")}, wantErr: "services.web.extends.file: {root}/proj/nope.yaml: no such file"},
+		{name: "missing label_file", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    label_file: nope.labels\n")}, wantErr: "services.web.label_file: {root}/proj/nope.labels: no such file"},
+		{name: "syntax error in an include", kind: "messages", files: map[string]string{"proj/compose.yaml": "include:\n  - bad.yaml\n" + hostileWeb, "proj/bad.yaml": "services: [a\n"}, wantErr: "{root}/proj/bad.yaml: yaml:"},
 		{name: "invalid expose", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    expose: [\"99999\"]\n")}, wantErr: `service "web": expose`},
 	}
 	kinds := map[string]int{}
