@@ -237,7 +237,11 @@ func (f *applyFlags) diff(cmd *cobra.Command, streams IOStreams, g *globalFlags)
 // need only the name), made a valid object name.
 func projectName(cmd *cobra.Command, f *projectFlags) (string, error) {
 	name := loader.NormalizeProjectName(f.projectName)
-	if p, err := load.Project(cmd.Context(), f.options()); err == nil {
+	o := f.options()
+	// Only the name is needed: files outside the project may be read
+	// (they are still checked to be regular and bounded).
+	o.AllowHostPaths = true
+	if p, err := load.Project(cmd.Context(), o); err == nil {
 		name = p.Name
 	} else if name == "" {
 		return "", err
