@@ -53,6 +53,11 @@ func FuzzConvert(f *testing.F) {
 	}
 	f.Add([]byte("services:\n  web:\n    image: nginx\n    env_file: /proc/self/environ\n"))
 	f.Add([]byte("services:\n  web:\n    image: nginx\n    deploy:\n      replicas: 99999999999\n"))
+	f.Add([]byte("services:\n  web:\n    image: nginx\nx-deep: " + strings.Repeat("[", 120) + strings.Repeat("]", 120) + "\n"))
+	f.Add([]byte("x-a: &a [x, x, x]\nx-b: &b [*a, *a, *a]\nservices:\n  web:\n    image: nginx\n    x-r: *b\n"))
+	f.Add([]byte("services:\n  " + strings.Repeat("s", 63) + ":\n    image: nginx\n    ports: [\"80\"]\n    x-kubernetes:\n      workload: statefulset\n"))
+	f.Add([]byte("services:\n  web:\n    image: nginx\n    cpus: .inf\n    ports: [\"99999:80/xyz\"]\n    healthcheck:\n      test: [CMD, \"true\"]\n      interval: 1000000h\n"))
+	f.Add([]byte("include:\n  - /etc/passwd\nservices:\n  web:\n    image: nginx\n    label_file: /etc/passwd\n    extends: {file: /dev/zero, service: x}\n"))
 	os.Setenv("HOIST_FUZZ_SECRET", fuzzSecret)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
