@@ -320,7 +320,7 @@ func TestInterruptLoad(t *testing.T) {
 	}
 	// How long the whole load takes here.
 	start := time.Now()
-	full := runBounded(t, dir, "", nil, "convert", "-q")
+	full := runHoist(t, dir, "", nil, "convert", "-q")
 	total := time.Since(start)
 	if full.code != 0 {
 		t.Fatalf("exit %d: %s", full.code, full.stderr)
