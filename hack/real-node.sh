@@ -209,6 +209,30 @@ $CLUSTER_DOMAIN:53 in-addr.arpa:53 ip6.arpa:53 {
 EOF
 }
 
+# host_endpoints SERVICE PORT...: an EndpointSlice that sends kube-system/SERVICE
+# to the host process listening on the bridge IP (the Service has no
+# selector: the host process is no pod).
+host_endpoints() {
+  local svc="$1" port
+  shift
+  cat <<EOF
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: $svc-host
+  namespace: kube-system
+  labels:
+    kubernetes.io/service-name: $svc
+    endpointslice.kubernetes.io/managed-by: hoist-local-cluster
+addressType: IPv4
+endpoints:
+- addresses: ["$NODE_IP"]
+  conditions: {ready: true}
+ports:
+EOF
+  for port in "$@"; do echo "- $port"; done
+}
+
 # node_objects: the API objects that wire the host processes into the
 # cluster, and the default StorageClass.
 node_objects() {
@@ -225,21 +249,7 @@ spec:
   - {name: dns, port: 53, protocol: UDP, targetPort: 53}
   - {name: dns-tcp, port: 53, protocol: TCP, targetPort: 53}
 ---
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: kube-dns-host
-  namespace: kube-system
-  labels:
-    kubernetes.io/service-name: kube-dns
-    endpointslice.kubernetes.io/managed-by: hoist-local-cluster
-addressType: IPv4
-endpoints:
-- addresses: ["$NODE_IP"]
-  conditions: {ready: true}
-ports:
-- {name: dns, port: 53, protocol: UDP}
-- {name: dns-tcp, port: 53, protocol: TCP}
+$(host_endpoints kube-dns '{name: dns, port: 53, protocol: UDP}' '{name: dns-tcp, port: 53, protocol: TCP}')
 ---
 apiVersion: v1
 kind: Service
@@ -250,20 +260,7 @@ spec:
   ports:
   - {name: https, port: 443, protocol: TCP, targetPort: 4443}
 ---
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: metrics-server-host
-  namespace: kube-system
-  labels:
-    kubernetes.io/service-name: metrics-server
-    endpointslice.kubernetes.io/managed-by: hoist-local-cluster
-addressType: IPv4
-endpoints:
-- addresses: ["$NODE_IP"]
-  conditions: {ready: true}
-ports:
-- {name: https, port: 4443, protocol: TCP}
+$(host_endpoints metrics-server '{name: https, port: 4443, protocol: TCP}')
 ---
 apiVersion: apiregistration.k8s.io/v1
 kind: APIService
