@@ -104,14 +104,17 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$NDIR/containerd/certs.d"
 EOF
-  # Every pull goes to 127.0.0.1:1, where nothing listens: containerd 1.6
-  # ignores a hosts.toml without a host table and falls back to the real
-  # registry, so both are needed.
-  cat >"$NDIR/containerd/certs.d/_default/hosts.toml" <<EOF
+  # Offline (the default): every pull goes to 127.0.0.1:1, where nothing
+  # listens. containerd 1.6 ignores a hosts.toml without a host table and
+  # falls back to the real registry, so both are needed.
+  # HOIST_NODE_OFFLINE=0 lets the node pull from registries as usual.
+  if [[ "${HOIST_NODE_OFFLINE:-1}" != 0 ]]; then
+    cat >"$NDIR/containerd/certs.d/_default/hosts.toml" <<EOF
 server = "http://127.0.0.1:1"
 [host."http://127.0.0.1:1"]
   capabilities = ["pull", "resolve"]
 EOF
+  fi
   cat >"$NDIR/cni/net.d/10-hoist.conflist" <<EOF
 {
   "cniVersion": "0.4.0",
