@@ -125,6 +125,8 @@ type Target struct {
 	// Name is the local image name, as docker compose names it: the
 	// service's image, else <project>-<service>.
 	Name string
+	// Image is the service's image key, empty when it has none.
+	Image string
 	// Platform is the service-level platform key, the build platform when
 	// build.platforms is empty.
 	Platform string
@@ -166,7 +168,7 @@ func Targets(project *types.Project, names []string) ([]Target, error) {
 
 func target(project *types.Project, name string) Target {
 	svc := project.Services[name]
-	t := Target{Service: name, Name: svc.Image, Platform: svc.Platform, Build: *svc.Build}
+	t := Target{Service: name, Name: svc.Image, Image: svc.Image, Platform: svc.Platform, Build: *svc.Build}
 	if t.Name == "" {
 		t.Name = project.Name + "-" + name
 	}
