@@ -3,6 +3,7 @@ package main
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/hoist-dev/hoist/internal/testcluster"
 	"github.com/hoist-dev/hoist/internal/testregistry"
 )
 
@@ -228,5 +230,59 @@ func TestBuildErrors(t *testing.T) {
 				t.Errorf("namespace %s exists: something was applied", ns)
 			}
 		})
+	}
+}
+
+// TestExampleHelloBuild runs the README's "Try it" command, hoist up
+// --build, on examples/hello: its Dockerfiles start FROM busybox:1.37.0,
+// which the test loads into buildah's storage from the archive
+// hack/images.sh builds (HOIST_IMAGES_DIR, else .cache/images), since
+// nothing can be pulled. It logs the build+push+apply time of the first run
+// and of a rerun without a change.
+func TestExampleHelloBuild(t *testing.T) {
+	t.Parallel()
+	dir := os.Getenv("HOIST_IMAGES_DIR")
+	if dir == "" {
+		dir = filepath.Join(testcluster.Root(), ".cache", "images")
+	}
+	archive := filepath.Join(dir, "busybox.tar")
+	if _, err := os.Stat(archive); err != nil {
+		t.Skipf("no busybox:1.37.0 archive (run hack/images.sh): %v", err)
+	}
+	k := newKube(t)
+	reg := testregistry.Start(t)
+	env := append(testregistry.BuildahEnv(t, reg.Host), "KUBECONFIG="+k.kubeconfig)
+	pull := exec.Command("buildah", "pull", "-q", "docker-archive:"+archive)
+	pull.Env = append(os.Environ(), env...)
+	if out, err := pull.CombinedOutput(); err != nil {
+		t.Fatalf("buildah pull %s: %v\n%s", archive, err, out)
+	}
+	src := filepath.Join("..", "..", "examples", "hello")
+	if err := os.CopyFS(k.dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	ns := "hello"
+	up := func() runResult {
+		t.Helper()
+		start := time.Now()
+		r := runHoist(t, k.dir, "", env, "up", "--build", "--builder", "buildah", "--registry", reg.Host, "-n", ns, "--create-namespace", "--timeout", "3m")
+		if r.code != 0 {
+			t.Fatalf("up --build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+		}
+		t.Logf("hoist up --build on examples/hello: %s\n%s", time.Since(start).Round(100*time.Millisecond), r.stderr)
+		return r
+	}
+	up()
+	for _, svc := range []string{"web", "api"} {
+		img := k.deploymentImage(ns, svc)
+		if !regexp.MustCompile(`^` + regexp.QuoteMeta(reg.Host) + `/hello-` + svc + `@sha256:[0-9a-f]{64}$`).MatchString(img) {
+			t.Errorf("deployment %s: image %q, want %s/hello-%s@sha256:<hex>", svc, img, reg.Host, svc)
+		}
+	}
+	r := up()
+	for _, l := range lines(r.stdout) {
+		if !strings.HasSuffix(l, " unchanged") {
+			t.Errorf("rerun without a change: %q, want unchanged", l)
+		}
 	}
 }
