@@ -27,9 +27,13 @@ type Registry struct {
 	Dir string
 }
 
-// need skips the test (fails it under CI=true) when a binary is missing.
+// need skips the test under -short, and when a binary is missing (fails
+// it under CI=true).
 func need(t *testing.T, bins ...string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds images: skipped with -short")
+	}
 	for _, b := range bins {
 		if _, err := exec.LookPath(b); err != nil {
 			if os.Getenv("CI") == "true" {
