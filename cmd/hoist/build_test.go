@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/hoist-dev/hoist/internal/testcluster"
 	"github.com/hoist-dev/hoist/internal/testregistry"
 )
 
@@ -234,28 +233,32 @@ func TestBuildErrors(t *testing.T) {
 }
 
 // TestExampleHelloBuild runs the README's "Try it" command, hoist up
-// --build, on examples/hello: its Dockerfiles start FROM busybox:1.37.0,
-// which the test loads into buildah's storage from the archive
-// hack/images.sh builds (HOIST_IMAGES_DIR, else .cache/images), since
-// nothing can be pulled. It logs the build+push+apply time of the first run
-// and of a rerun without a change.
+// --build, on examples/hello. Its Dockerfiles start FROM busybox:1.37.0,
+// which cannot be pulled here: the test builds that name into buildah's
+// private storage first, FROM scratch with Debian's static busybox and its
+// applets installed, as hack/images.sh does for the real node. It logs the
+// build+push+apply time of the first run and of a rerun without a change.
 func TestExampleHelloBuild(t *testing.T) {
 	t.Parallel()
-	dir := os.Getenv("HOIST_IMAGES_DIR")
-	if dir == "" {
-		dir = filepath.Join(testcluster.Root(), ".cache", "images")
-	}
-	archive := filepath.Join(dir, "busybox.tar")
-	if _, err := os.Stat(archive); err != nil {
-		t.Skipf("no busybox:1.37.0 archive (run hack/images.sh): %v", err)
-	}
 	k := newKube(t)
 	reg := testregistry.Start(t)
 	env := append(testregistry.BuildahEnv(t, reg.Host), "KUBECONFIG="+k.kubeconfig)
-	pull := exec.Command("buildah", "pull", "-q", "docker-archive:"+archive)
-	pull.Env = append(os.Environ(), env...)
-	if out, err := pull.CombinedOutput(); err != nil {
-		t.Fatalf("buildah pull %s: %v\n%s", archive, err, out)
+	base := t.TempDir()
+	bb, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Skipf("busybox-static: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "busybox"), bb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	containerfile := "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n"
+	if err := os.WriteFile(filepath.Join(base, "Containerfile"), []byte(containerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bud := exec.Command("buildah", "bud", "--layers", "-q", "-t", "docker.io/library/busybox:1.37.0", base)
+	bud.Env = append(os.Environ(), env...)
+	if out, err := bud.CombinedOutput(); err != nil {
+		t.Fatalf("building busybox:1.37.0: %v\n%s", err, out)
 	}
 	src := filepath.Join("..", "..", "examples", "hello")
 	if err := os.CopyFS(k.dir, os.DirFS(src)); err != nil {
@@ -283,6 +286,16 @@ func TestExampleHelloBuild(t *testing.T) {
 	for _, l := range lines(r.stdout) {
 		if !strings.HasSuffix(l, " unchanged") {
 			t.Errorf("rerun without a change: %q, want unchanged", l)
+		}
+	}
+	// The README: change web/about.html and only web rolls.
+	if err := os.WriteFile(filepath.Join(k.dir, "web", "about.html"), []byte("<p>changed</p>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = up()
+	for _, l := range lines(r.stdout) {
+		if want := l == "deployment.apps/web configured"; want != !strings.HasSuffix(l, " unchanged") {
+			t.Errorf("after changing web/about.html: %q; want only deployment.apps/web configured", l)
 		}
 	}
 }
