@@ -137,6 +137,11 @@ func TestUpBuild(t *testing.T) {
 		t.Errorf("up --build without a change wrote objects (-before +after):\n%s", diff)
 	}
 
+	// diff --build sees what up --build would change: nothing.
+	if r := runHoist(t, k.dir, "", env, "diff", "--build", "--builder", "buildah", "--registry", reg.Host, "-n", ns); r.code != 0 {
+		t.Errorf("diff --build without a change: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+
 	// A change to api's source rolls api only.
 	if err := os.WriteFile(filepath.Join(k.dir, "api", "version.txt"), []byte("v2\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -313,6 +318,10 @@ func TestBuildPushConvert(t *testing.T) {
 	r := runHoist(t, dir, "", env, "push", "--builder", "buildah", "--registry", reg.Host)
 	if r.code != 1 || r.stderr != "error: service \"api\": image imgs-api is not built: run hoist build first\n" {
 		t.Errorf("push before build: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runHoist(t, dir, "", env, "push", "--builder", "buildah")
+	if r.code != 1 || r.stderr != "error: service \"api\": no registry to push to: set --registry (or the service's image)\n" {
+		t.Errorf("push without a registry: exit %d, stderr %q", r.code, r.stderr)
 	}
 	r = runHoist(t, dir, "", env, "build", "--builder", "buildah", "nosuch")
 	if r.code != 1 || r.stderr != "error: no such service: nosuch\n" {
