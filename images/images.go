@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/distribution/reference"
@@ -84,6 +85,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // it fails.
 func (b *Builder) run(ctx context.Context, service, op string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, b.Path, args...)
+	// On Ctrl-C the builder gets an interrupt, as from a terminal, so it
+	// can release its storage locks, then a kill after 10 s.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	var stdout, all bytes.Buffer
 	var w io.Writer = &all
 	if b.Output != nil {
