@@ -350,6 +350,14 @@ func TestBuildPushConvert(t *testing.T) {
 		t.Fatalf("push stdout %q, want one pinned image per service", r.stdout)
 	}
 
+	r = runHoist(t, dir, "", env, "push", "web", "--builder", "buildah", "--registry", reg.Host, "--tag", "v1", "-q")
+	if r.code != 0 || r.stderr != "" || r.stdout != pushed[1]+"\n" {
+		t.Errorf("push web --tag v1: exit %d, stdout %q (want %q), stderr %q", r.code, r.stdout, pushed[1], r.stderr)
+	}
+	if tags := reg.Tags(t, "imgs-web"); !strings.Contains(tags, `"v1"`) {
+		t.Errorf("imgs-web tags %s, want v1 among them", tags)
+	}
+
 	conv := runHoist(t, dir, "", env, "convert", "--build", "--builder", "buildah", "--registry", reg.Host, "-q")
 	if conv.code != 0 || conv.stderr != "" {
 		t.Fatalf("convert --build -q: exit %d\n%s", conv.code, conv.stderr)
