@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"time"
 
@@ -273,4 +274,29 @@ never "latest". Credentials are the builder's own login state
 	cmd.Flags().StringVar(&registry, "registry", "", "registry (and path) to push to, such as registry.example.com/shop (default: each image name's own registry)")
 	cmd.Flags().StringVar(&tag, "tag", "", "tag to push (default: derived from the image's content, never latest)")
 	return cmd
+}
+
+// shareBuiltImages adds to pinned (built images by service) the services
+// without a build section whose image is the local name of a built one,
+// as docker compose runs a worker with "image: app" on the image the web
+// service builds as "app": they run the same pinned image.
+func shareBuiltImages(project *types.Project, pinned map[string]string) map[string]string {
+	if len(pinned) == 0 {
+		return pinned
+	}
+	byName := map[string]string{}
+	for svc, img := range pinned {
+		t, err := images.Targets(project, []string{svc})
+		if err == nil && len(t) == 1 {
+			byName[t[0].Name] = img
+		}
+	}
+	out := maps.Clone(pinned)
+	for _, name := range project.ServiceNames() {
+		svc := project.Services[name]
+		if img, ok := byName[svc.Image]; ok && svc.Build == nil {
+			out[name] = img
+		}
+	}
+	return out
 }

@@ -119,6 +119,9 @@ func TestUpBuild(t *testing.T) {
 		}
 		images[svc] = img
 	}
+	if img := k.deploymentImage(ns, "worker"); img != images["web"] {
+		t.Errorf("worker (image: imgs-web, no build): image %q, want web's %q", img, images["web"])
+	}
 	web := k.mustGet(deployments, ns, "web")
 	ctrs, _, _ := unstructured.NestedSlice(web.Object, "spec", "template", "spec", "containers")
 	if p := ctrs[0].(map[string]any)["imagePullPolicy"]; p != "IfNotPresent" {

@@ -97,12 +97,13 @@ func (f *convertFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags
 	if f.images != nil && f.images.build {
 		// Convert once with placeholder digests first, so that a project
 		// that cannot convert, or warns under --strict, builds nothing.
-		opts.Images = map[string]string{}
+		placeholders := map[string]string{}
 		for _, name := range project.ServiceNames() {
 			if project.Services[name].Build != nil {
-				opts.Images[name] = "hoist.invalid/placeholder@sha256:" + strings.Repeat("0", 64)
+				placeholders[name] = "hoist.invalid/placeholder@sha256:" + strings.Repeat("0", 64)
 			}
 		}
+		opts.Images = shareBuiltImages(project, placeholders)
 		pre, err := convert.Convert(project, opts)
 		if err != nil {
 			return nil, nil, err
@@ -113,9 +114,11 @@ func (f *convertFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags
 			}
 			return nil, nil, fmt.Errorf("%d warning(s) and --strict is set", len(pre.Warnings))
 		}
-		if opts.Images, err = imageRun(cmd.Context(), streams, g, f.images, project, nil, f.strict, true, f.registry, f.tag); err != nil {
+		pinned, err := imageRun(cmd.Context(), streams, g, f.images, project, nil, f.strict, true, f.registry, f.tag)
+		if err != nil {
 			return nil, nil, err
 		}
+		opts.Images = shareBuiltImages(project, pinned)
 	}
 	res, err := convert.Convert(project, opts)
 	if err != nil {
