@@ -360,7 +360,7 @@ func jobRetries(svc *types.ServiceConfig, plan *workloadPlan, topLevel bool, fro
 		plan.backoffLimit = &zero
 	case types.RestartPolicyOnFailure:
 		if maxAttempts != nil {
-			n := int32(min(*maxAttempts, 1<<30))
+			n := int32(*maxAttempts)
 			plan.backoffLimit = &n
 		} else if !topLevel && plan.komposeBackoff == nil {
 			w.warn(svc.Name, restartKey, "approximated: on-failure retries without limit; the %s gives up after Kubernetes' default of 6 retries (backoffLimit)", plan.kind)
@@ -654,7 +654,7 @@ func updateParallelism(u *types.UpdateConfig) intstr.IntOrString {
 	if *u.Parallelism == 0 {
 		return intstr.FromString("100%")
 	}
-	return intstr.FromInt32(int32(min(*u.Parallelism, 1<<30)))
+	return intstr.FromInt32(int32(*u.Parallelism))
 }
 
 // updateDrops warns about the update_config settings Kubernetes has no

@@ -183,7 +183,7 @@ func (c *converter) placement(s *svcCtx, pod *corev1.PodSpec) error {
 		if s.kind != kindDaemonSet {
 			c.warn(svc.Name, key, "approximated: pods are spread over nodes (kubernetes.io/hostname) with a skew of at most %d, which limits the difference between nodes, not the count per node", n)
 		}
-		spread(key, nodeLabelHostname, int32(min(n, 1<<30)), corev1.DoNotSchedule)
+		spread(key, nodeLabelHostname, int32(n), corev1.DoNotSchedule)
 	}
 	return nil
 }

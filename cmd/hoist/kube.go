@@ -273,7 +273,11 @@ func (f *applyFlags) diff(cmd *cobra.Command, streams IOStreams, g *globalFlags)
 func projectName(cmd *cobra.Command, f *projectFlags) (string, apply.Origin, error) {
 	name := loader.NormalizeProjectName(f.projectName)
 	var origin apply.Origin
-	if p, err := load.Project(cmd.Context(), f.options()); err == nil {
+	o := f.options()
+	// Only the name and origin are needed: files outside the project may
+	// be read (they are still checked to be regular and bounded).
+	o.AllowHostPaths = true
+	if p, err := load.Project(cmd.Context(), o); err == nil {
 		name, origin = p.Name, originOf(p)
 	} else if name == "" {
 		return "", origin, err
