@@ -60,6 +60,8 @@ type convertFlags struct {
 	clusterDomain   string
 	unsafeSysctls   bool
 	report          string
+	// images is set on the commands that take --build.
+	images *imageFlags
 }
 
 func (f *convertFlags) add(cmd *cobra.Command) {
@@ -70,8 +72,8 @@ func (f *convertFlags) add(cmd *cobra.Command) {
 	fs.Int32Var(&f.replicas, "replicas", 0, "replicas of every service, overriding the compose file")
 	fs.StringArrayVar(&f.autoscale, "autoscale", nil, "add an autoscaler: SERVICE=MIN:MAX[:CPU%], repeatable")
 	fs.StringVar(&f.serviceType, "service-type", "", "Service type for services that set none: ClusterIP, NodePort or LoadBalancer")
-	fs.StringVar(&f.registry, "registry", "", "registry prefix of the image names of build-only services")
-	fs.StringVar(&f.tag, "tag", "", "tag of the image names of build-only services")
+	fs.StringVar(&f.registry, "registry", "", "registry prefix of the image names of build-only services, and where --build pushes")
+	fs.StringVar(&f.tag, "tag", "", "tag of the image names of build-only services, and the tag --build pushes (default there: derived from the image's content)")
 	fs.BoolVar(&f.strict, "strict", false, "fail when anything is approximated or dropped")
 	fs.BoolVar(&f.allowHostPaths, "allow-host-paths", false, "read files outside the project directory (env files, label files, include and extends targets) and emit hostPath volumes for bind mounts outside the project and the Docker socket, instead of refusing them")
 	fs.StringVar(&f.envSecrets, "env-secrets", "auto", "environment variables that go into a Secret: auto (secret-looking names), all or none")
@@ -94,6 +96,32 @@ func (f *convertFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags
 	}
 	if opts.HostPaths, err = load.HostPaths(project); err != nil {
 		return nil, nil, err
+	}
+	if f.images != nil && f.images.build {
+		// Convert once with placeholder digests first, so that a project
+		// that cannot convert, or warns under --strict, builds nothing.
+		placeholders := map[string]string{}
+		for _, name := range project.ServiceNames() {
+			if project.Services[name].Build != nil {
+				placeholders[name] = "hoist.invalid/placeholder@sha256:" + strings.Repeat("0", 64)
+			}
+		}
+		opts.Images = shareBuiltImages(project, placeholders)
+		pre, err := convert.Convert(project, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		if f.strict && len(pre.Warnings) > 0 {
+			if !g.quiet {
+				printWarnings(streams, pre.Warnings)
+			}
+			return nil, nil, fmt.Errorf("%d warning(s) and --strict is set", len(pre.Warnings))
+		}
+		pinned, err := imageRun(cmd.Context(), streams, g, f.images, project, nil, f.strict, true, f.registry, f.tag)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Images = shareBuiltImages(project, pinned)
 	}
 	res, err := convert.Convert(project, opts)
 	if err != nil {
@@ -158,6 +186,8 @@ approximated or dropped go to stderr; --strict makes them an error.`,
 		},
 	}
 	f.add(cmd)
+	f.images = &imageFlags{}
+	f.images.add(cmd, true)
 	cmd.Flags().StringVar(&formatFlag, "format", "yaml", "output format: yaml, json (a v1 List), kustomize or helm (a chart); kustomize and helm need -o")
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "write a directory instead of stdout: one file per object, a kustomization, or a chart; replaces the directory's previous output")
 	return cmd

@@ -131,6 +131,8 @@ func newApplyCommand(streams IOStreams, g *globalFlags, up bool) *cobra.Command 
 		cmd.Example = "  hoist up -f compose.yaml -n shop --create-namespace"
 	}
 	f.convert.add(cmd)
+	f.convert.images = &imageFlags{}
+	f.convert.images.add(cmd, true)
 	f.kube.add(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "name of the server-side apply field manager")
@@ -194,6 +196,8 @@ differences, 1 differences, 2 or more an error.`,
 		},
 	}
 	f.convert.add(cmd)
+	f.convert.images = &imageFlags{}
+	f.convert.images.add(cmd, true)
 	f.kube.add(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "name of the server-side apply field manager")
