@@ -20,6 +20,9 @@ SERVICE_CIDR=10.96.0.0/16
 DNS_IP=10.96.0.10
 CLUSTER_DOMAIN=cluster.local
 GUARD_TABLE=hoist_guard
+# Names the DIR of the real node that owns the machine-wide state (bridge,
+# guard, chains, cgroups, sysctls): stopping any other DIR leaves it alone.
+NODE_OWNER="${HOIST_NODE_OWNER_FILE:-/run/hoist-real-node}"
 CNI_BIN="${HOIST_CNI_BIN:-/usr/lib/cni}"
 IMAGES_DIR="${HOIST_IMAGES_DIR:-$ROOT/.cache/images}"
 # Sysctls the kubelet and the bridge plugin change; saved and restored.
@@ -379,6 +382,7 @@ node_prepare() {
   NDIR="$DIR/node"
   rm -rf "$NDIR"
   mkdir -p "$NDIR"
+  echo "$DIR" >"$NODE_OWNER"
   echo "$NODE_NAME" >"$NDIR/name"
   : >"$NDIR/sysctl.saved"
   for s in "${NODE_SYSCTLS[@]}"; do
@@ -477,7 +481,7 @@ node_stop() {
       ctr_ containers delete "$name" >/dev/null 2>&1 || true
     done
   fi
-  if [[ -x "$BIN/kube-proxy" && -f "$NDIR/kube-proxy.yaml" ]]; then
+  if node_owner && [[ -x "$BIN/kube-proxy" && -f "$NDIR/kube-proxy.yaml" ]]; then
     "$BIN/kube-proxy" --cleanup --config="$NDIR/kube-proxy.yaml" >>"$DIR/kube-proxy.log" 2>&1 || true
   fi
   stop_component containerd
@@ -487,7 +491,12 @@ node_stop() {
   done
 }
 
-# node_cleanup: host state, after every process is gone.
+# node_owner: true if DIR's node owns the machine-wide state.
+node_owner() { [[ "$(cat "$NODE_OWNER" 2>/dev/null)" == "$DIR" ]]; }
+
+# node_cleanup: host state, after every process is gone. Only the owner
+# (see NODE_OWNER) touches machine-wide state, so stopping a stale DIR never
+# breaks a node that runs from another one.
 node_cleanup() {
   local m cg path
   NDIR="$DIR/node"
@@ -496,6 +505,7 @@ node_cleanup() {
   for m in $(awk -v d="$DIR/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do
     umount -l "$m" 2>/dev/null || true
   done
+  node_owner || return 0
   for cg in /sys/fs/cgroup/*/kubepods* /sys/fs/cgroup/kubepods*; do
     [[ -d "$cg" ]] || continue
     find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
@@ -522,5 +532,5 @@ node_cleanup() {
     nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
   fi
   node_sysctl_restore
-  rm -f "$NDIR/installed"
+  rm -f "$NDIR/installed" "$NODE_OWNER"
 }
