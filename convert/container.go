@@ -36,7 +36,7 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 		}
 	}
 	s.ports = ports
-	s.published = publishedPorts(s.svc, &s.publishWarnings)
+	s.published, s.hostOnly = publishedPorts(s.svc, &s.publishWarnings)
 	c.deploy(svc)
 	ctr.Resources = c.resources(svc)
 	ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe, err = containerProbes(svc, s.ext, &c.warnings)

@@ -227,6 +227,10 @@ type svcCtx struct {
 	// NodePort or LoadBalancer Service publishes them).
 	published       []publishedPort
 	publishWarnings warningList
+	// hostOnly are the ports compose publishes on a loopback host_ip
+	// (for this host only), which hoist does not publish: one
+	// "host_ip:published:target" each.
+	hostOnly []publishedPort
 	// kind is the workload kind: Deployment, DaemonSet, StatefulSet or Job.
 	kind string
 	// claims are the PersistentVolumeClaims the pod mounts, for the update

@@ -74,7 +74,7 @@ var coreKeys = map[string]keyRule{
 	"labels":            {keyMapped, "workload and pod labels when valid, else annotations; `kompose.hpa.*` -> HorizontalPodAutoscaler, `kompose.service.healthcheck.*` -> probes, `kompose.serviceaccount-name` -> pod `serviceAccountName`, other `kompose.*` labels warn"},
 	"mem_limit":         {keyMapped, "`resources.limits.memory`"},
 	"mem_reservation":   {keyMapped, "`resources.requests.memory`"},
-	"ports":             {keyMapped, "container ports; the headless Service named after the service answers on `target` (`port` = `targetPort`); published ports -> Service `<service>-published` of type NodePort (node port = `published`) or LoadBalancer (`port` = `published`), a warning under ClusterIP; `app_protocol` -> `appProtocol`"},
+	"ports":             {keyMapped, "container ports; the headless Service named after the service answers on `target` (`port` = `targetPort`); published ports -> Service `<service>-published` of type NodePort (node port = `published`) or LoadBalancer (`port` = `published`), a warning under ClusterIP; a loopback `host_ip` (this host only) is not published, with a warning; `app_protocol` -> `appProtocol`"},
 	"profiles":          {keyMapped, "resolved at load (`--profile`, `COMPOSE_PROFILES`)"},
 	"pull_policy":       {keyMapped, "`imagePullPolicy`; with `build`: `build`, `never`, `missing` -> IfNotPresent"},
 	"restart":           {keyMapped, "`always`, `unless-stopped`: pods always restart; `no`, `on-failure[:N]` on a service without ports that looks one-shot: Job (`restartPolicy` Never/OnFailure, `backoffLimit`); one that others depend on or reach by name, or with a healthcheck or aliases, stays a Deployment with a warning; `service_completed_successfully` makes a Job"},
