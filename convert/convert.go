@@ -71,6 +71,9 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if err := configHashes(c.objects); err != nil {
+		return nil, err
+	}
 	if err := checkObjects(c.objects); err != nil {
 		return nil, err
 	}
