@@ -103,7 +103,8 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 	src := v.Source
 	shown := c.displayPath(src)
 	kind, hp := c.bindKind(svc, v)
-	if b := v.Bind; b != nil {
+	if b := v.Bind; b != nil && kind != bindRefused {
+		// A refused mount's own warning is enough.
 		if b.SELinux != "" {
 			c.drop(svc.Name, key, "%s: SELinux relabelling %q is done by the node, dropped", desc, b.SELinux)
 		}
@@ -159,13 +160,20 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
 	case bindClaim:
 		cl := c.store.claims[bindClaimID(src)]
+		// One warning says both what the claim is and, when no key
+		// sizes it, its default size (warnDefaultSize then stays quiet).
+		size := ""
+		if !cl.sized && len(cl.users) > 0 && cl.users[0] == svc.Name && !cl.sizeWarned {
+			size = fmt.Sprintf(" of %s, hoist's default (set the service label %s to size it)", DefaultVolumeSize, komposeVolumeSize)
+			cl.sizeWarned = true
+		}
 		switch {
 		case !hp.Exists:
-			c.warn(svc.Name, key, "approximated: %q does not exist; it becomes the empty PersistentVolumeClaim %q", shown, cl.name)
+			c.warn(svc.Name, key, "approximated: %q does not exist; it becomes the empty PersistentVolumeClaim %q%s", shown, cl.name, size)
 		case hp.Files == nil && hp.Size > 0:
-			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q: copy the content into its %s/ directory", shown, MaxContent, cl.name, claimSubPath)
+			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q%s: copy the content into its %s/ directory", shown, MaxContent, cl.name, size, claimSubPath)
 		default:
-			c.warn(svc.Name, key, "approximated: %q is an empty directory (a data directory); it becomes the PersistentVolumeClaim %q", shown, cl.name)
+			c.warn(svc.Name, key, "approximated: %q is an empty directory (a data directory); it becomes the PersistentVolumeClaim %q%s", shown, cl.name, size)
 		}
 		c.mountClaim(s, pv, cl, vm, key)
 	case bindConfigMap, bindSeeded:
