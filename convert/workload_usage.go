@@ -120,8 +120,9 @@ func envNames(svc *types.ServiceConfig, name string) bool {
 }
 
 // mentionsHost reports whether a text names host as a network address:
-// "<host>:<digit>" (host:port) or "//<host>" (a URL's authority), with no
-// host-name character right before or after the name.
+// "<host>:<digit>" (host:port), "//<host>" (a URL's authority) or
+// "@<host>" (user@host, an Erlang node name such as rabbit@rabbit), with
+// no host-name character right before or after the name.
 func mentionsHost(texts []string, host string) bool {
 	for _, t := range texts {
 		for i := 0; ; {
@@ -137,7 +138,7 @@ func mentionsHost(texts []string, host string) bool {
 			if end < len(t) && isHostChar(t[end]) {
 				continue
 			}
-			if strings.HasSuffix(t[:start], "//") {
+			if strings.HasSuffix(t[:start], "//") || start > 0 && t[start-1] == '@' {
 				return true
 			}
 			if end+1 < len(t) && t[end] == ':' && t[end+1] >= '0' && t[end+1] <= '9' {
