@@ -129,6 +129,9 @@ type bindMap struct {
 	name     string
 	users    []string
 	data     *fileData
+	// left are the .git directories and .env files of a directory that
+	// the ConfigMap leaves out (bindData).
+	left leftOut
 }
 
 func volumeClaimID(volume string) string { return "volume:" + volume }
@@ -226,7 +229,8 @@ func (c *converter) prepareStorage() error {
 				case bindConfigMap, bindSeeded:
 					bm, ok := st.bindMaps[v.Source]
 					if !ok {
-						bm = &bindMap{data: bindData(hp, v.Source)}
+						bm = &bindMap{}
+						bm.data, bm.left = bindData(hp, v.Source)
 						st.bindMaps[v.Source] = bm
 					}
 					if !slices.Contains(bm.users, name) {
