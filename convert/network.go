@@ -22,7 +22,7 @@ var networkKeys = map[string]keyRule{
 	"dns_search":  {keyMapped, "pod `dnsConfig.searches`"},
 	"domainname":  {keyMapped, "approximated: pod `subdomain` (a DNS-1123 label)"},
 	"extra_hosts": {keyMapped, "pod `hostAliases`, grouped by IP; `host-gateway` dropped with a warning"},
-	"hostname":    {keyMapped, "pod `hostname` (first label); unset, the pod's hostname is the service name, so the kubelet's /etc/hosts resolves the service's own name in its pod"},
+	"hostname":    {keyMapped, "pod `hostname` (first label); unset, the pod's hostname is the service name when the workload runs one pod, so the kubelet's /etc/hosts resolves the service's own name in its pod (several pods keep their own hostnames)"},
 	"links":       {keyMapped, "resolve through the target's Service; `service:alias` -> a Service named `alias` (namespace-wide)"},
 	"networks":    {keyMapped, "`aliases` -> extra Services; membership -> pod label `network.hoist.dev/<network>` and one NetworkPolicy per network (`--network-policies=false` turns them off); addresses and driver options dropped"},
 }
