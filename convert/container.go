@@ -36,7 +36,7 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 		}
 	}
 	s.ports = ports
-	s.published = publishedPorts(s.svc, &s.publishWarnings)
+	s.published, s.hostOnly = publishedPorts(s.svc, &s.publishWarnings)
 	c.deploy(svc)
 	ctr.Resources = c.resources(svc)
 	ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe, err = containerProbes(svc, s.ext, &c.warnings)
@@ -161,15 +161,29 @@ func (c *converter) commands(svc *types.ServiceConfig) (command, args []string) 
 
 func (c *converter) env(svc *types.ServiceConfig) []corev1.EnvVar {
 	var env []corev1.EnvVar
+	var unset []string
 	for _, k := range slices.Sorted(maps.Keys(svc.Environment)) {
 		v := svc.Environment[k]
 		if v == nil {
-			c.drop(svc.Name, "environment."+k, "no value given and none in the environment, dropped")
+			unset = append(unset, k)
 			continue
 		}
 		env = append(env, corev1.EnvVar{Name: k, Value: escape(*v)})
 	}
+	c.dropUnset(svc.Name, "environment", unset)
 	return env
+}
+
+// dropUnset warns once about the variables of one environment key that
+// have no value (names sorted).
+func (c *converter) dropUnset(service, key string, names []string) {
+	switch len(names) {
+	case 0:
+	case 1:
+		c.drop(service, key+"."+names[0], "no value given and none in the environment, dropped")
+	default:
+		c.drop(service, key, "%s: no value given and none in the environment, dropped", strings.Join(names, ", "))
+	}
 }
 
 // deploy warns about the deploy keys handled elsewhere or not at all. The

@@ -71,6 +71,9 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if err := configHashes(c.objects); err != nil {
+		return nil, err
+	}
 	if err := checkObjects(c.objects); err != nil {
 		return nil, err
 	}
@@ -227,6 +230,10 @@ type svcCtx struct {
 	// NodePort or LoadBalancer Service publishes them).
 	published       []publishedPort
 	publishWarnings warningList
+	// hostOnly are the ports compose publishes on a loopback host_ip
+	// (for this host only), which hoist does not publish: one
+	// "host_ip:published:target" each.
+	hostOnly []publishedPort
 	// kind is the workload kind: Deployment, DaemonSet, StatefulSet or Job.
 	kind string
 	// claims are the PersistentVolumeClaims the pod mounts, for the update
