@@ -17,6 +17,7 @@ build:
 ## end-to-end tests on the real node in e2e/) with the race detector
 test: lint testenv
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime 30s ./convert/
 
 ## test-integration: only the tests that need the local control plane
 test-integration: testenv

@@ -71,9 +71,24 @@ func (c *Client) RESTConfig() *rest.Config { return rest.CopyConfig(c.cfg) }
 func ResolveNamespace(o ConnectOptions) (string, error) {
 	ns, _, err := clientConfig(o).Namespace()
 	if err != nil {
-		return "", fmt.Errorf("reading kubeconfig: %w", err)
+		return "", kubeconfigError(o, err)
 	}
 	return ns, nil
+}
+
+// kubeconfigError names the kubeconfig files that were read when they give
+// no usable cluster, instead of client-go's advice about
+// KUBERNETES_MASTER (missing files in KUBECONFIG are skipped silently).
+func kubeconfigError(o ConnectOptions, err error) error {
+	if !clientcmd.IsEmptyConfig(err) {
+		return fmt.Errorf("reading kubeconfig: %w", err)
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	paths := rules.GetLoadingPrecedence()
+	if o.Kubeconfig != "" {
+		paths = []string{o.Kubeconfig}
+	}
+	return fmt.Errorf("reading kubeconfig: no cluster configured in %s (set --kubeconfig, KUBECONFIG or --context)", strings.Join(paths, ", "))
 }
 
 func clientConfig(o ConnectOptions) clientcmd.ClientConfig {
@@ -156,7 +171,7 @@ func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 	cc := clientConfig(o)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("reading kubeconfig: %w", err)
+		return nil, kubeconfigError(o, err)
 	}
 	ns, _, err := cc.Namespace()
 	if err != nil {

@@ -130,8 +130,14 @@ func (c *converter) prepareConfigs() error {
 				if !ok {
 					return invalidf("%s %q: environment variable %q is not set", kind, key, cfg.Environment)
 				}
+				if len(v) > MaxContent {
+					return invalidf("%s %q: environment variable %q holds %d bytes, more than %d, too much for a %s", kind, key, cfg.Environment, len(v), MaxContent, objKind(kind))
+				}
 				o.data = newFileData([]HostFile{{Data: []byte(v)}}, def)
 			case cfg.Content != "" || kind == "config":
+				if len(cfg.Content) > MaxContent {
+					return invalidf("%s %q: content holds %d bytes, more than %d, too much for a %s", kind, key, len(cfg.Content), MaxContent, objKind(kind))
+				}
 				o.data = newFileData([]HostFile{{Data: []byte(cfg.Content)}}, def)
 			default:
 				return invalidf("%s %q: no file or environment", kind, key)

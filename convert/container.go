@@ -36,7 +36,7 @@ func (c *converter) container(s *svcCtx) (corev1.Container, error) {
 		}
 	}
 	s.ports = ports
-	s.published = publishedPorts(s.svc, &s.publishWarnings)
+	s.published, s.hostOnly = publishedPorts(s.svc, &s.publishWarnings)
 	c.deploy(svc)
 	ctr.Resources = c.resources(svc)
 	ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe, err = containerProbes(svc, s.ext, &c.warnings)
@@ -58,13 +58,17 @@ func containerProbes(svc *types.ServiceConfig, ext Extension, w *warningList) (r
 	return readiness, liveness, startup, err
 }
 
-// image is the service's image, or the name docker compose gives a
-// build-only service's image.
+// image is the service's image: the one hoist built and pushed for it
+// (Options.Images), else its image key, else the name docker compose gives
+// a build-only service's image.
 func (c *converter) image(svc *types.ServiceConfig) string {
+	if img, ok := c.opts.Images[svc.Name]; ok {
+		return img
+	}
 	built := svc.Build != nil || svc.Dockerfile != ""
 	if svc.Image != "" {
 		if built {
-			c.warn(svc.Name, "build", "hoist does not build images; build and push %q before applying", svc.Image)
+			c.warn(svc.Name, "build", "%q is not built by this command: use --build (or hoist build and hoist push) to build, push and pin it", svc.Image)
 		}
 		return svc.Image
 	}
@@ -76,25 +80,43 @@ func (c *converter) image(svc *types.ServiceConfig) string {
 		img += ":" + c.opts.Tag
 	}
 	if built {
-		c.warn(svc.Name, "build", "hoist does not build images; build and push %q before applying (set --registry and --tag to name it)", img)
+		c.warn(svc.Name, "build", "%q is not built by this command: use --build --registry to build, push and pin it (or hoist build and hoist push)", img)
 	} else {
 		c.warn(svc.Name, "image", "no image and no build; using %q", img)
 	}
 	return img
 }
 
+// pullPolicy is the container's imagePullPolicy. For a service with a
+// build section, pull_policy build, never and missing all mean "use the
+// image the project builds": on Kubernetes that image reaches the node
+// only through the registry hoist pushes it to, so they become
+// IfNotPresent, which pulls it once; an image hoist built and pinned by
+// digest (--build) is exactly the one built, so that is no approximation.
+// Without a build section, never stays Never (an image already on the
+// node). Source: the compose spec's pull_policy values.
 func (c *converter) pullPolicy(svc *types.ServiceConfig) corev1.PullPolicy {
+	_, pinned := c.opts.Images[svc.Name]
+	built := svc.Build != nil || svc.Dockerfile != ""
 	switch p := svc.PullPolicy; p {
 	case "":
 		return ""
 	case types.PullPolicyAlways:
 		return corev1.PullAlways
 	case types.PullPolicyNever:
-		return corev1.PullNever
+		if !built {
+			return corev1.PullNever
+		}
+		if !pinned {
+			c.warn(svc.Name, "pull_policy", "approximated: %q with build becomes IfNotPresent: the node pulls the image once from the registry hoist pushes it to (use --build)", p)
+		}
+		return corev1.PullIfNotPresent
 	case types.PullPolicyMissing, types.PullPolicyIfNotPresent:
 		return corev1.PullIfNotPresent
 	case types.PullPolicyBuild:
-		c.warn(svc.Name, "pull_policy", "approximated: %q becomes IfNotPresent; the image must be built and pushed beforehand", p)
+		if !pinned {
+			c.warn(svc.Name, "pull_policy", "approximated: %q becomes IfNotPresent; use --build to build, push and pin the image", p)
+		}
 		return corev1.PullIfNotPresent
 	default:
 		// daily, weekly, every_<duration> and refresh schedules.
@@ -139,15 +161,29 @@ func (c *converter) commands(svc *types.ServiceConfig) (command, args []string) 
 
 func (c *converter) env(svc *types.ServiceConfig) []corev1.EnvVar {
 	var env []corev1.EnvVar
+	var unset []string
 	for _, k := range slices.Sorted(maps.Keys(svc.Environment)) {
 		v := svc.Environment[k]
 		if v == nil {
-			c.drop(svc.Name, "environment."+k, "no value given and none in the environment, dropped")
+			unset = append(unset, k)
 			continue
 		}
 		env = append(env, corev1.EnvVar{Name: k, Value: escape(*v)})
 	}
+	c.dropUnset(svc.Name, "environment", unset)
 	return env
+}
+
+// dropUnset warns once about the variables of one environment key that
+// have no value (names sorted).
+func (c *converter) dropUnset(service, key string, names []string) {
+	switch len(names) {
+	case 0:
+	case 1:
+		c.drop(service, key+"."+names[0], "no value given and none in the environment, dropped")
+	default:
+		c.drop(service, key, "%s: no value given and none in the environment, dropped", strings.Join(names, ", "))
+	}
 }
 
 // deploy warns about the deploy keys handled elsewhere or not at all. The

@@ -71,6 +71,12 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if err := configHashes(c.objects); err != nil {
+		return nil, err
+	}
+	if err := checkObjects(c.objects); err != nil {
+		return nil, err
+	}
 	Sort(c.objects)
 	return &Result{Objects: c.objects, Warnings: c.warnings}, nil
 }
@@ -127,11 +133,22 @@ func (c *converter) validate() error {
 		if err := needLetter(fmt.Sprintf("service %q", name), "Service", n); err != nil {
 			return err
 		}
+		svc := p.Services[name]
+		if err := checkNumbers(&svc); err != nil {
+			return fmt.Errorf("service %q: %w", name, err)
+		}
 		if other, ok := owner[n]; ok {
 			return invalidf("services %q and %q: both become the Kubernetes name %q; rename one", other, name, n)
 		}
 		owner[n] = name
 		c.names[name] = n
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Jobs)) {
+		j := p.Jobs[name]
+		job := jobService(name, &j)
+		if err := checkNumbers(&job); err != nil {
+			return fmt.Errorf("job %q: %w", name, err)
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.opts.Autoscale)) {
 		if _, ok := p.Services[name]; !ok {
@@ -213,6 +230,10 @@ type svcCtx struct {
 	// NodePort or LoadBalancer Service publishes them).
 	published       []publishedPort
 	publishWarnings warningList
+	// hostOnly are the ports compose publishes on a loopback host_ip
+	// (for this host only), which hoist does not publish: one
+	// "host_ip:published:target" each.
+	hostOnly []publishedPort
 	// kind is the workload kind: Deployment, DaemonSet, StatefulSet or Job.
 	kind string
 	// claims are the PersistentVolumeClaims the pod mounts, for the update

@@ -41,7 +41,8 @@ import (
 // container gives up and the pod starts anyway, as compose starts a
 // service whose optional dependency failed.
 // `service_completed_successfully` would need the Job's status from the
-// API; the pod starts without waiting, with a warning. A dependency that
+// API; the pod starts without waiting, with a warning. Its dependency,
+// when it has no ports, is one-shot and becomes a Job (decideWorkload). A dependency that
 // joins another service's pod (network_mode: service:X) is waited for
 // through X's Service; one in this very pod is not waited for.
 

@@ -56,7 +56,7 @@ func mergeKeys(tables ...map[string]keyRule) map[string]keyRule {
 var coreKeys = map[string]keyRule{
 	// Mapped.
 	"annotations":       {keyMapped, "workload and pod template annotations"},
-	"build":             {keyMapped, "image `<project>-<service>` (`--registry`, `--tag`) with a warning: hoist does not build"},
+	"build":             {keyMapped, "with `--build`: built, pushed and pinned by digest (`registry/name@sha256:...`); without: image `<project>-<service>` (`--registry`, `--tag`) with a warning"},
 	"command":           {keyMapped, "container `args` (`$(` escaped)"},
 	"container_name":    {keyMapped, "a DNS name, as on a compose network: an alias Service (like network aliases); dotted `host.sub` -> pod `hostname`/`subdomain` with a headless Service `sub`; a warning when it cannot resolve"},
 	"cpus":              {keyMapped, "`resources.limits.cpu` (millicores)"},
@@ -74,10 +74,10 @@ var coreKeys = map[string]keyRule{
 	"labels":            {keyMapped, "workload and pod labels when valid, else annotations; `kompose.hpa.*` -> HorizontalPodAutoscaler, `kompose.service.healthcheck.*` -> probes, `kompose.serviceaccount-name` -> pod `serviceAccountName`, other `kompose.*` labels warn"},
 	"mem_limit":         {keyMapped, "`resources.limits.memory`"},
 	"mem_reservation":   {keyMapped, "`resources.requests.memory`"},
-	"ports":             {keyMapped, "container ports; the headless Service named after the service answers on `target` (`port` = `targetPort`); published ports -> Service `<service>-published` of type NodePort (node port = `published`) or LoadBalancer (`port` = `published`), a warning under ClusterIP; `app_protocol` -> `appProtocol`"},
+	"ports":             {keyMapped, "container ports; the headless Service named after the service answers on `target` (`port` = `targetPort`); published ports -> Service `<service>-published` of type NodePort (node port = `published`) or LoadBalancer (`port` = `published`), a warning under ClusterIP; a loopback `host_ip` (this host only) is not published, with a warning; `app_protocol` -> `appProtocol`"},
 	"profiles":          {keyMapped, "resolved at load (`--profile`, `COMPOSE_PROFILES`)"},
-	"pull_policy":       {keyMapped, "`imagePullPolicy`"},
-	"restart":           {keyMapped, "`always`, `unless-stopped`: pods always restart; `no`, `on-failure[:N]` on a service without ports: Job (`restartPolicy` Never/OnFailure, `backoffLimit`)"},
+	"pull_policy":       {keyMapped, "`imagePullPolicy`; with `build`: `build`, `never`, `missing` -> IfNotPresent"},
+	"restart":           {keyMapped, "`always`, `unless-stopped`: pods always restart; `no`, `on-failure[:N]` on a service without ports that looks one-shot: Job (`restartPolicy` Never/OnFailure, `backoffLimit`); one that others depend on or reach by name, or with a healthcheck or aliases, stays a Deployment with a warning; `service_completed_successfully` makes a Job"},
 	"scale":             {keyMapped, "`spec.replicas`"},
 	"stdin_open":        {keyMapped, "container `stdin`"},
 	"stop_grace_period": {keyMapped, "`terminationGracePeriodSeconds`"},

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,6 +181,9 @@ func komposeProbes(svc *types.ServiceConfig, readiness, liveness **corev1.Probe,
 			dur, err := time.ParseDuration(v)
 			if err != nil || dur < 0 {
 				return invalidf("labels.%sreadiness.%s: %q is not a duration", komposeHealthcheck, d.setting, v)
+			}
+			if secs := math.Ceil(dur.Seconds()); secs > maxInt32 {
+				return invalidf("labels.%sreadiness.%s: %s is out of range: want at most %d s", komposeHealthcheck, d.setting, v, maxInt32)
 			}
 			td := types.Duration(dur)
 			d.set(seconds(&td, 0))

@@ -22,7 +22,7 @@ var networkKeys = map[string]keyRule{
 	"dns_search":  {keyMapped, "pod `dnsConfig.searches`"},
 	"domainname":  {keyMapped, "approximated: pod `subdomain` (a DNS-1123 label)"},
 	"extra_hosts": {keyMapped, "pod `hostAliases`, grouped by IP; `host-gateway` dropped with a warning"},
-	"hostname":    {keyMapped, "pod `hostname` (first label); unset, the pod's hostname is the service name, so the kubelet's /etc/hosts resolves the service's own name in its pod"},
+	"hostname":    {keyMapped, "pod `hostname` (first label); unset, the pod's hostname is the service name when the workload runs one pod, so the kubelet's /etc/hosts resolves the service's own name in its pod (several pods keep their own hostnames)"},
 	"links":       {keyMapped, "resolve through the target's Service; `service:alias` -> a Service named `alias` (namespace-wide)"},
 	"networks":    {keyMapped, "`aliases` -> extra Services; membership -> pod label `network.hoist.dev/<network>` and one NetworkPolicy per network (`--network-policies=false` turns them off); addresses and driver options dropped"},
 }
@@ -517,6 +517,14 @@ func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
 		pod.Hostname, pod.Subdomain = d.host, d.sub
 		c.warn(svc.Name, "container_name", "approximated: %q resolves as the pod's hostname %q in the headless Service %q (namespace-wide), listing the pod whatever its readiness", svc.ContainerName, d.host, d.sub)
 	case s.kind != kindStatefulSet:
+		if why := c.manyPods(s); why != "" {
+			// One hostname for several pods collides (Celery and
+			// RabbitMQ node names): each pod keeps its own.
+			if mentionsHost(serviceTexts(svc), svc.Name) {
+				c.warn(svc.Name, why, "approximated: the service runs several pods, each with its own hostname, so the service's own name %q (which its healthcheck, command or environment uses) resolves inside a pod only once the pod is ready (its Service lists ready pods only)", s.name)
+			}
+			return nil
+		}
 		// The kubelet writes the pod's hostname into its /etc/hosts with
 		// the pod's address: the service's own name resolves inside its
 		// pod from the start, as on a compose network, although its
@@ -541,6 +549,33 @@ func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
 		c.warn(svc.Name, key, "approximated: the pod's hostname is not %q, so the service's own name resolves inside its pod only once the pod is ready (its Service lists ready pods only)", s.name)
 	}
 	return nil
+}
+
+// manyPods is the key that makes the workload run more than one pod at a
+// time (a DaemonSet, replicas above 1, an autoscaler), or "".
+func (c *converter) manyPods(s *svcCtx) string {
+	svc := s.svc
+	switch {
+	case s.kind == kindDaemonSet:
+		return "deploy.mode"
+	case c.opts.Replicas != nil && *c.opts.Replicas > 1:
+		return "--replicas"
+	case c.opts.Replicas != nil:
+	case svc.Deploy != nil && svc.Deploy.Replicas != nil && *svc.Deploy.Replicas > 1:
+		return "deploy.replicas"
+	case (svc.Deploy == nil || svc.Deploy.Replicas == nil) && svc.Scale != nil && *svc.Scale > 1:
+		return "scale"
+	}
+	if !scalable(s.kind) {
+		return ""
+	}
+	if _, ok := c.opts.Autoscale[svc.Name]; ok {
+		return "--autoscale"
+	}
+	if s.ext.Autoscale != nil {
+		return ExtensionKey + ".autoscale"
+	}
+	return ""
 }
 
 // setHostname maps hostname and domainname to the pod's hostname and

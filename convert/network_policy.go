@@ -220,7 +220,7 @@ func (c *converter) networkKeys(name string, n types.NetworkConfig, policies boo
 	if len(n.Labels) > 0 {
 		c.drop("", key+".labels", "networks become NetworkPolicies, which do not carry them, dropped")
 	}
-	if !bool(n.External) && n.Name != "" && n.Name != c.project.Name+"_"+name {
+	if !bool(n.External) && n.Name != "" && n.Name != c.project.Name+"_"+name && n.Name != name {
 		c.drop("", key+".name", "%q: a network has no name in a cluster (its NetworkPolicy and pod label use the key %q), dropped", n.Name, name)
 	}
 	switch {

@@ -26,6 +26,10 @@ type Options struct {
 	Registry string `json:"registry,omitempty"`
 	// Tag is the tag of the image name hoist derives for build-only services.
 	Tag string `json:"tag,omitempty"`
+	// Images are the images hoist built and pushed, by compose service
+	// name, pinned by digest (registry/name@sha256:<hex>); they replace the
+	// service's image name, and the service's build needs no warning.
+	Images map[string]string `json:"images,omitempty"`
 	// AllowHostPaths emits hostPath volumes for bind mounts outside the
 	// project (and the Docker socket) instead of refusing them.
 	AllowHostPaths bool `json:"allowHostPaths,omitempty"`

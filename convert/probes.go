@@ -60,7 +60,7 @@ func probes(svc *types.ServiceConfig, ext *ProbesExtension, w *warningList) (rea
 	failures := int32(defaultRetries)
 	if hc.Retries != nil && *hc.Retries > 0 {
 		// Docker reads retries: 0 as its default, 3.
-		failures = int32(min(*hc.Retries, math.MaxInt32))
+		failures = int32(*hc.Retries)
 	}
 	probe := func() *corev1.Probe {
 		return &corev1.Probe{

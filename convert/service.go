@@ -115,9 +115,10 @@ type publishedPort struct {
 // not `expose`): port = published (the first of a range; the target when
 // Docker picks one), targetPort = target, without duplicates. It records
 // in w what it approximates; the caller keeps w only when the ports are
-// published by a NodePort or LoadBalancer Service.
-func publishedPorts(svc *types.ServiceConfig, w *warningList) []publishedPort {
-	var out []publishedPort
+// published by a NodePort or LoadBalancer Service. Ports bound to a
+// loopback host_ip (127.0.0.1:8080:80, [::1]:8080:80) are for the host
+// only; they come back apart, in hostOnly, and are not published.
+func publishedPorts(svc *types.ServiceConfig, w *warningList) (out, hostOnly []publishedPort) {
 	names := map[string]bool{}
 	type portKey struct {
 		port  int32
@@ -147,15 +148,42 @@ func publishedPorts(svc *types.ServiceConfig, w *warningList) []publishedPort {
 			}
 			continue
 		}
-		seen[portKey{port, proto}] = target
-		out = append(out, publishedPort{
-			svcPort:  svcPort{name: uniquePortName(names, p.Name, proto, port), port: port, target: target, protocol: proto, appProtocol: p.AppProtocol},
+		pp := publishedPort{
+			svcPort:  svcPort{port: port, target: target, protocol: proto, appProtocol: p.AppProtocol},
 			hostIP:   p.HostIP,
 			hostMode: p.Mode == "host",
 			explicit: p.Published != "",
-		})
+		}
+		if isLoopback(p.HostIP) {
+			hostOnly = append(hostOnly, pp)
+			continue
+		}
+		seen[portKey{port, proto}] = target
+		pp.name = uniquePortName(names, p.Name, proto, port)
+		out = append(out, pp)
 	}
-	return out
+	return out, hostOnly
+}
+
+// hostOnlyWarning warns that the ports compose binds to a loopback address
+// are not published: compose means "this host only", and a Kubernetes
+// host is any node. They are reachable in the cluster through the named
+// Service on the container port, and from the user's machine through a
+// port-forward.
+func (c *converter) hostOnlyWarning(s *svcCtx) {
+	if len(s.hostOnly) == 0 {
+		return
+	}
+	var list []string
+	for _, p := range s.hostOnly {
+		host := p.hostIP
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		list = append(list, fmt.Sprintf("%s:%d:%d", host, p.port, p.target))
+	}
+	p := s.hostOnly[0]
+	c.warn(s.svc.Name, "ports", "approximated: %s bound to a loopback address (this host only), not published outside the cluster; in it %q answers on its container ports; from this machine use `hoist port-forward` or `kubectl port-forward service/%s %d:%d`", strings.Join(list, ", "), s.name, s.name, p.port, p.target)
 }
 
 func protocol(s string) (corev1.Protocol, error) {
@@ -253,6 +281,7 @@ func (c *converter) kubeService(s *svcCtx) error {
 		}
 	}
 
+	c.hostOnlyWarning(s)
 	pw := s.publishWarnings
 	published := s.published
 	if typ == corev1.ServiceTypeClusterIP {
@@ -269,6 +298,13 @@ func (c *converter) kubeService(s *svcCtx) error {
 				}
 			}
 			c.warn(svc.Name, "ports", "approximated: ports %s are not published outside the cluster by type ClusterIP (in it, %q answers on its container ports); set --service-type or %s.service.type NodePort or LoadBalancer to publish", strings.Join(list, ", "), s.name, ExtensionKey)
+		}
+		return nil
+	}
+	if len(published) == 0 && len(s.hostOnly) > 0 {
+		// hostOnlyWarning said why nothing is published.
+		if nodePort != 0 {
+			c.drop(svc.Name, nodePortKey, "the service publishes no ports outside its host, dropped")
 		}
 		return nil
 	}

@@ -111,10 +111,13 @@ type claim struct {
 	sizeFixed bool
 	// sized is set when any key sets the size; else it is the default,
 	// with a warning.
-	sized    bool
-	labels   map[string]string
-	ann      map[string]string
-	selector *metav1.LabelSelector
+	sized bool
+	// sizeWarned is set when the warning that made the claim already
+	// said it has the default size (a bind mount's claim).
+	sizeWarned bool
+	labels     map[string]string
+	ann        map[string]string
+	selector   *metav1.LabelSelector
 	// template is set when a StatefulSet took it as a claim template.
 	template bool
 }
@@ -126,6 +129,9 @@ type bindMap struct {
 	name     string
 	users    []string
 	data     *fileData
+	// left are the .git directories and .env files of a directory that
+	// the ConfigMap leaves out (bindData).
+	left leftOut
 }
 
 func volumeClaimID(volume string) string { return "volume:" + volume }
@@ -223,7 +229,8 @@ func (c *converter) prepareStorage() error {
 				case bindConfigMap, bindSeeded:
 					bm, ok := st.bindMaps[v.Source]
 					if !ok {
-						bm = &bindMap{data: bindData(hp, v.Source)}
+						bm = &bindMap{}
+						bm.data, bm.left = bindData(hp, v.Source)
 						st.bindMaps[v.Source] = bm
 					}
 					if !slices.Contains(bm.users, name) {
@@ -928,7 +935,7 @@ func (c *converter) mounters(cl *claim) string {
 // warnDefaultSize warns about a claim whose size no key sets, naming the
 // key that would.
 func (c *converter) warnDefaultSize(cl *claim, id string) {
-	if cl.sized {
+	if cl.sized || cl.sizeWarned {
 		return
 	}
 	if _, ok := cutBindID(id); ok {

@@ -103,7 +103,8 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 	src := v.Source
 	shown := c.displayPath(src)
 	kind, hp := c.bindKind(svc, v)
-	if b := v.Bind; b != nil {
+	if b := v.Bind; b != nil && kind != bindRefused {
+		// A refused mount's own warning is enough.
 		if b.SELinux != "" {
 			c.drop(svc.Name, key, "%s: SELinux relabelling %q is done by the node, dropped", desc, b.SELinux)
 		}
@@ -159,17 +160,25 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
 	case bindClaim:
 		cl := c.store.claims[bindClaimID(src)]
+		// One warning says both what the claim is and, when no key
+		// sizes it, its default size (warnDefaultSize then stays quiet).
+		size := ""
+		if !cl.sized && len(cl.users) > 0 && cl.users[0] == svc.Name && !cl.sizeWarned {
+			size = fmt.Sprintf(" of %s, hoist's default (set the service label %s to size it)", DefaultVolumeSize, komposeVolumeSize)
+			cl.sizeWarned = true
+		}
 		switch {
 		case !hp.Exists:
-			c.warn(svc.Name, key, "approximated: %q does not exist; it becomes the empty PersistentVolumeClaim %q", shown, cl.name)
+			c.warn(svc.Name, key, "approximated: %q does not exist; it becomes the empty PersistentVolumeClaim %q%s", shown, cl.name, size)
 		case hp.Files == nil && hp.Size > 0:
-			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q: copy the content into its %s/ directory", shown, MaxContent, cl.name, claimSubPath)
+			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q%s: copy the content into its %s/ directory", shown, MaxContent, cl.name, size, claimSubPath)
 		default:
-			c.warn(svc.Name, key, "approximated: %q is an empty directory (a data directory); it becomes the PersistentVolumeClaim %q", shown, cl.name)
+			c.warn(svc.Name, key, "approximated: %q is an empty directory (a data directory); it becomes the PersistentVolumeClaim %q%s", shown, cl.name, size)
 		}
 		c.mountClaim(s, pv, cl, vm, key)
 	case bindConfigMap, bindSeeded:
 		bm := c.store.bindMaps[src]
+		c.warnLeftOut(svc.Name, key, shown, bm.name, bm.left)
 		d := bm.data
 		vm.ReadOnly = kind == bindConfigMap
 		if !hp.Dir {
@@ -303,11 +312,54 @@ type dataFile struct {
 	mode uint32
 }
 
+// leftOut are the paths, relative to a bind-mounted directory, that its
+// ConfigMap leaves out because they hold secrets in plain text.
+type leftOut struct {
+	// git are .git directories (or .git files of worktrees and
+	// submodules): the repository's history and often credentials.
+	git []string
+	// env are files named .env or .env.*: compose's and most tools'
+	// files of secrets.
+	env []string
+}
+
 // bindData turns what load read into keys: a file is keyed by its base
-// name, a directory's files by their relative paths made safe.
-func bindData(hp *HostPath, src string) *fileData {
+// name, a directory's files by their relative paths made safe. A
+// directory's .git directories and .env/.env.* files are left out (a file
+// mounted by itself is the user's explicit choice and is kept).
+func bindData(hp *HostPath, src string) (*fileData, leftOut) {
 	def := path.Base(filepath.ToSlash(src))
-	return newFileData(hp.Files, def)
+	if !hp.Dir {
+		return newFileData(hp.Files, def), leftOut{}
+	}
+	var left leftOut
+	var files []HostFile
+	for _, f := range hp.Files {
+		parts := strings.Split(f.Path, "/")
+		if i := slices.Index(parts, ".git"); i >= 0 {
+			if g := strings.Join(parts[:i+1], "/"); !slices.Contains(left.git, g) {
+				left.git = append(left.git, g)
+			}
+			continue
+		}
+		if base := parts[len(parts)-1]; base == ".env" || strings.HasPrefix(base, ".env.") {
+			left.env = append(left.env, f.Path)
+			continue
+		}
+		files = append(files, f)
+	}
+	return newFileData(files, def), left
+}
+
+// warnLeftOut warns, for each service that mounts the directory, about
+// what its ConfigMap leaves out.
+func (c *converter) warnLeftOut(service, key, shown, cm string, left leftOut) {
+	if len(left.git) > 0 {
+		c.drop(service, key, "%q: %s left out of the ConfigMap %q (a repository's history and credentials do not belong in the cluster), dropped", shown, quoteAll(left.git), cm)
+	}
+	if len(left.env) > 0 {
+		c.drop(service, key, "%q: %s left out of the ConfigMap %q: .env files hold secrets in plain text; pass them with env_file or secrets, dropped", shown, quoteAll(left.env), cm)
+	}
 }
 
 // newFileData keys files: a single file (Path "") gets def, others their

@@ -61,6 +61,9 @@ type workloadState struct {
 	jobs map[string]*types.JobConfig
 	// plans are the workload decisions of each converted service or job.
 	plans map[string]*workloadPlan
+	// usage is how the other services use each service: whether they
+	// wait for it to run or to complete, or reach it by name.
+	usage map[string]serviceUsage
 }
 
 // workloadPlan is what planWorkload decided for one service or job.
@@ -104,6 +107,7 @@ func (c *converter) sidecarOwner(name string) string { return c.wl.owner[name] }
 func (c *converter) prepareWorkloads() error {
 	c.wl = workloadState{owner: map[string]string{}, sidecars: map[string][]string{}, jobs: map[string]*types.JobConfig{}, plans: map[string]*workloadPlan{}}
 	p := c.project
+	c.wl.usage = projectUsage(p)
 	for _, name := range p.ServiceNames() {
 		svc := p.Services[name]
 		target, err := c.joinTarget(name, svc.NetworkMode)
@@ -299,11 +303,24 @@ func (c *converter) decideWorkload(svc *types.ServiceConfig, ext Extension, plan
 	}
 
 	runsToEnd := restart == types.RestartPolicyNo || restart == types.RestartPolicyOnFailure
+	use := c.wl.usage[svc.Name]
 	switch {
 	case plan.kind == "" && runsToEnd && hasPorts(svc):
 		w.warn(svc.Name, restartKey, "approximated: a service with ports stays a Deployment, whose pods always restart; restart %q would make a Job", restart)
 		plan.kind = kindDeployment
+	case plan.kind == "" && use.completedBy != "" && !hasPorts(svc):
+		// Waited for to complete: one-shot, whatever its restart
+		// policy; unset is compose's default "no".
+		plan.kind, from = kindJob, "depends_on"
+		if restartKey == "" {
+			restart = types.RestartPolicyNo
+		}
 	case plan.kind == "" && runsToEnd:
+		if why := c.longRunning(svc, use); why != "" {
+			w.warn(svc.Name, restartKey, "approximated: a long-running service (%s) stays a Deployment, whose pods always restart; restart %q would make a Job", why, restart)
+			plan.kind = kindDeployment
+			break
+		}
 		plan.kind = kindJob
 	case plan.kind == "":
 		plan.kind = kindDeployment
@@ -360,7 +377,7 @@ func jobRetries(svc *types.ServiceConfig, plan *workloadPlan, topLevel bool, fro
 		plan.backoffLimit = &zero
 	case types.RestartPolicyOnFailure:
 		if maxAttempts != nil {
-			n := int32(min(*maxAttempts, 1<<30))
+			n := int32(*maxAttempts)
 			plan.backoffLimit = &n
 		} else if !topLevel && plan.komposeBackoff == nil {
 			w.warn(svc.Name, restartKey, "approximated: on-failure retries without limit; the %s gives up after Kubernetes' default of 6 retries (backoffLimit)", plan.kind)
@@ -654,7 +671,7 @@ func updateParallelism(u *types.UpdateConfig) intstr.IntOrString {
 	if *u.Parallelism == 0 {
 		return intstr.FromString("100%")
 	}
-	return intstr.FromInt32(int32(min(*u.Parallelism, 1<<30)))
+	return intstr.FromInt32(int32(*u.Parallelism))
 }
 
 // updateDrops warns about the update_config settings Kubernetes has no

@@ -183,7 +183,7 @@ func (c *converter) placement(s *svcCtx, pod *corev1.PodSpec) error {
 		if s.kind != kindDaemonSet {
 			c.warn(svc.Name, key, "approximated: pods are spread over nodes (kubernetes.io/hostname) with a skew of at most %d, which limits the difference between nodes, not the count per node", n)
 		}
-		spread(key, nodeLabelHostname, int32(min(n, 1<<30)), corev1.DoNotSchedule)
+		spread(key, nodeLabelHostname, int32(n), corev1.DoNotSchedule)
 	}
 	return nil
 }
@@ -424,6 +424,7 @@ func (c *converter) preStart(s *svcCtx, pod *corev1.PodSpec) error {
 // the hook's own as literals.
 func (c *converter) hookEnv(s *svcCtx, key string, env types.MappingWithEquals, main corev1.Container) []corev1.EnvVar {
 	var out []corev1.EnvVar
+	var unset []string
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		v := env[k]
 		inherited := false
@@ -440,11 +441,12 @@ func (c *converter) hookEnv(s *svcCtx, key string, env types.MappingWithEquals, 
 			continue
 		}
 		if v == nil {
-			c.drop(s.svc.Name, key+".environment."+k, "no value given and none in the environment, dropped")
+			unset = append(unset, k)
 			continue
 		}
 		out = append(out, corev1.EnvVar{Name: k, Value: escape(*v)})
 	}
+	c.dropUnset(s.svc.Name, key+".environment", unset)
 	return out
 }
 

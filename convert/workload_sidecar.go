@@ -208,6 +208,7 @@ func (c *converter) mergePod(s, y *svcCtx, dst *corev1.PodTemplateSpec, src core
 		s.published = append(s.published, yp)
 	}
 	s.publishWarnings = append(s.publishWarnings, y.publishWarnings...)
+	s.hostOnly = append(s.hostOnly, y.hostOnly...)
 	s.claims = append(s.claims, y.claims...)
 	for _, t := range y.claimTemplates {
 		if !slices.ContainsFunc(s.claimTemplates, func(e corev1.PersistentVolumeClaim) bool { return e.Name == t.Name }) {

@@ -6,7 +6,9 @@
 // under docker compose.
 //
 // The tests use only images the node has locally (busybox:1.37.0 and the
-// pause image, built by hack/images.sh). They need root; outside CI a
+// pause image, built by hack/images.sh), and TestImagesBuild the images
+// hoist up --build builds with buildah and pushes to a registry of the
+// test's own on 127.0.0.1, which the node pulls from. They need root; outside CI a
 // machine that cannot run the node skips them with one message, and with
 // CI=true anything missing fails the run.
 package e2e

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,28 +80,35 @@ func TestHorizontalScaling(t *testing.T) {
 }
 
 // TestReachByName: a client reaches a two-replica service by its compose
-// name through the Service (both replicas answer), the name is in cluster
-// DNS, and the client's depends_on wait ends once the service is healthy.
+// name through the Service's virtual IP (kube-proxy; both replicas answer),
+// the name is in cluster DNS, and the client's depends_on wait ends once the
+// service is healthy.
 func TestReachByName(t *testing.T) {
 	p := newProject(t, "proxy")
 	p.up()
-	if n := len(p.readyPods("web")); n != 2 {
-		t.Fatalf("web has %d ready pods after up --wait, want 2", n)
+	webPods := p.readyPods("web")
+	if len(webPods) != 2 {
+		t.Fatalf("web has %d ready pods after up --wait, want 2", len(webPods))
 	}
 	client := p.onePod("client")
-	webPods := p.pods("web")
-	p.eventually("the client to be answered by both web pods", time.Minute, func() (bool, string) {
+	var ips []string
+	for _, w := range webPods {
+		ips = append(ips, p.get("pod/"+w, "{.status.podIP}"))
+	}
+	p.eventually("the client to be answered by both web pods through the Service", time.Minute, func() (bool, string) {
 		logs := p.logs(client, "client")
 		var seen []string
-		for _, w := range webPods {
-			if strings.Contains(logs, "reply: "+w) {
-				seen = append(seen, w)
+		for _, ip := range ips {
+			if regexp.MustCompile(`(?m)^reply: ` + regexp.QuoteMeta(ip) + `\s*$`).MatchString(logs) {
+				seen = append(seen, ip)
 			}
 		}
-		return len(seen) == len(webPods), fmt.Sprintf("answered by %v of %v; logs end:\n%s", seen, webPods, tail(logs, 5))
+		return len(seen) == len(ips), fmt.Sprintf("answered by %v of %v; logs end:\n%s", seen, ips, tail(logs, 5))
 	})
-	if logs := p.logs(client, "client"); !strings.Contains(logs, "dns-ok") {
-		t.Errorf("client could not look up web in cluster DNS:\n%s", tail(logs, 20))
+	logs := p.logs(client, "client")
+	vip := p.get("service/web", "{.spec.clusterIP}")
+	if !strings.Contains(logs, "dns-ok") || !strings.Contains(logs, "Address: "+vip) {
+		t.Errorf("client did not find web's virtual IP %s in cluster DNS:\n%s", vip, tail(logs, 20))
 	}
 }
 

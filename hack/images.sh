@@ -21,6 +21,11 @@ BUSYBOX="${HOIST_BUSYBOX:-/bin/busybox}"
 
 log() { echo "images: $*" >&2; }
 
+# The images' files keep the modes they get here: callers such as
+# local-cluster.sh run with umask 077, which would leave /bin unreadable to
+# the non-root users hoist's wait containers run as.
+umask 022
+
 command -v buildah >/dev/null || { log "buildah not found: apt-get install buildah"; exit 1; }
 [[ -x "$BUSYBOX" ]] || { log "$BUSYBOX not found: apt-get install busybox-static"; exit 1; }
 if [[ -n "$(ldd "$BUSYBOX" 2>/dev/null | grep -v 'not a dynamic')" ]]; then
@@ -63,6 +68,7 @@ if [[ ! -f "$OUT/busybox.tar" ]]; then
   ctx="$WORK/busybox"
   rootfs="$ctx/rootfs"
   mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/root" "$rootfs/home" "$rootfs/var/www"
+  chmod 0755 "$rootfs" "$rootfs/bin" "$rootfs/etc" "$rootfs/root" "$rootfs/home" "$rootfs/var" "$rootfs/var/www"
   chmod 1777 "$rootfs/tmp"
   cp "$BUSYBOX" "$rootfs/bin/busybox"
   for applet in $("$BUSYBOX" --list); do

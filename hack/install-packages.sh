@@ -3,7 +3,7 @@
 # (hack/README.md, "A real node"), when any is missing. Needs root.
 set -euo pipefail
 
-PACKAGES=(containerd runc containernetworking-plugins busybox-static buildah iptables nftables iproute2)
+PACKAGES=(containerd runc containernetworking-plugins busybox-static buildah docker-registry iptables nftables iproute2)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

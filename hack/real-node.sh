@@ -20,6 +20,9 @@ SERVICE_CIDR=10.96.0.0/16
 DNS_IP=10.96.0.10
 CLUSTER_DOMAIN=cluster.local
 GUARD_TABLE=hoist_guard
+# Names the DIR of the real node that owns the machine-wide state (bridge,
+# guard, chains, cgroups, sysctls): stopping any other DIR leaves it alone.
+NODE_OWNER="${HOIST_NODE_OWNER_FILE:-/run/hoist-real-node}"
 CNI_BIN="${HOIST_CNI_BIN:-/usr/lib/cni}"
 IMAGES_DIR="${HOIST_IMAGES_DIR:-$ROOT/.cache/images}"
 # Sysctls the kubelet and the bridge plugin change; saved and restored.
@@ -104,14 +107,17 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$NDIR/containerd/certs.d"
 EOF
-  # Every pull goes to 127.0.0.1:1, where nothing listens: containerd 1.6
-  # ignores a hosts.toml without a host table and falls back to the real
-  # registry, so both are needed.
-  cat >"$NDIR/containerd/certs.d/_default/hosts.toml" <<EOF
+  # Offline (the default): every pull goes to 127.0.0.1:1, where nothing
+  # listens. containerd 1.6 ignores a hosts.toml without a host table and
+  # falls back to the real registry, so both are needed.
+  # HOIST_NODE_OFFLINE=0 lets the node pull from registries as usual.
+  if [[ "${HOIST_NODE_OFFLINE:-1}" != 0 ]]; then
+    cat >"$NDIR/containerd/certs.d/_default/hosts.toml" <<EOF
 server = "http://127.0.0.1:1"
 [host."http://127.0.0.1:1"]
   capabilities = ["pull", "resolve"]
 EOF
+  fi
   cat >"$NDIR/cni/net.d/10-hoist.conflist" <<EOF
 {
   "cniVersion": "0.4.0",
@@ -209,6 +215,30 @@ $CLUSTER_DOMAIN:53 in-addr.arpa:53 ip6.arpa:53 {
 EOF
 }
 
+# host_endpoints SERVICE PORT...: an EndpointSlice that sends kube-system/SERVICE
+# to the host process listening on the bridge IP (the Service has no
+# selector: the host process is no pod).
+host_endpoints() {
+  local svc="$1" port
+  shift
+  cat <<EOF
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: $svc-host
+  namespace: kube-system
+  labels:
+    kubernetes.io/service-name: $svc
+    endpointslice.kubernetes.io/managed-by: hoist-local-cluster
+addressType: IPv4
+endpoints:
+- addresses: ["$NODE_IP"]
+  conditions: {ready: true}
+ports:
+EOF
+  for port in "$@"; do echo "- $port"; done
+}
+
 # node_objects: the API objects that wire the host processes into the
 # cluster, and the default StorageClass.
 node_objects() {
@@ -225,21 +255,7 @@ spec:
   - {name: dns, port: 53, protocol: UDP, targetPort: 53}
   - {name: dns-tcp, port: 53, protocol: TCP, targetPort: 53}
 ---
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: kube-dns-host
-  namespace: kube-system
-  labels:
-    kubernetes.io/service-name: kube-dns
-    endpointslice.kubernetes.io/managed-by: hoist-local-cluster
-addressType: IPv4
-endpoints:
-- addresses: ["$NODE_IP"]
-  conditions: {ready: true}
-ports:
-- {name: dns, port: 53, protocol: UDP}
-- {name: dns-tcp, port: 53, protocol: TCP}
+$(host_endpoints kube-dns '{name: dns, port: 53, protocol: UDP}' '{name: dns-tcp, port: 53, protocol: TCP}')
 ---
 apiVersion: v1
 kind: Service
@@ -250,20 +266,7 @@ spec:
   ports:
   - {name: https, port: 443, protocol: TCP, targetPort: 4443}
 ---
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: metrics-server-host
-  namespace: kube-system
-  labels:
-    kubernetes.io/service-name: metrics-server
-    endpointslice.kubernetes.io/managed-by: hoist-local-cluster
-addressType: IPv4
-endpoints:
-- addresses: ["$NODE_IP"]
-  conditions: {ready: true}
-ports:
-- {name: https, port: 4443, protocol: TCP}
+$(host_endpoints metrics-server '{name: https, port: 4443, protocol: TCP}')
 ---
 apiVersion: apiregistration.k8s.io/v1
 kind: APIService
@@ -379,6 +382,7 @@ node_prepare() {
   NDIR="$DIR/node"
   rm -rf "$NDIR"
   mkdir -p "$NDIR"
+  echo "$DIR" >"$NODE_OWNER"
   echo "$NODE_NAME" >"$NDIR/name"
   : >"$NDIR/sysctl.saved"
   for s in "${NODE_SYSCTLS[@]}"; do
@@ -477,7 +481,7 @@ node_stop() {
       ctr_ containers delete "$name" >/dev/null 2>&1 || true
     done
   fi
-  if [[ -x "$BIN/kube-proxy" && -f "$NDIR/kube-proxy.yaml" ]]; then
+  if node_owner && [[ -x "$BIN/kube-proxy" && -f "$NDIR/kube-proxy.yaml" ]]; then
     "$BIN/kube-proxy" --cleanup --config="$NDIR/kube-proxy.yaml" >>"$DIR/kube-proxy.log" 2>&1 || true
   fi
   stop_component containerd
@@ -487,7 +491,12 @@ node_stop() {
   done
 }
 
-# node_cleanup: host state, after every process is gone.
+# node_owner: true if DIR's node owns the machine-wide state.
+node_owner() { [[ "$(cat "$NODE_OWNER" 2>/dev/null)" == "$DIR" ]]; }
+
+# node_cleanup: host state, after every process is gone. Only the owner
+# (see NODE_OWNER) touches machine-wide state, so stopping a stale DIR never
+# breaks a node that runs from another one.
 node_cleanup() {
   local m cg path
   NDIR="$DIR/node"
@@ -496,6 +505,7 @@ node_cleanup() {
   for m in $(awk -v d="$DIR/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do
     umount -l "$m" 2>/dev/null || true
   done
+  node_owner || return 0
   for cg in /sys/fs/cgroup/*/kubepods* /sys/fs/cgroup/kubepods*; do
     [[ -d "$cg" ]] || continue
     find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
@@ -522,5 +532,5 @@ node_cleanup() {
     nft delete table inet "$GUARD_TABLE" 2>/dev/null || true
   fi
   node_sysctl_restore
-  rm -f "$NDIR/installed"
+  rm -f "$NDIR/installed" "$NODE_OWNER"
 }

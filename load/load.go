@@ -5,12 +5,18 @@ package load
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/consts"
+	"github.com/compose-spec/compose-go/v2/errdefs"
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/compose-spec/compose-go/v2/utils"
 	"sigs.k8s.io/yaml"
 )
 
@@ -33,12 +39,51 @@ type Options struct {
 	// Environ is the process environment as KEY=VALUE; nil means
 	// os.Environ().
 	Environ []string
+	// Stdin is what -f - reads; nil means os.Stdin.
+	Stdin io.Reader
+	// AllowHostPaths lets the project read env files, label files,
+	// include and extends targets outside its directory
+	// (--allow-host-paths).
+	AllowHostPaths bool
 }
 
 // Project loads, interpolates, merges, validates and normalises the
 // project, and drops the networks, volumes, secrets and configs no enabled
 // service uses, as `docker compose config` does.
+//
+// Before the loader reads a file, hoist checks it: every compose file,
+// env file (--env-file, .env, env_file), label file, include and extends
+// target must be a regular file (not a FIFO, device or directory, also
+// through a symlink) of at most MaxFileSize bytes, and all but the -f files
+// must lie inside the project directory (symlinks resolved) unless
+// o.AllowHostPaths. Compose files must stay within MaxDocuments, MaxDepth,
+// MaxAliases and MaxNodes. Each violation is a one-line error naming the
+// file and the key that refers to it. A cancelled ctx returns at once with
+// an error wrapping ctx.Err(), even while the loader is still working.
 func Project(ctx context.Context, o Options) (*types.Project, error) {
+	type result struct {
+		p   *types.Project
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- result{err: fmt.Errorf("loading compose project: the loader failed: %v", r)}
+			}
+		}()
+		p, err := project(ctx, o)
+		done <- result{p, err}
+	}()
+	select {
+	case r := <-done:
+		return r.p, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("loading compose project: %w", ctx.Err())
+	}
+}
+
+func project(ctx context.Context, o Options) (*types.Project, error) {
 	environ := o.Environ
 	if environ == nil {
 		environ = os.Environ()
@@ -47,30 +92,154 @@ func Project(ctx context.Context, o Options) (*types.Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading compose project: %w", err)
 	}
+	g := &guard{allowHost: o.AllowHostPaths, visited: map[string]bool{}}
+	// Env files are checked before they are read: the project directory
+	// (the first file's, --project-directory's, or the working
+	// directory) is known at each step.
+	checkEnvFiles := func(po *cli.ProjectOptions) error {
+		wd, err := po.GetWorkingDir()
+		if err != nil {
+			return err
+		}
+		g.root = realPath(wd)
+		key := ".env"
+		if len(o.EnvFiles) > 0 {
+			key = "--env-file"
+		}
+		for _, f := range po.EnvFiles {
+			abs, err := filepath.Abs(f)
+			if err != nil {
+				return err
+			}
+			if err := g.check(key, abs, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	opts, err := cli.NewProjectOptions(o.Files,
-		cli.WithResolvedPaths(true),
-		cli.WithDiscardEnvFile,
 		cli.WithWorkingDirectory(o.WorkingDir),
 		cli.WithEnv(environ),
 		cli.WithEnv([]string{"PWD=" + pwd}),
 		cli.WithEnvFiles(o.EnvFiles...),
+		checkEnvFiles,
 		cli.WithDotEnv,
 		cli.WithConfigFileEnv,
 		cli.WithDefaultConfigPath,
 		// The project directory may only be known now: read its .env.
 		cli.WithEnvFiles(o.EnvFiles...),
+		checkEnvFiles,
 		cli.WithDotEnv,
-		cli.WithDefaultProfiles(o.Profiles...),
 		cli.WithName(o.ProjectName),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("loading compose project: %w", oneLine(err))
 	}
-	p, err := opts.LoadProject(ctx)
+	if len(opts.ConfigPaths) == 0 {
+		return nil, fmt.Errorf("loading compose project: no configuration file provided: %w", errdefs.ErrNotFound)
+	}
+	workingDir, err := opts.GetWorkingDir()
 	if err != nil {
-		return nil, fmt.Errorf("loading compose project: %w", oneLine(withFileName(err, opts.ConfigPaths)))
+		return nil, fmt.Errorf("loading compose project: %w", err)
+	}
+	g.root = realPath(workingDir)
+	g.env = opts.Environment
+	stdin := o.Stdin
+	if stdin == nil {
+		stdin = os.Stdin
+	}
+	details := types.ConfigDetails{WorkingDir: workingDir, Environment: opts.Environment}
+	for _, f := range opts.ConfigPaths {
+		var b []byte
+		if f == "-" {
+			b, err = readLimited("compose file", "standard input", stdin)
+		} else {
+			if f, err = filepath.Abs(f); err != nil {
+				return nil, fmt.Errorf("loading compose project: %w", err)
+			}
+			b, err = g.read("compose file", f, false)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("loading compose project: %w", err)
+		}
+		name := f
+		if f == "-" {
+			name = "standard input"
+		}
+		if err := g.scan("compose file", name, b, workingDir); err != nil {
+			return nil, fmt.Errorf("loading compose project: %w", err)
+		}
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: f, Content: b})
+	}
+	profiles := o.Profiles
+	if len(profiles) == 0 {
+		for _, s := range strings.Split(opts.Environment[consts.ComposeProfiles], ",") {
+			profiles = append(profiles, strings.TrimSpace(s))
+		}
+	}
+	p, err := loader.LoadWithContext(ctx, details, func(lo *loader.Options) {
+		lo.ResolvePaths = true
+		lo.ConvertWindowsPaths = utils.StringToBool(opts.Environment["COMPOSE_CONVERT_WINDOWS_PATHS"])
+		lo.Profiles = profiles
+		lo.SkipResolveEnvironment = true
+		lo.SkipResolveLabels = true
+		lo.ResourceLoaders = []loader.ResourceLoader{resourceLoader{g}}
+		// docker compose's name precedence: -p, COMPOSE_PROJECT_NAME,
+		// the name: key, the project directory's name.
+		switch {
+		case opts.Name != "":
+			lo.SetProjectName(opts.Name, true)
+		case opts.Environment[consts.ComposeProjectName] != "":
+			lo.SetProjectName(opts.Environment[consts.ComposeProjectName], true)
+		default:
+			lo.SetProjectName(loader.NormalizeProjectName(filepath.Base(workingDir)), false)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loading compose project: %w", oneLine(g.locate(withFileName(err, details.ConfigFiles))))
+	}
+	for _, f := range details.ConfigFiles {
+		p.ComposeFiles = append(p.ComposeFiles, f.Filename)
+	}
+	// env_file and label_file are read now, once checked.
+	if err := g.checkServiceFiles(p); err != nil {
+		return nil, fmt.Errorf("loading compose project: %w", err)
+	}
+	if p, err = p.WithServicesEnvironmentResolved(true); err != nil {
+		return nil, fmt.Errorf("loading compose project: %w", oneLine(err))
+	}
+	if p, err = p.WithServicesLabelsResolved(false); err != nil {
+		return nil, fmt.Errorf("loading compose project: %w", oneLine(err))
+	}
+	if err := resolveJobFiles(p); err != nil {
+		return nil, fmt.Errorf("loading compose project: %w", oneLine(err))
 	}
 	return withJobResources(p, p.WithoutUnnecessaryResources()), nil
+}
+
+// resolveJobFiles reads the env_file and label_file entries of top-level
+// jobs into their environment and labels, as compose-go does for
+// services only.
+func resolveJobFiles(p *types.Project) error {
+	if len(p.Jobs) == 0 {
+		return nil
+	}
+	tmp := &types.Project{Environment: p.Environment, Services: types.Services{}}
+	for name, j := range p.Jobs {
+		tmp.Services[name] = types.ServiceConfig{Name: name, ContainerSpec: j.ContainerSpec}
+	}
+	tmp, err := tmp.WithServicesEnvironmentResolved(true)
+	if err != nil {
+		return err
+	}
+	if tmp, err = tmp.WithServicesLabelsResolved(false); err != nil {
+		return err
+	}
+	for name, j := range p.Jobs {
+		j.ContainerSpec = tmp.Services[name].ContainerSpec
+		p.Jobs[name] = j
+	}
+	return nil
 }
 
 // withJobResources puts back the networks, volumes, secrets and configs
@@ -133,24 +302,20 @@ func oneLine(err error) error {
 
 // withFileName names the file of a YAML syntax error, which compose-go
 // reports without it, by parsing each file on its own.
-func withFileName(err error, files []string) error {
+func withFileName(err error, files []types.ConfigFile) error {
 	if !strings.HasPrefix(err.Error(), "yaml:") {
 		return err
 	}
 	for _, f := range files {
-		if f == "-" {
+		if f.Filename == "-" {
 			if len(files) == 1 {
 				return fmt.Errorf("standard input: %w", err)
 			}
 			continue
 		}
-		b, readErr := os.ReadFile(f)
-		if readErr != nil {
-			continue
-		}
 		var v any
-		if yaml.Unmarshal(b, &v) != nil {
-			return fmt.Errorf("%s: %w", f, err)
+		if yaml.Unmarshal(f.Content, &v) != nil {
+			return fmt.Errorf("%s: %w", f.Filename, err)
 		}
 	}
 	return err

@@ -18,8 +18,8 @@ func TestSameNameProjects(t *testing.T) {
 	ns := "same-name"
 	first, second := filepath.Join(k.dir, "first"), filepath.Join(k.dir, "second")
 	for dir, content := range map[string]string{
-		first:  "name: shop\nservices:\n  web:\n    image: nginx:1.27\n    ports: [\"80:8080\"]\n    environment: {API_TOKEN: s3cret}\n",
-		second: "name: shop\nservices:\n  api:\n    image: example/api:1\n    ports: [\"80:8080\"]\n",
+		first:  "name: shop\nservices:\n  web:\n    image: nginx:1.27\n    expose: [\"8080\"]\n    environment: {API_TOKEN: s3cret}\n",
+		second: "name: shop\nservices:\n  api:\n    image: example/api:1\n    expose: [\"8080\"]\n",
 	} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)

@@ -64,6 +64,8 @@ type convertFlags struct {
 	clusterDomain   string
 	unsafeSysctls   bool
 	report          string
+	// images is set on the commands that take --build.
+	images *imageFlags
 }
 
 func (f *convertFlags) add(cmd *cobra.Command) {
@@ -74,10 +76,10 @@ func (f *convertFlags) add(cmd *cobra.Command) {
 	fs.Int32Var(&f.replicas, "replicas", 0, "replicas of every service, overriding the compose file")
 	fs.StringArrayVar(&f.autoscale, "autoscale", nil, "add an autoscaler: SERVICE=MIN:MAX[:CPU%], repeatable")
 	fs.StringVar(&f.serviceType, "service-type", "", "Service type for services that set none: ClusterIP, NodePort or LoadBalancer")
-	fs.StringVar(&f.registry, "registry", "", "registry prefix of the image names of build-only services")
-	fs.StringVar(&f.tag, "tag", "", "tag of the image names of build-only services")
+	fs.StringVar(&f.registry, "registry", "", "registry prefix of the image names of build-only services, and where --build pushes")
+	fs.StringVar(&f.tag, "tag", "", "tag of the image names of build-only services, and the tag --build pushes (default there: derived from the image's content)")
 	fs.BoolVar(&f.strict, "strict", false, "fail when anything is approximated or dropped")
-	fs.BoolVar(&f.allowHostPaths, "allow-host-paths", false, "emit hostPath volumes for bind mounts outside the project and the Docker socket instead of refusing them")
+	fs.BoolVar(&f.allowHostPaths, "allow-host-paths", false, "read files outside the project directory (env files, label files, include and extends targets) and emit hostPath volumes for bind mounts outside the project and the Docker socket, instead of refusing them")
 	fs.StringVar(&f.envSecrets, "env-secrets", "auto", "environment variables that go into a Secret: auto (secret-looking names), all or none")
 	fs.BoolVar(&f.networkPolicies, "network-policies", true, "emit a NetworkPolicy per compose network when the project declares networks")
 	fs.StringVar(&f.dependsOn, "depends-on", "wait", "depends_on: wait (init containers wait for dependencies) or ignore")
@@ -89,12 +91,41 @@ func (f *convertFlags) add(cmd *cobra.Command) {
 
 // run loads and converts the project, printing warnings unless quiet.
 func (f *convertFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags, opts convert.Options) (*types.Project, *convert.Result, error) {
-	project, err := load.Project(cmd.Context(), f.project.options())
+	lo := f.project.options()
+	lo.AllowHostPaths = f.allowHostPaths
+	lo.Stdin = streams.In
+	project, err := load.Project(cmd.Context(), lo)
 	if err != nil {
 		return nil, nil, err
 	}
 	if opts.HostPaths, err = load.HostPaths(project); err != nil {
 		return nil, nil, err
+	}
+	if f.images != nil && f.images.build {
+		// Convert once with placeholder digests first, so that a project
+		// that cannot convert, or warns under --strict, builds nothing.
+		placeholders := map[string]string{}
+		for _, name := range project.ServiceNames() {
+			if project.Services[name].Build != nil {
+				placeholders[name] = "hoist.invalid/placeholder@sha256:" + strings.Repeat("0", 64)
+			}
+		}
+		opts.Images = shareBuiltImages(project, placeholders)
+		pre, err := convert.Convert(project, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		if f.strict && len(pre.Warnings) > 0 {
+			if !g.quiet {
+				printWarnings(streams, pre.Warnings)
+			}
+			return nil, nil, fmt.Errorf("%d warning(s) and --strict is set", len(pre.Warnings))
+		}
+		pinned, err := imageRun(cmd.Context(), streams, g, f.images, project, nil, f.strict, true, f.registry, f.tag)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Images = shareBuiltImages(project, pinned)
 	}
 	res, err := convert.Convert(project, opts)
 	if err != nil {
@@ -148,7 +179,7 @@ approximated or dropped go to stderr; --strict makes them an error.`,
 				if err != nil {
 					return err
 				}
-				return writeDir(outDir, files)
+				return writeDir(outDir, files, keepPaths(project))
 			}
 			out, err := convert.Marshal(res.Objects, format)
 			if err != nil {
@@ -159,6 +190,8 @@ approximated or dropped go to stderr; --strict makes them an error.`,
 		},
 	}
 	f.add(cmd)
+	f.images = &imageFlags{}
+	f.images.add(cmd, true)
 	cmd.Flags().StringVar(&formatFlag, "format", "yaml", "output format: yaml, json (a v1 List), kustomize or helm (a chart); kustomize and helm need -o")
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "write a directory instead of stdout: one file per object, a kustomization, or a chart; replaces the directory's previous output")
 	return cmd
@@ -219,6 +252,9 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 // writeReport writes the JSON report atomically: a failed write leaves no
 // half-written file.
 func writeReport(path string, r *convert.Report) error {
+	if err := checkReportReplaceable(path); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -248,6 +284,43 @@ func writeReport(path string, r *convert.Report) error {
 			err = le.Err
 		}
 		return fmt.Errorf("writing report %s: %w", path, err)
+	}
+	return nil
+}
+
+// keepPaths are the paths an output directory must not contain: the
+// working directory, the project directory and every compose file.
+func keepPaths(p *types.Project) []string {
+	keep := []string{".", p.WorkingDir}
+	keep = append(keep, p.ComposeFiles...)
+	return keep
+}
+
+// checkReportReplaceable fails unless path is missing or a regular file
+// holding a previous hoist report: --report never overwrites another file.
+func checkReportReplaceable(path string) error {
+	info, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("writing report %s: %w", path, unwrapPath(err))
+	}
+	refuse := fmt.Errorf("writing report %s: the file exists and is not a hoist report; choose a new file", path)
+	if !info.Mode().IsRegular() || info.Size() > 64<<20 {
+		return refuse
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return refuse
+	}
+	var old struct {
+		Project  *string          `json:"project"`
+		Services []map[string]any `json:"services"`
+		Summary  map[string]any   `json:"summary"`
+	}
+	if json.Unmarshal(b, &old) != nil || old.Project == nil || old.Summary == nil {
+		return refuse
 	}
 	return nil
 }

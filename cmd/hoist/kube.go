@@ -138,6 +138,8 @@ func newApplyCommand(streams IOStreams, g *globalFlags, up bool) *cobra.Command 
 		cmd.Flags().BoolVar(&f.forward, "forward", false, "after the wait, forward the published ports to 127.0.0.1 until Ctrl-C (see port-forward)")
 	}
 	f.convert.add(cmd)
+	f.convert.images = &imageFlags{}
+	f.convert.images.add(cmd, true)
 	f.kube.add(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "name of the server-side apply field manager")
@@ -207,6 +209,8 @@ differences, 1 differences, 2 or more an error.`,
 		},
 	}
 	f.convert.add(cmd)
+	f.convert.images = &imageFlags{}
+	f.convert.images.add(cmd, true)
 	f.kube.add(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&f.fieldManager, "field-manager", apply.DefaultFieldManager, "name of the server-side apply field manager")
@@ -288,7 +292,11 @@ func (f *applyFlags) diff(cmd *cobra.Command, streams IOStreams, g *globalFlags)
 func projectName(cmd *cobra.Command, f *projectFlags) (string, apply.Origin, error) {
 	name := loader.NormalizeProjectName(f.projectName)
 	var origin apply.Origin
-	if p, err := load.Project(cmd.Context(), f.options()); err == nil {
+	o := f.options()
+	// Only the name and origin are needed: files outside the project may
+	// be read (they are still checked to be regular and bounded).
+	o.AllowHostPaths = true
+	if p, err := load.Project(cmd.Context(), o); err == nil {
 		name, origin = p.Name, originOf(p)
 	} else if name == "" {
 		return "", origin, err

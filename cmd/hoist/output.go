@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,14 +15,29 @@ import (
 	"github.com/hoist-dev/hoist/convert"
 )
 
+// markerName is the file hoist writes into every output directory. It
+// lists each file hoist wrote with its SHA-256, so that a later -o run can
+// tell for certain that the directory holds hoist's output, unchanged,
+// and nothing else.
+const markerName = ".hoist-output"
+
+// markerHeader is the marker's first line.
+const markerHeader = "# written by hoist -o: the files below (sha256, path) are replaced by the next run; anything else makes hoist refuse to touch this directory"
+
 // writeDir writes files as the whole content of dir, atomically: into a
 // new sibling directory first, which then takes dir's place. A failure
-// leaves dir as it was. An existing dir is replaced only when it holds
-// nothing but what hoist writes (manifests, a kustomization, a chart), so
-// a mistyped -o never deletes someone's files.
-func writeDir(dir string, files []convert.File) error {
-	dir = filepath.Clean(dir)
-	if err := checkReplaceable(dir); err != nil {
+// leaves dir as it was. An existing dir is replaced only when it is empty
+// or holds exactly what a previous run wrote (its marker file lists every
+// file with its hash, and nothing else is there), so a mistyped -o never
+// deletes someone's files. A symlink given as dir is judged, and
+// replaced, by its target. keep lists paths (the working directory, the
+// project directory, the compose files) that dir must not contain.
+func writeDir(dir string, files []convert.File, keep []string) error {
+	dir, err := outputTarget(dir)
+	if err != nil {
+		return err
+	}
+	if err := checkReplaceable(dir, keep); err != nil {
 		return err
 	}
 	parent := filepath.Dir(dir)
@@ -33,7 +52,12 @@ func writeDir(dir string, files []convert.File) error {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("writing output directory %s: %w", dir, err)
 	}
+	var marker bytes.Buffer
+	marker.WriteString(markerHeader + "\n")
 	for _, f := range files {
+		if f.Path == markerName {
+			return fmt.Errorf("writing %s: the name is hoist's marker file", f.Path)
+		}
 		p := filepath.Join(tmp, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("writing %s: %w", f.Path, err)
@@ -41,9 +65,14 @@ func writeDir(dir string, files []convert.File) error {
 		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 			return fmt.Errorf("writing %s: %w", f.Path, err)
 		}
+		sum := sha256.Sum256(f.Data)
+		fmt.Fprintf(&marker, "%s  %s\n", hex.EncodeToString(sum[:]), f.Path)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, markerName), marker.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing output directory %s: %w", dir, err)
 	}
 	old := ""
-	if _, err := os.Stat(dir); err == nil {
+	if _, err := os.Lstat(dir); err == nil {
 		old = tmp + ".old"
 		if err := os.Rename(dir, old); err != nil {
 			return fmt.Errorf("writing output directory %s: %w", dir, err)
@@ -61,42 +90,162 @@ func writeDir(dir string, files []convert.File) error {
 	return nil
 }
 
-// checkReplaceable fails unless dir is missing, empty, or holds only files
-// hoist writes.
-func checkReplaceable(dir string) error {
-	info, err := os.Stat(dir)
+// outputTarget is the absolute path hoist writes for -o dir: dir itself,
+// or, when dir is a symlink, the directory it points to (the link stays).
+func outputTarget(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("output directory %s: %w", dir, err)
+	}
+	info, err := os.Lstat(abs)
+	if err != nil || info.Mode()&fs.ModeSymlink == 0 {
+		// Missing, or not a link: resolve the links of its parents, so
+		// that the checks below see where the files really go.
+		return realPath(abs), nil
+	}
+	target, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", fmt.Errorf("output directory %s: a symlink whose target cannot be resolved: %w", dir, unwrapPath(err))
+	}
+	return target, nil
+}
+
+// realPath resolves the symlinks of path, or of its longest existing
+// prefix when the rest does not exist.
+func realPath(path string) string {
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		return r
+	}
+	parent := filepath.Dir(path)
+	if parent == path {
+		return path
+	}
+	return filepath.Join(realPath(parent), filepath.Base(path))
+}
+
+func unwrapPath(err error) error {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// contains reports whether path is dir or below it.
+func contains(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// checkReplaceable fails unless dir (absolute, symlinks resolved) is
+// missing, empty, or holds exactly the files its marker lists, unchanged.
+// It also fails when dir is the filesystem root or contains one of keep.
+func checkReplaceable(dir string, keep []string) error {
+	if filepath.Dir(dir) == dir {
+		return fmt.Errorf("output directory %s: is the filesystem root; choose a new or empty directory", dir)
+	}
+	for _, k := range keep {
+		if k == "" || k == "-" {
+			continue
+		}
+		if abs, err := filepath.Abs(k); err == nil && contains(dir, realPath(abs)) {
+			return fmt.Errorf("output directory %s: contains %s, which hoist must not replace; choose a new or empty directory", dir, k)
+		}
+	}
+	info, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("writing output directory %s: %w", dir, err)
+		return fmt.Errorf("writing output directory %s: %w", dir, unwrapPath(err))
 	}
 	if !info.IsDir() {
 		return fmt.Errorf("output directory %s: exists and is not a directory", dir)
 	}
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("writing output directory %s: %w", dir, unwrapPath(err))
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	listed, err := readMarker(dir)
+	if err != nil {
+		return err
+	}
+	notOurs := func(rel, why string) error {
+		return fmt.Errorf("output directory %s holds %s, %s; choose a new or empty directory", dir, rel, why)
+	}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return fmt.Errorf("writing output directory %s: %w", dir, err)
+			return fmt.Errorf("writing output directory %s: %w", dir, unwrapPath(err))
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
 		switch {
-		case rel == ".", rel == "templates" && d.IsDir():
+		case rel == "." || rel == markerName && d.Type().IsRegular():
 			return nil
-		case d.Type().IsRegular() && hoistFile(rel):
+		case d.IsDir():
+			if !listedDir(listed, rel) {
+				return notOurs(rel, "which hoist did not write")
+			}
 			return nil
+		case !d.Type().IsRegular():
+			return notOurs(rel, "which hoist did not write")
 		}
-		return fmt.Errorf("output directory %s holds %s, which hoist did not write; choose a new or empty directory", dir, rel)
+		want, ok := listed[rel]
+		if !ok {
+			return notOurs(rel, "which hoist did not write")
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("writing output directory %s: %w", dir, unwrapPath(err))
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != want {
+			return notOurs(rel, "which changed since hoist wrote it")
+		}
+		return nil
 	})
+	return err
 }
 
-// hoistFile reports whether a path in an output directory is one hoist
-// writes.
-func hoistFile(rel string) bool {
-	switch rel {
-	case "kustomization.yaml", "Chart.yaml", "values.yaml":
-		return true
+// listedDir reports whether rel is a parent directory of a listed file.
+func listedDir(listed map[string]string, rel string) bool {
+	for f := range listed {
+		if strings.HasPrefix(f, rel+"/") {
+			return true
+		}
 	}
-	rel = strings.TrimPrefix(rel, "templates/")
-	return !strings.Contains(rel, "/") && (strings.HasSuffix(rel, ".yaml") || strings.HasSuffix(rel, ".json"))
+	return false
+}
+
+// readMarker reads dir's marker file: path -> sha256. A directory without
+// one, or with one hoist did not write, is not hoist's output.
+func readMarker(dir string) (map[string]string, error) {
+	refuse := fmt.Errorf("output directory %s is not empty and has no %s marker, so hoist did not write it; choose a new or empty directory", dir, markerName)
+	p := filepath.Join(dir, markerName)
+	info, err := os.Lstat(p)
+	if err != nil || !info.Mode().IsRegular() || info.Size() > 16<<20 {
+		return nil, refuse
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, refuse
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 1<<20)
+	if !sc.Scan() || sc.Text() != markerHeader {
+		return nil, refuse
+	}
+	listed := map[string]string{}
+	for sc.Scan() {
+		sum, path, ok := strings.Cut(sc.Text(), "  ")
+		if !ok || len(sum) != 64 || path == "" || strings.Contains(path, "..") || strings.HasPrefix(path, "/") {
+			return nil, refuse
+		}
+		listed[path] = sum
+	}
+	if sc.Err() != nil {
+		return nil, refuse
+	}
+	return listed, nil
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// listDir lists the files under dir, relative and sorted.
+// listDir lists the files under dir, relative and sorted, without hoist's
+// marker file.
 func listDir(t *testing.T, dir string) []string {
 	t.Helper()
 	var files []string
@@ -18,7 +19,7 @@ func listDir(t *testing.T, dir string) []string {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() {
+		if !d.IsDir() && d.Name() != markerName {
 			rel, _ := filepath.Rel(dir, p)
 			files = append(files, filepath.ToSlash(rel))
 		}

@@ -66,6 +66,8 @@ func NewRootCommand(streams IOStreams) *cobra.Command {
 		newDeleteCommand(streams, g, true),
 		newStatusCommand(streams, g),
 		newVersionCommand(streams),
+		newBuildCommand(streams, g),
+		newPushCommand(streams, g),
 	)
 	addVerbCommands(root, streams, g)
 	return root

@@ -65,7 +65,7 @@ func project(t *testing.T, n int) string {
 	var b strings.Builder
 	b.WriteString("name: faults\nservices:\n")
 	for i := range n {
-		fmt.Fprintf(&b, "  svc%03d:\n    image: example/svc:1\n    ports: [\"80:8080\"]\n", i)
+		fmt.Fprintf(&b, "  svc%03d:\n    image: example/svc:1\n    expose: [\"8080\"]\n", i)
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(b.String()), 0o644); err != nil {
