@@ -297,7 +297,7 @@ func (c *converter) kubeService(s *svcCtx) error {
 					list = append(list, strconv.Itoa(int(p.target)))
 				}
 			}
-			c.warn(svc.Name, "ports", "approximated: ports %s are not published outside the cluster by type ClusterIP (in it, %q answers on its container ports); set --service-type or %s.service.type NodePort or LoadBalancer to publish", strings.Join(list, ", "), s.name, ExtensionKey)
+			c.warn(svc.Name, "ports", "approximated: ports %s are not published outside the cluster by type ClusterIP (in it, %q answers on its container ports); hoist port-forward serves them on 127.0.0.1 as compose does, or set --service-type or %s.service.type NodePort or LoadBalancer to publish", strings.Join(list, ", "), s.name, ExtensionKey)
 		}
 		return nil
 	}
