@@ -33,7 +33,7 @@ func TestSelfHealing(t *testing.T) {
 	// container (whose command makes the health file again).
 	before := p.restarts(pod)
 	p.mustKubectl("exec", pod, "--", "rm", "/www/health")
-	p.eventually("the unhealthy container to be restarted by its liveness probe", time.Minute, func() (bool, string) {
+	p.eventually("the unhealthy container to be restarted by its liveness probe", 2*time.Minute, func() (bool, string) {
 		n := p.restarts(pod)
 		return n > before && slices.Contains(p.readyPods("web"), pod), fmt.Sprintf("restarts %d (was %d)", n, before)
 	})
