@@ -29,6 +29,10 @@ type serviceUsage struct {
 func projectUsage(p *types.Project) map[string]serviceUsage {
 	m := map[string]serviceUsage{}
 	names := p.ServiceNames()
+	isService := make(map[string]bool, len(names))
+	for _, n := range names {
+		isService[n] = true
+	}
 	for _, user := range names {
 		svc := p.Services[user]
 		joined := map[string]bool{}
@@ -54,16 +58,21 @@ func projectUsage(p *types.Project) map[string]serviceUsage {
 			}
 			m[dep] = u
 		}
-		texts := serviceTexts(&svc)
-		for _, other := range names {
-			if other == user || m[other].reachedBy != "" {
+		// One pass over the service's texts, then a look-up per name found:
+		// linear in the project, not services x services scans.
+		found := mentionedHosts(serviceTexts(&svc))
+		for _, v := range svc.Environment {
+			if v != nil {
+				found[*v] = true
+			}
+		}
+		for other := range found {
+			if other == user || !isService[other] || m[other].reachedBy != "" {
 				continue
 			}
-			if mentionsHost(texts, other) || envNames(&svc, other) {
-				u := m[other]
-				u.reachedBy = user
-				m[other] = u
-			}
+			u := m[other]
+			u.reachedBy = user
+			m[other] = u
 		}
 	}
 	return m
@@ -108,45 +117,37 @@ func serviceTexts(svc *types.ServiceConfig) []string {
 	return out
 }
 
-// envNames reports whether an environment value of svc is exactly name,
-// as in DB_HOST=db.
-func envNames(svc *types.ServiceConfig, name string) bool {
-	for _, v := range svc.Environment {
-		if v != nil && *v == name {
-			return true
-		}
-	}
-	return false
-}
-
 // mentionsHost reports whether a text names host as a network address:
 // "<host>:<digit>" (host:port), "//<host>" (a URL's authority) or
 // "@<host>" (user@host, an Erlang node name such as rabbit@rabbit), with
 // no host-name character right before or after the name.
 func mentionsHost(texts []string, host string) bool {
+	return mentionedHosts(texts)[host]
+}
+
+// mentionedHosts returns every name the texts mention as a network
+// address, in the sense of mentionsHost: a maximal run of host-name
+// characters preceded by "//" or "@", or followed by ":<digit>".
+func mentionedHosts(texts []string) map[string]bool {
+	found := map[string]bool{}
 	for _, t := range texts {
-		for i := 0; ; {
-			j := strings.Index(t[i:], host)
-			if j < 0 {
-				break
-			}
-			start, end := i+j, i+j+len(host)
-			i = start + 1
-			if start > 0 && isHostChar(t[start-1]) {
+		for start := 0; start < len(t); {
+			if !isHostChar(t[start]) {
+				start++
 				continue
 			}
-			if end < len(t) && isHostChar(t[end]) {
-				continue
+			end := start
+			for end < len(t) && isHostChar(t[end]) {
+				end++
 			}
-			if strings.HasSuffix(t[:start], "//") || start > 0 && t[start-1] == '@' {
-				return true
+			if strings.HasSuffix(t[:start], "//") || start > 0 && t[start-1] == '@' ||
+				end+1 < len(t) && t[end] == ':' && t[end+1] >= '0' && t[end+1] <= '9' {
+				found[t[start:end]] = true
 			}
-			if end+1 < len(t) && t[end] == ':' && t[end+1] >= '0' && t[end+1] <= '9' {
-				return true
-			}
+			start = end
 		}
 	}
-	return false
+	return found
 }
 
 func isHostChar(b byte) bool {
