@@ -84,11 +84,18 @@ func newProject(t *testing.T, name string) *project {
 // hoist runs the binary in the project directory against the cluster.
 func (p *project) hoist(args ...string) result {
 	p.t.Helper()
+	return p.hoistWithStdin("", args...)
+}
+
+// hoistWithStdin is hoist with standard input.
+func (p *project) hoistWithStdin(stdin string, args ...string) result {
+	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, hoistBin, args...)
 	cmd.Dir = p.dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + p.t.TempDir(), "KUBECONFIG=" + p.kubeconfig}, p.env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

@@ -62,7 +62,7 @@ func TestVerbs(t *testing.T) {
 		if r.code != 3 || r.stdout != "out\n" || !strings.Contains(r.stderr, "err\n") {
 			t.Errorf("exec exit 3: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
-		r = hoistWithStdin(t, p, "ping from stdin\n", "exec", "-n", p.ns, "-T", "worker", "cat")
+		r = p.hoistWithStdin("ping from stdin\n", "exec", "-n", p.ns, "-T", "worker", "cat")
 		if r.code != 0 || r.stdout != "ping from stdin\n" {
 			t.Errorf("exec with stdin: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
@@ -220,27 +220,6 @@ func TestVerbs(t *testing.T) {
 			t.Errorf("ls -n %s: exit %d, stdout:\n%s", p.ns, r.code, r.stdout)
 		}
 	}()
-}
-
-// hoistWithStdin is project.hoist with standard input.
-func hoistWithStdin(t *testing.T, p *project, stdin string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, hoistBin, args...)
-	cmd.Dir = p.dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KUBECONFIG=" + p.kubeconfig}, p.env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running hoist: %v", err)
-	}
-	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 
 // onTerminal runs a shell command line on a pseudo-terminal (script(1))

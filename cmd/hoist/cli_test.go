@@ -25,20 +25,14 @@ const testVersion = "v0.0.0-test"
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "hoist-cli-test")
+	bin, cleanup, err := testcluster.BuildHoist(testVersion)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	hoistBin = filepath.Join(dir, "hoist")
-	build := exec.Command("go", "build", "-o", hoistBin, "-ldflags", "-X main.version="+testVersion, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building hoist:", err)
-		os.Exit(1)
-	}
+	hoistBin = bin
 	code := testcluster.Main(m)
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

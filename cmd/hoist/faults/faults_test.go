@@ -35,21 +35,14 @@ var hoistBin string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "hoist-faults-test")
+	bin, cleanup, err := testcluster.BuildHoist("v0.0.0-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	hoistBin = filepath.Join(dir, "hoist")
-	build := exec.Command("go", "build", "-o", hoistBin, "-ldflags", "-X main.version=v0.0.0-test", "./cmd/hoist")
-	build.Dir = testcluster.Root()
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building hoist:", err)
-		os.Exit(1)
-	}
+	hoistBin = bin
 	code := testcluster.Main(m)
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
