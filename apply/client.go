@@ -178,8 +178,12 @@ func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 		return nil, fmt.Errorf("reading kubeconfig: %w", err)
 	}
 	// Concurrency is bounded by the caller's workers, not by a client-side
-	// rate limiter tuned for controllers.
-	cfg.QPS, cfg.Burst = 1000, 2000
+	// rate limiter tuned for controllers. A negative QPS turns client-go's
+	// limiter off (rest.Config.QPS): with one, a request sent just before a
+	// deadline fails with the limiter's "would exceed context deadline"
+	// instead of the context's own error, and --wait reported that as a
+	// failure rather than as its timeout.
+	cfg.QPS = -1
 	cfg.UserAgent = o.UserAgent
 	if o.Warnings != nil {
 		cfg.WarningHandler = rest.NewWarningWriter(o.Warnings, rest.WarningWriterOptions{Deduplicate: true})

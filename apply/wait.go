@@ -107,7 +107,7 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 				return nil
 			}
 		case err := <-errc:
-			if err != nil && wctx.Err() == nil {
+			if err != nil && wctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
 				return err
 			}
 		case <-wctx.Done():
