@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -301,7 +302,13 @@ func (c *Client) retryWithin(ctx context.Context, window time.Duration, op strin
 // answer in time, is overloaded or unavailable.
 func transient(err error) bool {
 	var netErr net.Error
+	// client-go wraps a body cut short ("unexpected error when reading
+	// response body. Please retry"), which utilnet.IsProbableEOF does not
+	// unwrap: a server restarting mid-response is as transient as one that
+	// refuses the connection, and server-side apply is idempotent.
+	var streamErr http2.StreamError
 	return utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &streamErr) ||
 		utilnet.IsHTTP2ConnectionLost(err) || utilnet.IsTimeout(err) || errors.As(err, &netErr) ||
 		apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
 		apierrors.IsServiceUnavailable(err)
