@@ -3,6 +3,8 @@ package apply
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -33,6 +36,8 @@ func TestTransient(t *testing.T) {
 		{name: "connection refused", err: refused(), want: true},
 		{name: "connection reset", err: &url.Error{Op: "Get", URL: "https://x", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, want: true},
 		{name: "server gone mid-response", err: &url.Error{Op: "Get", URL: "https://x", Err: errors.New("unexpected EOF")}, want: true},
+		{name: "response body cut short", err: fmt.Errorf("unexpected error when reading response body. Please retry. Original error: %w", io.ErrUnexpectedEOF), want: true},
+		{name: "HTTP/2 stream reset", err: fmt.Errorf("stream error when reading response body, may be caused by closed connection. Please retry. Original error: %w", http2.StreamError{StreamID: 3, Code: http2.ErrCodeInternal}), want: true},
 		{name: "server timeout", err: apierrors.NewServerTimeout(gr, "patch", 1), want: true},
 		{name: "too many requests", err: apierrors.NewTooManyRequests("slow down", 1), want: true},
 		{name: "service unavailable", err: apierrors.NewServiceUnavailable("starting"), want: true},
