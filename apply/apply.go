@@ -8,10 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -44,7 +43,7 @@ func ParseDryRun(s string) (DryRun, error) {
 	case "":
 		return DryRunNone, nil
 	}
-	return "", fmt.Errorf("--dry-run %q: want none, client or server", s)
+	return "", optionErrorf("%v %q: want none, client or server", OptionDryRun, s)
 }
 
 // Action is what happened to an object.
@@ -106,44 +105,6 @@ type Options struct {
 	Takeover bool
 }
 
-// ObjectError is a failure of one object: Verb is what hoist was doing
-// ("applying", "pruning", "deleting"); "applying" when empty.
-type ObjectError struct {
-	Ref  Ref
-	Verb string
-	Err  error
-}
-
-// Error names the verb, the object and its namespace (or that it is
-// cluster-scoped): "applying deployment.apps/web in namespace shop: ...".
-func (e *ObjectError) Error() string {
-	verb := e.Verb
-	if verb == "" {
-		verb = "applying"
-	}
-	return fmt.Sprintf("%s %s%s: %v", verb, e.Ref, where(e.Ref.Namespace), e.Err)
-}
-func (e *ObjectError) Unwrap() error { return e.Err }
-
-// conflictHint is kubectl's advice on a field manager conflict.
-const conflictHint = `Please review the fields above--they currently have other managers. Here
-are the ways you can resolve this warning:
-* If you intend to manage all of these fields, please re-run the apply
-  command with the ` + "`--force-conflicts`" + ` flag.
-* If you do not intend to manage all of the fields, please edit your
-  manifest to remove references to the fields that should keep their
-  current managers.
-* You may co-own fields by updating your manifest to match the existing
-  value; in this case, you'll become the manager if the other manager(s)
-  stop managing the field (remove it from their configuration).
-See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts`
-
-// IsConflict reports whether err is a field manager conflict.
-func IsConflict(err error) bool { return apierrors.IsConflict(err) }
-
-// ConflictHint returns kubectl's remediation text for conflicts.
-func ConflictHint() string { return conflictHint }
-
 // prepared is one object ready to apply.
 type prepared struct {
 	obj     *unstructured.Unstructured
@@ -163,9 +124,9 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 		return results, ue
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return results, fmt.Errorf("%w after %s (--timeout) applying the project: %d of %d objects applied", ErrTimeout, o.Timeout, len(done(results)), len(objs))
+		return results, optionErrorf("%w after %s (%v) applying the project: %d of %d objects applied", ErrTimeout, o.Timeout, OptionTimeout, len(done(results)), len(objs))
 	}
-	return results, err
+	return results, asConflict(err)
 }
 
 func (c *Client) apply(ctx context.Context, objs []*unstructured.Unstructured, o Options) ([]Result, error) {
@@ -216,7 +177,7 @@ func (c *Client) apply(ctx context.Context, objs []*unstructured.Unstructured, o
 				return done(results), err
 			}
 		}
-		live, err := c.liveObjects(ctx, objects, stage)
+		live, err := c.liveObjects(ctx, objects, stage, o.Concurrency)
 		if err != nil {
 			return done(results), err
 		}
@@ -249,51 +210,6 @@ func (c *Client) apply(ctx context.Context, objs []*unstructured.Unstructured, o
 	return results, nil
 }
 
-// checkOrigin looks, before anything is written, for the set's objects
-// that this project lacks when the set was last applied from another
-// project of the same name (another Origin): prune would delete them, so
-// it refuses, unless Takeover; a plain apply warns, as docker compose
-// warns about orphan containers.
-func (c *Client) checkOrigin(ctx context.Context, set *applySet, st parentState, objects []prepared, o Options) error {
-	if !set.foreign(st) {
-		return nil
-	}
-	members, err := set.members(ctx, c, st.gks)
-	if err != nil {
-		return err
-	}
-	keep := map[Ref]bool{}
-	for _, p := range objects {
-		keep[p.ref] = true
-	}
-	var orphans []string
-	for _, u := range members {
-		ref := refOf(u)
-		// Prune never deletes Namespaces and claims.
-		if keep[ref] || ref.GroupKind == (schema.GroupKind{Kind: "Namespace"}) || ref.GroupKind == claimGK {
-			continue
-		}
-		orphans = append(orphans, ref.String())
-	}
-	if len(orphans) == 0 {
-		return nil
-	}
-	names := strings.Join(orphans, ", ")
-	if len(orphans) > 5 {
-		names = fmt.Sprintf("%s and %d more", strings.Join(orphans[:5], ", "), len(orphans)-5)
-	}
-	theirs, ours := describeOrigins(st.origin, set.origin)
-	if o.Prune && !o.Takeover {
-		return fmt.Errorf("refusing to prune orphan objects (%s) of project %q: ApplySet parent secret/%s in namespace %s was last applied from %s, not from this project's %s; run with --force to prune them, or give this project another name with -p",
-			names, set.name, set.name, set.namespace, theirs, ours)
-	}
-	if !o.Prune && o.Warnings != nil {
-		fmt.Fprintf(o.Warnings, "Warning: found orphan objects (%s) for project %q, last applied from %s (ApplySet parent secret/%s in namespace %s). If you removed or renamed these services, run hoist up --force to clean them up; if they belong to another project, give this one another name with -p\n",
-			names, set.name, theirs, set.name, set.namespace)
-	}
-	return nil
-}
-
 // start fills in o's defaults and prepares objs as members of o's set.
 func (c *Client) start(ctx context.Context, objs []*unstructured.Unstructured, o *Options) (*applySet, []prepared, error) {
 	if o.FieldManager == "" {
@@ -319,28 +235,6 @@ func done(results []Result) []Result {
 	}
 	return out
 }
-
-func union(a, b map[schema.GroupKind]bool) map[schema.GroupKind]bool {
-	u := make(map[schema.GroupKind]bool, len(a)+len(b))
-	for gk := range a {
-		u[gk] = true
-	}
-	for gk := range b {
-		u[gk] = true
-	}
-	return u
-}
-
-func covers(a, b map[schema.GroupKind]bool) bool {
-	for gk := range b {
-		if !a[gk] {
-			return false
-		}
-	}
-	return true
-}
-
-func sameGKs(a, b map[schema.GroupKind]bool) bool { return len(a) == len(b) && covers(a, b) }
 
 // prepare maps every object to its resource, sets missing namespaces,
 // labels it as a member of the set and records the applied hash.
@@ -394,7 +288,7 @@ func (c *Client) prepare(ctx context.Context, objs []*unstructured.Unstructured,
 
 // liveObjects lists, once per resource and all resources at once, the live
 // objects of a stage's kinds, keyed by reference.
-func (c *Client) liveObjects(ctx context.Context, objects []prepared, stage []int) (map[Ref]*unstructured.Unstructured, error) {
+func (c *Client) liveObjects(ctx context.Context, objects []prepared, stage []int, concurrency int) (map[Ref]*unstructured.Unstructured, error) {
 	type target struct {
 		mapping *meta.RESTMapping
 		ns      string
@@ -409,20 +303,14 @@ func (c *Client) liveObjects(ctx context.Context, objects []prepared, stage []in
 		}
 	}
 	lists := make([][]*unstructured.Unstructured, len(targets))
-	errs := make([]error, len(targets))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			items, err := c.list(ctx, t.mapping, t.ns, "")
-			if err != nil && !apierrors.IsNotFound(err) { // NotFound: no namespace yet
-				errs[i] = err
-			}
-			lists[i] = items
-		}()
-	}
-	wg.Wait()
+	errs := inParallel(ctx, concurrency, len(targets), func(ctx context.Context, i int) error {
+		items, err := c.list(ctx, targets[i].mapping, targets[i].ns, "")
+		lists[i] = items
+		if apierrors.IsNotFound(err) { // no namespace yet
+			return nil
+		}
+		return err
+	})
 	if ue := firstUnreachable(errs); ue != nil {
 		return nil, ue
 	}
@@ -466,71 +354,82 @@ func (c *Client) list(ctx context.Context, m *meta.RESTMapping, ns, selector str
 	}
 }
 
-// applyStage applies a stage's objects with bounded concurrency.
+// applyStage applies a stage's objects, o.Concurrency at a time, and
+// returns their errors in input order; once one finds the server
+// unreachable, that one error says it all.
 func (c *Client) applyStage(ctx context.Context, objects []prepared, stage []int, live map[Ref]*unstructured.Unstructured, o Options, dryRun []string, results []Result) []error {
-	// Each goroutine writes only its own index of results and errs. Once
-	// one object finds the server unreachable, the others stop: that one
-	// error says it all.
-	var (
-		errs = make([]error, len(objects))
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, o.Concurrency)
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	var todo []int
 	for _, i := range stage {
-		if ctx.Err() != nil {
-			break
-		}
 		p := objects[i]
 		existing := live[p.ref]
 		results[i] = Result{Ref: p.ref, DryRun: o.DryRun}
-		if existing != nil && holds(existing, p.obj) {
+		switch {
+		case existing != nil && holds(existing, p.obj):
 			results[i].Action = Unchanged
-			continue
-		}
-		if existing != nil && p.ref.GroupKind.Kind == "Namespace" && existing.GetLabels()[LabelApplySetPartOf] != p.obj.GetLabels()[LabelApplySetPartOf] {
+		case existing != nil && p.ref.GroupKind.Kind == "Namespace" && existing.GetLabels()[LabelApplySetPartOf] != p.obj.GetLabels()[LabelApplySetPartOf]:
 			// A namespace hoist did not create is used, never adopted: it
 			// must not become a member that delete would remove.
 			results[i].Action = Unchanged
-			continue
-		}
-		if o.DryRun == DryRunClient {
+		case o.DryRun == DryRunClient && existing == nil:
+			results[i].Action = Created
+		case o.DryRun == DryRunClient:
 			results[i].Action = Configured
-			if existing == nil {
-				results[i].Action = Created
-			}
-			continue
+		default:
+			todo = append(todo, i)
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			action, err := c.applyOne(ctx, p, existing, o, dryRun)
-			results[i].Action = action
-			switch {
-			case err == nil:
-			case errors.Is(err, ErrUnreachable):
-				errs[i] = err
-				cancel()
-			case ctx.Err() != nil:
-				errs[i] = ctx.Err()
-			default:
-				errs[i] = &ObjectError{Ref: p.ref, Err: err}
-			}
-		}()
 	}
-	wg.Wait()
+	// Each call writes only its own index of results.
+	errs := inParallel(ctx, o.Concurrency, len(todo), func(ctx context.Context, k int) error {
+		i := todo[k]
+		p := objects[i]
+		action, err := c.applyOne(ctx, p, live[p.ref], o, dryRun)
+		results[i].Action = action
+		switch {
+		case err == nil, errors.Is(err, ErrUnreachable):
+			return err
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		return &ObjectError{Ref: p.ref, Err: err}
+	})
 	if ue := firstUnreachable(errs); ue != nil {
 		return []error{ue}
 	}
 	var out []error
-	for _, i := range stage {
-		if errs[i] != nil {
-			out = append(out, errs[i])
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
 		}
 	}
 	return out
+}
+
+// inParallel calls fn(ctx, i) for each i in [0, n), at most limit at once
+// (errgroup.SetLimit; limit <= 0 means 16), and returns each call's error
+// at its index. Once a call finds the server unreachable, the calls still
+// to start do not start (their errors stay nil) and the running ones see
+// their context cancelled: that one error says it all.
+func inParallel(ctx context.Context, limit, n int, fn func(ctx context.Context, i int) error) []error {
+	if limit <= 0 {
+		limit = 16
+	}
+	errs := make([]error, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(limit)
+	for i := range n {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			errs[i] = fn(gctx, i)
+			if errors.Is(errs[i], ErrUnreachable) {
+				return errs[i]
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // the errors are in errs
+	return errs
 }
 
 func (c *Client) applyOne(ctx context.Context, p prepared, existing *unstructured.Unstructured, o Options, dryRun []string) (Action, error) {
@@ -669,138 +568,4 @@ func numEqual(v any, f float64) bool {
 	return false
 }
 
-// prune deletes the set's live members that are not in objects, except
-// Namespaces.
-func (c *Client) prune(ctx context.Context, set *applySet, gks map[schema.GroupKind]bool, objects []prepared, mode DryRun, dryRun []string, warnings io.Writer) ([]Result, map[schema.GroupKind]bool, error) {
-	keep := map[Ref]bool{}
-	for _, p := range objects {
-		keep[p.ref] = true
-	}
-	members, err := set.members(ctx, c, gks)
-	if err != nil {
-		return nil, nil, err
-	}
-	var results []Result
-	var statefulSets []*unstructured.Unstructured
-	kept := map[schema.GroupKind]bool{}
-	for _, u := range members {
-		ref := refOf(u)
-		if keep[ref] {
-			continue
-		}
-		// Never prune a Namespace: leaving out --create-namespace must not
-		// delete everything in it. It stays in the set for hoist delete.
-		if ref.GroupKind == (schema.GroupKind{Kind: "Namespace"}) {
-			kept[ref.GroupKind] = true
-			continue
-		}
-		// Never prune a claim either: dropping a volume from the compose
-		// file must not delete its data (docker compose keeps volumes too).
-		// It stays in the set, so hoist delete --volumes removes it.
-		if ref.GroupKind == claimGK {
-			kept[ref.GroupKind] = true
-			if warnings != nil {
-				fmt.Fprintf(warnings, "Warning: %s kept, with its data: the project no longer uses it; hoist delete --volumes removes it\n", ref)
-			}
-			continue
-		}
-		if mode != DryRunClient {
-			m, err := c.mapping(u.GroupVersionKind())
-			if err != nil {
-				return results, kept, err
-			}
-			policy := metav1.DeletePropagationBackground
-			err = c.retry(ctx, "pruning "+ref.String()+where(ref.Namespace), func(ctx context.Context) error {
-				return c.resource(m, u.GetNamespace()).Delete(ctx, u.GetName(), metav1.DeleteOptions{DryRun: dryRun, PropagationPolicy: &policy, Preconditions: &metav1.Preconditions{UID: ptr(u.GetUID())}})
-			})
-			if errors.Is(err, ErrUnreachable) {
-				return results, kept, err
-			}
-			if err != nil && !apierrors.IsNotFound(err) {
-				return results, kept, &ObjectError{Ref: ref, Verb: "pruning", Err: err}
-			}
-		}
-		results = append(results, Result{Ref: ref, Action: Pruned, DryRun: mode})
-		if ref.GroupKind == (schema.GroupKind{Group: "apps", Kind: "StatefulSet"}) {
-			statefulSets = append(statefulSets, u)
-		}
-	}
-	// Prune leaves the claims a pruned StatefulSet made, as it leaves the
-	// claims of dropped named volumes, and records them in the set so that
-	// delete --volumes finds them.
-	claims, err := c.templateClaims(ctx, c.Namespace, statefulSets)
-	if err != nil || len(claims) == 0 {
-		return results, kept, err
-	}
-	if mode == DryRunNone {
-		if err := c.adoptClaims(ctx, set, claims, nil); err != nil {
-			return results, kept, err
-		}
-		kept[claimGK] = true
-	}
-	if warnings != nil {
-		for _, ref := range sortedRefs(claims) {
-			fmt.Fprintf(warnings, "Warning: %s kept, with its data: statefulset.apps/%s made it from a volumeClaimTemplate; hoist delete --volumes removes it\n", ref, claims[ref])
-		}
-	}
-	return results, kept, nil
-}
-
 func ptr[T any](v T) *T { return &v }
-
-// immutableError is the API server's refusal to change a field that
-// cannot change, in one line, with what to do; it unwraps to the server's
-// error.
-type immutableError struct {
-	msg string
-	err error
-}
-
-func (e *immutableError) Error() string { return e.msg }
-func (e *immutableError) Unwrap() error { return e.err }
-
-// explainImmutable shortens the server's refusal of a change to an
-// immutable field (whose message can carry a dump or a diff of the whole
-// spec) to the fields it names, and says how to make the change: a
-// StatefulSet's claim templates, service name and selector only change by
-// deleting it but not its pods and claims; a claim can only grow.
-func explainImmutable(p prepared, err error) error {
-	var se *apierrors.StatusError
-	if !apierrors.IsInvalid(err) || !errors.As(err, &se) || se.ErrStatus.Details == nil {
-		return err
-	}
-	var causes []string
-	immutable := false
-	for _, c := range se.ErrStatus.Details.Causes {
-		msg, _, _ := strings.Cut(c.Message, "\n")
-		if strings.Contains(msg, "immutable") {
-			immutable = true
-			if strings.HasPrefix(msg, "Invalid value: ") && strings.HasSuffix(msg, ": field is immutable") {
-				msg = "field is immutable"
-			}
-		}
-		causes = append(causes, c.Field+": "+msg)
-	}
-	if !immutable {
-		return err
-	}
-	out := fmt.Sprintf("%s %q is invalid: %s", p.obj.GetKind(), p.obj.GetName(), strings.Join(causes, "; "))
-	switch p.ref.GroupKind {
-	case schema.GroupKind{Group: "apps", Kind: "StatefulSet"}:
-		out += fmt.Sprintf("; to change it, delete the StatefulSet but not its pods and claims (kubectl delete statefulset %s -n %s --cascade=orphan), then apply again", p.obj.GetName(), p.obj.GetNamespace())
-	case schema.GroupKind{Kind: "PersistentVolumeClaim"}:
-		out += "; a claim can only grow, once bound and when its storage class allows expansion; to change it otherwise, delete it, and its data, then apply again"
-	}
-	return &immutableError{msg: out, err: err}
-}
-
-// joinObjectErrors reports every failed object, one per line.
-func joinObjectErrors(errs []error) error {
-	if ue := firstUnreachable(errs); ue != nil {
-		return ue
-	}
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	return errors.Join(errs...)
-}

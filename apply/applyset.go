@@ -108,7 +108,7 @@ func (a *applySet) current(ctx context.Context, c *Client) (parentState, error) 
 		return parentState{}, withOp(op, err)
 	}
 	if id := u.GetLabels()[LabelApplySetID]; id != a.ID() {
-		return parentState{}, fmt.Errorf("secret/%s in namespace %s exists but is not this project's ApplySet parent (label %s=%q); rename the project with -p", a.name, a.namespace, LabelApplySetID, id)
+		return parentState{}, optionErrorf("secret/%s in namespace %s exists but is not this project's ApplySet parent (label %s=%q); rename the project with %v", a.name, a.namespace, LabelApplySetID, id, OptionProject)
 	}
 	ann := u.GetAnnotations()
 	if t := ann[AnnotationTooling]; !strings.HasPrefix(t, ToolName+"/") {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"strings"
 	"time"
 
@@ -89,7 +88,7 @@ func kubeconfigError(o ConnectOptions, err error) error {
 	if o.Kubeconfig != "" {
 		paths = []string{o.Kubeconfig}
 	}
-	return fmt.Errorf("reading kubeconfig: no cluster configured in %s (set --kubeconfig, KUBECONFIG or --context)", strings.Join(paths, ", "))
+	return optionErrorf("reading kubeconfig: no cluster configured in %s (set %v, KUBECONFIG or %v)", strings.Join(paths, ", "), OptionKubeconfig, OptionContext)
 }
 
 func clientConfig(o ConnectOptions) clientcmd.ClientConfig {
@@ -122,49 +121,6 @@ const (
 )
 
 var retryBackoff = wait.Backoff{Duration: 250 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 10, Cap: 4 * time.Second}
-
-var errNoAnswer = errors.New("no answer in time")
-
-// ErrUnreachable is what an *UnreachableError is, for errors.Is.
-var ErrUnreachable = errors.New("cannot reach the cluster")
-
-// UnreachableError says that the API server did not answer a request, or
-// failed it for a transient reason, until hoist gave up retrying it.
-type UnreachableError struct {
-	// Server is the API server's address.
-	Server string
-	// Op is what hoist was doing: "applying deployment.apps/web in
-	// namespace shop".
-	Op string
-	// For is how long the request was retried.
-	For time.Duration
-	// Err is the last attempt's error.
-	Err error
-}
-
-// Error is the README's one line: "cannot reach the cluster at URL: ...".
-func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the cluster at %s: %s, retried for %s: %v", e.Server, e.Op, e.For.Round(100*time.Millisecond), shortError(e.Err))
-}
-
-// Unwrap returns the last attempt's error.
-func (e *UnreachableError) Unwrap() error { return e.Err }
-
-// Is makes errors.Is(err, ErrUnreachable) true.
-func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
-
-// shortError drops the request URL client-go puts in front of a transport
-// error ("Patch \"https://...?fieldManager=hoist\": dial tcp ...").
-func shortError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if ue.Timeout() {
-			return errNoAnswer
-		}
-		return ue.Err
-	}
-	return err
-}
 
 // Connect builds a client from the kubeconfig and checks that the API
 // server answers, retrying with backoff for a few seconds.
@@ -321,29 +277,6 @@ func where(ns string) string {
 		return " (cluster-scoped)"
 	}
 	return " in namespace " + ns
-}
-
-// withOp prefixes err with op ("listing deployments.apps in namespace
-// shop"), unless err already says it: an *UnreachableError names its op.
-func withOp(op string, err error) error {
-	if errors.Is(err, ErrUnreachable) {
-		return err
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// firstUnreachable returns the first *UnreachableError among errs, or nil:
-// once the server cannot be reached, that one line says all.
-func firstUnreachable(errs []error) error {
-	for _, err := range errs {
-		if errors.Is(err, ErrUnreachable) {
-			var ue *UnreachableError
-			if errors.As(err, &ue) {
-				return ue
-			}
-		}
-	}
-	return nil
 }
 
 // mapping finds the resource of obj's kind.

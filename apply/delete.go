@@ -7,14 +7,16 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
 )
 
 // DeleteOptions tune Delete.
@@ -59,7 +61,7 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 	gks := st.gks
 	if set.foreign(st) && !o.Takeover {
 		theirs, ours := describeOrigins(st.origin, set.origin)
-		return nil, fmt.Errorf("refusing to delete project %q in namespace %s: ApplySet parent secret/%s was last applied from %s, not from this project's %s; run with --force to delete it anyway", set.name, set.namespace, set.name, theirs, ours)
+		return nil, optionErrorf("refusing to delete project %q in namespace %s: ApplySet parent secret/%s was last applied from %s, not from this project's %s; run with %v to delete it anyway", set.name, set.namespace, set.name, theirs, ours, OptionTakeover)
 	}
 	members, err := set.members(ctx, c, gks)
 	if err != nil {
@@ -192,7 +194,9 @@ func (c *Client) Delete(ctx context.Context, o DeleteOptions) ([]Result, error) 
 	return results, nil
 }
 
-// waitGone watches each object until it is deleted.
+// waitGone waits until each object is deleted: an informer on its name
+// (see inform) ends when it sees the object deleted, or finds it gone once
+// it has listed.
 func (c *Client) waitGone(ctx context.Context, objs []*unstructured.Unstructured, timeout time.Duration) error {
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
@@ -204,58 +208,51 @@ func (c *Client) waitGone(ctx context.Context, objs []*unstructured.Unstructured
 		if err != nil {
 			return err
 		}
-		r := c.resource(m, u.GetNamespace())
-		op := "waiting for " + refOf(u).String() + where(u.GetNamespace()) + " to be deleted"
-		for {
-			var l *unstructured.UnstructuredList
-			err := c.retry(ctx, op, func(ctx context.Context) (err error) {
-				l, err = r.List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + u.GetName()})
-				return err
-			})
-			if err != nil {
-				return waitErr(ctx, refOf(u), err)
-			}
-			if len(l.Items) == 0 {
-				break
-			}
-			var w watch.Interface
-			err = c.retry(ctx, op, func(ctx context.Context) (err error) {
-				w, err = c.watcher(m, u.GetNamespace()).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + u.GetName(), ResourceVersion: l.GetResourceVersion()})
-				return err
-			})
-			if err != nil {
-				return waitErr(ctx, refOf(u), err)
-			}
-			deleted := false
-			for ev := range w.ResultChan() {
-				if ev.Type == watch.Deleted {
-					deleted = true
-					break
-				}
-			}
-			w.Stop()
-			if deleted {
-				break
-			}
-			if ctx.Err() != nil {
-				return waitErr(ctx, refOf(u), ctx.Err())
-			}
+		if err := c.untilGone(ctx, m, u); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func waitErr(ctx context.Context, ref Ref, err error) error {
-	if errors.Is(err, ErrUnreachable) {
+func (c *Client) untilGone(ctx context.Context, m *meta.RESTMapping, u *unstructured.Unstructured) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	deleted := make(chan struct{})
+	var once sync.Once
+	errc := make(chan error, 1)
+	op := "waiting for " + refOf(u).String() + where(u.GetNamespace()) + " to be deleted"
+	inf, err := c.inform(ctx, op, m, u.GetNamespace(), "metadata.name="+u.GetName(), cache.ResourceEventHandlerFuncs{
+		DeleteFunc: func(any) { once.Do(func() { close(deleted) }) },
+	}, errc)
+	if err != nil {
 		return err
 	}
-	if ctx.Err() != nil {
-		return fmt.Errorf("%w waiting for %s to be deleted", ErrTimeout, ref)
+	synced := make(chan struct{})
+	go func() {
+		if cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			close(synced)
+		}
+	}()
+	for {
+		select {
+		case <-deleted:
+			return nil
+		case <-synced:
+			if len(inf.GetStore().List()) == 0 {
+				return nil
+			}
+			synced = nil
+		case err := <-errc:
+			if ctx.Err() == nil {
+				return err
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("%w waiting for %s to be deleted", ErrTimeout, refOf(u))
+		}
 	}
-	return fmt.Errorf("waiting for %s to be deleted: %w", ref, err)
 }
 
-// warnClaims names the StatefulSet claims left in place.
 // adoptClaims makes the claims StatefulSets made from their templates
 // members of the set, so that a later delete --volumes finds them once
 // their StatefulSets are gone.

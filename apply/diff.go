@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -44,61 +43,50 @@ func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o 
 
 	type pair struct{ live, merged *unstructured.Unstructured }
 	pairs := make([]pair, len(objects))
-	errs := make([]error, len(objects))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, o.Concurrency)
-	for i, p := range objects {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			r := c.resource(p.mapping, p.obj.GetNamespace())
-			var live *unstructured.Unstructured
-			err := c.retry(ctx, "reading "+p.ref.String()+where(p.ref.Namespace), func(ctx context.Context) (err error) {
-				live, err = r.Get(ctx, p.obj.GetName(), metav1.GetOptions{})
-				return err
-			})
-			if apierrors.IsNotFound(err) {
-				live, err = nil, nil
+	errs := inParallel(ctx, o.Concurrency, len(objects), func(ctx context.Context, i int) error {
+		p := objects[i]
+		r := c.resource(p.mapping, p.obj.GetNamespace())
+		var live *unstructured.Unstructured
+		err := c.retry(ctx, "reading "+p.ref.String()+where(p.ref.Namespace), func(ctx context.Context) (err error) {
+			live, err = r.Get(ctx, p.obj.GetName(), metav1.GetOptions{})
+			return err
+		})
+		if apierrors.IsNotFound(err) {
+			live, err = nil, nil
+		}
+		if errors.Is(err, ErrUnreachable) {
+			return err
+		}
+		if err != nil {
+			return &ObjectError{Ref: p.ref, Verb: "reading", Err: err}
+		}
+		var merged *unstructured.Unstructured
+		err = c.retry(ctx, "applying "+p.ref.String()+where(p.ref.Namespace)+" (server dry run)", func(ctx context.Context) (err error) {
+			if live != nil && mustReplace(live, p.obj) != "" {
+				// apply deletes it and creates it again (a changed Job, a
+				// Service gaining or losing its cluster IP): compare with a
+				// dry-run create, as an apply onto live would be refused or
+				// would not show the new object.
+				merged, err = dryRunCreate(ctx, r, p.obj, o.FieldManager)
+			} else {
+				merged, err = r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: []string{metav1.DryRunAll}})
 			}
-			if errors.Is(err, ErrUnreachable) {
-				errs[i] = err
-				return
-			}
-			if err != nil {
-				errs[i] = &ObjectError{Ref: p.ref, Verb: "reading", Err: err}
-				return
-			}
-			var merged *unstructured.Unstructured
-			err = c.retry(ctx, "applying "+p.ref.String()+where(p.ref.Namespace)+" (server dry run)", func(ctx context.Context) (err error) {
-				if live != nil && mustReplace(live, p.obj) != "" {
-					// apply deletes it and creates it again (a changed Job, a
-					// Service gaining or losing its cluster IP): compare with a
-					// dry-run create, as an apply onto live would be refused or
-					// would not show the new object.
-					merged, err = dryRunCreate(ctx, r, p.obj, o.FieldManager)
-				} else {
-					merged, err = r.Apply(ctx, p.obj.GetName(), p.obj, metav1.ApplyOptions{FieldManager: o.FieldManager, Force: o.Force, DryRun: []string{metav1.DryRunAll}})
-				}
-				return err
-			})
-			if errors.Is(err, ErrUnreachable) {
-				errs[i] = err
-				return
-			}
-			if err != nil {
-				errs[i] = &ObjectError{Ref: p.ref, Err: explainImmutable(p, err)}
-				return
-			}
-			pairs[i] = pair{live: live, merged: merged}
-		}()
-	}
-	wg.Wait()
+			return err
+		})
+		if errors.Is(err, ErrUnreachable) {
+			return err
+		}
+		if err != nil {
+			return &ObjectError{Ref: p.ref, Err: explainImmutable(p, err)}
+		}
+		pairs[i] = pair{live: live, merged: merged}
+		return nil
+	})
 	if ue := firstUnreachable(errs); ue != nil {
 		return false, ue
 	}
 	if err := errors.Join(errs...); err != nil {
-		return false, err
+		return false, asConflict(err)
 	}
 	for i, p := range pairs {
 		if err := writeDiffPair(liveDir, mergedDir, objects[i].obj, p.live, p.merged); err != nil {

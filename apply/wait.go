@@ -13,8 +13,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
 )
 
 // WaitOptions tune Wait.
@@ -26,33 +28,12 @@ type WaitOptions struct {
 	TTY bool
 }
 
-// ErrTimeout is returned when workloads are not ready in time.
-var ErrTimeout = errors.New("timed out")
-
-// workloadKinds are the kinds Wait waits for. A CronJob has no rollout to
-// wait for: it counts as ready once applied.
-var workloadKinds = map[schema.GroupKind]bool{
-	{Group: "apps", Kind: "Deployment"}:  true,
-	{Group: "apps", Kind: "StatefulSet"}: true,
-	{Group: "apps", Kind: "DaemonSet"}:   true,
-	{Group: "batch", Kind: "Job"}:        true,
-}
-
-// state is a workload's readiness.
-type state struct {
-	ready  bool
-	failed error
-	// progress is "ready/desired" for the progress line.
-	progress string
-	// message says what is still missing.
-	message string
-	// selector finds the workload's pods, to explain a timeout.
-	selector string
-}
-
-// Wait watches the workloads among objs until all are rolled out (Jobs:
-// complete), one fails for good (ProgressDeadlineExceeded, a failed Job), or
-// the timeout passes; then it names what is not ready and why.
+// Wait watches the workloads among objs until all are ready (see the
+// readiness rules in ready.go), one fails for good (ProgressDeadlineExceeded,
+// a failed Job), or the timeout (0 means 5 minutes) passes; then it names
+// what is not ready and why, in an error that wraps ErrTimeout. A list or
+// watch the server refuses for good (RBAC) ends it at once with that error;
+// Ctrl-C (ctx cancelled) at once with ctx's error.
 func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o WaitOptions) error {
 	targets := map[Ref]*unstructured.Unstructured{}
 	byResource := map[schema.GroupVersionResource]*meta.RESTMapping{}
@@ -82,12 +63,28 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 	wctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 
-	states := map[Ref]state{}
 	events := make(chan *unstructured.Unstructured)
+	send := func(obj any) {
+		if u, ok := obj.(*unstructured.Unstructured); ok {
+			select {
+			case events <- u:
+			case <-wctx.Done():
+			}
+		}
+	}
+	handler := cache.ResourceEventHandlerFuncs{AddFunc: send, UpdateFunc: func(_, obj any) { send(obj) }}
 	errc := make(chan error, len(byResource))
 	for _, m := range byResource {
-		go func() { errc <- c.watchResource(wctx, m, c.Namespace, events) }()
+		ns := c.Namespace
+		if m.Scope.Name() == meta.RESTScopeNameRoot {
+			ns = ""
+		}
+		op := "watching " + m.Resource.GroupResource().String() + where(ns)
+		if _, err := c.inform(wctx, op, m, ns, "", handler, errc); err != nil {
+			return err
+		}
 	}
+	states := map[Ref]state{}
 	p := &progress{w: o.Progress, tty: o.TTY, last: map[Ref]string{}}
 	defer p.done()
 	for {
@@ -107,7 +104,8 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 				return nil
 			}
 		case err := <-errc:
-			if err != nil && wctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+			// A request the deadline cut short is the timeout, below.
+			if wctx.Err() == nil {
 				return err
 			}
 		case <-wctx.Done():
@@ -119,228 +117,112 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 	}
 }
 
-// autoscalerMinimums maps each workload an autoscaler among objs scales
-// to the autoscaler's minReplicas.
-func autoscalerMinimums(objs []*unstructured.Unstructured, ns string) map[Ref]int64 {
-	out := map[Ref]int64{}
-	for _, u := range objs {
-		if u.GroupVersionKind().GroupKind() != (schema.GroupKind{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"}) {
-			continue
-		}
-		target, _, _ := unstructured.NestedStringMap(u.Object, "spec", "scaleTargetRef")
-		gv, err := schema.ParseGroupVersion(target["apiVersion"])
-		if err != nil || target["kind"] == "" || target["name"] == "" {
-			continue
-		}
-		lo, found, _ := unstructured.NestedInt64(u.Object, "spec", "minReplicas")
-		if !found {
-			lo = 1
-		}
-		if u.GetNamespace() != "" {
-			ns = u.GetNamespace()
-		}
-		out[Ref{GroupKind: schema.GroupKind{Group: gv.Group, Kind: target["kind"]}, Namespace: ns, Name: target["name"]}] = lo
-	}
-	return out
-}
-
-// atMinimum keeps a rolled-out workload that an autoscaler scales not
-// ready until the autoscaler raised it to its minimum: hoist leaves
-// spec.replicas to the autoscaler, so the server starts it at one replica,
-// and compose's replicas (the minimum) should run when up --wait returns.
-func atMinimum(st state, u *unstructured.Unstructured, minimum int64) state {
-	if !st.ready || minimum <= 1 {
-		return st
-	}
-	replicas, found, _ := unstructured.NestedInt64(u.Object, "spec", "replicas")
-	if !found {
-		replicas = 1
-	}
-	if replicas >= minimum {
-		return st
-	}
-	ready, _, _ := unstructured.NestedInt64(u.Object, "status", "readyReplicas")
-	st.ready = false
-	st.progress = fmt.Sprintf("%d/%d", ready, minimum)
-	st.message = fmt.Sprintf("waiting for the autoscaler to scale it to its minimum of %d replicas (at %d)", minimum, replicas)
-	return st
-}
-
-func allReady(states map[Ref]state, targets map[Ref]*unstructured.Unstructured) bool {
-	for ref := range targets {
-		if !states[ref].ready {
-			return false
-		}
-	}
-	return true
-}
-
-// watchResource lists then watches a resource in a namespace and sends
-// every object it sees; when the watch ends it lists and watches again.
-func (c *Client) watchResource(ctx context.Context, m *meta.RESTMapping, ns string, out chan<- *unstructured.Unstructured) error {
-	r := c.resource(m, ns)
+// inform runs a client-go informer on resource m in namespace ns (all
+// namespaces for a cluster-scoped resource), limited to fieldSelector,
+// until ctx ends, gives its events to h and returns it. Its reflector lists, watches
+// from the list's resource version (with bookmarks, and the streaming
+// list where the server has it) and lists again when the watch expires.
+// Each list and watch request is retried by c.retry, so a server that
+// stays unreachable ends in an *UnreachableError. The informer would retry
+// every failure forever: the first one that retrying cannot heal (see
+// lasting) goes to errc, once, prefixed with op, what hoist was doing.
+func (c *Client) inform(ctx context.Context, op string, m *meta.RESTMapping, ns, fieldSelector string, h cache.ResourceEventHandler, errc chan<- error) (cache.SharedIndexInformer, error) {
 	if m.Scope.Name() == meta.RESTScopeNameRoot {
 		ns = ""
 	}
-	op := "watching " + m.Resource.GroupResource().String() + where(ns)
-	for ctx.Err() == nil {
-		var l *unstructured.UnstructuredList
-		err := c.retry(ctx, op, func(ctx context.Context) (err error) {
-			l, err = r.List(ctx, metav1.ListOptions{})
-			return err
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.FieldSelector = fieldSelector
+			var l *unstructured.UnstructuredList
+			err := c.retry(ctx, op, func(ctx context.Context) (err error) {
+				l, err = c.resource(m, ns).List(ctx, opts)
+				return err
+			})
+			if err != nil {
+				return nil, err
 			}
-			return withOp(op, err)
-		}
-		for i := range l.Items {
-			u := &l.Items[i]
-			u.SetGroupVersionKind(m.GroupVersionKind)
-			select {
-			case out <- u:
-			case <-ctx.Done():
-				return nil
-			}
-		}
-		var w watch.Interface
-		err = c.retry(ctx, op, func(ctx context.Context) (err error) {
-			w, err = c.watcher(m, ns).Watch(ctx, metav1.ListOptions{ResourceVersion: l.GetResourceVersion(), AllowWatchBookmarks: true})
-			return err
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return withOp(op, err)
-		}
-		for ev := range w.ResultChan() {
-			if ev.Type != watch.Added && ev.Type != watch.Modified {
-				continue
-			}
-			u, ok := ev.Object.(*unstructured.Unstructured)
-			if !ok {
-				continue
-			}
-			u.SetGroupVersionKind(m.GroupVersionKind)
-			select {
-			case out <- u:
-			case <-ctx.Done():
-				w.Stop()
-				return nil
-			}
-		}
-		w.Stop()
+			return l, nil
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.FieldSelector = fieldSelector
+			var w watch.Interface
+			err := c.retry(ctx, op, func(ctx context.Context) (err error) {
+				w, err = c.watcher(m, ns).Watch(ctx, opts)
+				return err
+			})
+			return w, err
+		},
 	}
-	return nil
+	example := &unstructured.Unstructured{}
+	example.SetGroupVersionKind(m.GroupVersionKind)
+	inf := cache.NewSharedIndexInformer(lw, example, 0, cache.Indexers{})
+	reported := false
+	err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, _ *cache.Reflector, err error) {
+		if reported || ctx.Err() != nil || !lasting(err) {
+			return
+		}
+		reported = true
+		errc <- withOp(op, err)
+	})
+	if err == nil {
+		_, err = inf.AddEventHandler(h)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	go inf.RunWithContext(ctx)
+	return inf, nil
 }
 
-// evaluate applies kubectl's rollout status rules to a workload.
-func evaluate(u *unstructured.Unstructured) state {
-	gen := u.GetGeneration()
-	observed, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
-	st := state{selector: matchLabels(u)}
-	num := func(path ...string) int64 {
-		n, _, _ := unstructured.NestedInt64(u.Object, path...)
-		return n
-	}
-	desired := int64(1)
-	if n, found, _ := unstructured.NestedInt64(u.Object, "spec", "replicas"); found {
-		desired = n
-	}
-	name := u.GetName()
-	switch u.GetKind() {
-	case "Deployment":
-		st.progress = fmt.Sprintf("%d/%d", num("status", "readyReplicas"), desired)
-		if observed < gen {
-			st.message = "waiting for the deployment spec update to be observed"
-			return st
-		}
-		if c := condition(u, "Progressing"); c != nil && c["reason"] == "ProgressDeadlineExceeded" {
-			st.failed = fmt.Errorf("deployment %q exceeded its progress deadline", name)
-			return st
-		}
-		updated, replicas, available := num("status", "updatedReplicas"), num("status", "replicas"), num("status", "availableReplicas")
-		switch {
-		case updated < desired:
-			st.message = fmt.Sprintf("%d out of %d new replicas have been updated", updated, desired)
-		case replicas > updated:
-			st.message = fmt.Sprintf("%d old replicas are pending termination", replicas-updated)
-		case available < updated:
-			st.message = fmt.Sprintf("%d of %d updated replicas are available", available, updated)
-		default:
-			st.ready = true
-		}
-	case "StatefulSet":
-		st.progress = fmt.Sprintf("%d/%d", num("status", "readyReplicas"), desired)
-		strategy, _, _ := unstructured.NestedString(u.Object, "spec", "updateStrategy", "type")
-		update, _, _ := unstructured.NestedString(u.Object, "status", "updateRevision")
-		current, _, _ := unstructured.NestedString(u.Object, "status", "currentRevision")
-		switch {
-		case observed < gen:
-			st.message = "waiting for the statefulset spec update to be observed"
-		case num("status", "readyReplicas") < desired:
-			st.message = fmt.Sprintf("%d of %d pods are ready", num("status", "readyReplicas"), desired)
-		case (strategy == "" || strategy == "RollingUpdate") && update != current:
-			st.message = fmt.Sprintf("waiting for the rolling update to complete: %d pods at revision %s", num("status", "updatedReplicas"), update)
-		default:
-			st.ready = true
-		}
-	case "DaemonSet":
-		want := num("status", "desiredNumberScheduled")
-		st.progress = fmt.Sprintf("%d/%d", num("status", "numberReady"), want)
-		switch {
-		case observed < gen:
-			st.message = "waiting for the daemonset spec update to be observed"
-		case num("status", "updatedNumberScheduled") < want:
-			st.message = fmt.Sprintf("%d out of %d new pods have been updated", num("status", "updatedNumberScheduled"), want)
-		case num("status", "numberAvailable") < want:
-			st.message = fmt.Sprintf("%d of %d updated pods are available", num("status", "numberAvailable"), want)
-		default:
-			st.ready = true
-		}
-	case "Job":
-		completions := int64(1)
-		if n, found, _ := unstructured.NestedInt64(u.Object, "spec", "completions"); found {
-			completions = n
-		}
-		st.progress = fmt.Sprintf("%d/%d", num("status", "succeeded"), completions)
-		if c := condition(u, "Failed"); c != nil && c["status"] == "True" {
-			st.failed = fmt.Errorf("job %q failed: %v", name, c["message"])
-			return st
-		}
-		if c := condition(u, "Complete"); c != nil && c["status"] == "True" {
-			st.ready = true
-			return st
-		}
-		st.message = fmt.Sprintf("%d of %d completions", num("status", "succeeded"), completions)
-	}
-	return st
+// lasting reports whether a list or watch error will come back however
+// often the informer retries: the server stayed unreachable through
+// c.retry's window, or refused the request (forbidden, unauthorized, no
+// such resource, a bad request). An expired resource version, a closed
+// watch or a transient failure is not: the reflector lists again.
+func lasting(err error) bool {
+	return errors.Is(err, ErrUnreachable) || apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) ||
+		apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) || apierrors.IsBadRequest(err)
 }
 
-func condition(u *unstructured.Unstructured, typ string) map[string]any {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		if m, ok := c.(map[string]any); ok && m["type"] == typ {
-			return m
-		}
-	}
-	return nil
+// progress prints ready counts: one redrawn line on a TTY, else a line
+// per workload whenever its count changes.
+type progress struct {
+	w    io.Writer
+	tty  bool
+	last map[Ref]string
+	drew bool
 }
 
-func matchLabels(u *unstructured.Unstructured) string {
-	ml, _, _ := unstructured.NestedStringMap(u.Object, "spec", "selector", "matchLabels")
-	keys := make([]string, 0, len(ml))
-	for k := range ml {
-		keys = append(keys, k)
+func (p *progress) show(ref Ref, st state, states map[Ref]state, total int) {
+	if p.w == nil {
+		return
 	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, k+"="+ml[k])
+	text := st.progress
+	if st.ready {
+		text += " ready"
 	}
-	return strings.Join(parts, ",")
+	if p.last[ref] == text {
+		return
+	}
+	p.last[ref] = text
+	if !p.tty {
+		fmt.Fprintf(p.w, "waiting: %s %s\n", ref, text)
+		return
+	}
+	ready := 0
+	for _, s := range states {
+		if s.ready {
+			ready++
+		}
+	}
+	fmt.Fprintf(p.w, "\r\033[Kwaiting: %d/%d workloads ready; %s %s", ready, total, ref, text)
+	p.drew = true
+}
+
+func (p *progress) done() {
+	if p.w != nil && p.drew {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
 }
 
 var podsGVR = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
@@ -507,45 +389,4 @@ func podProblem(p *unstructured.Unstructured) string {
 		return fmt.Sprintf("not ready: %v", c["message"])
 	}
 	return ""
-}
-
-// progress prints ready counts: one redrawn line on a TTY, else a line
-// per workload whenever its count changes.
-type progress struct {
-	w    io.Writer
-	tty  bool
-	last map[Ref]string
-	drew bool
-}
-
-func (p *progress) show(ref Ref, st state, states map[Ref]state, total int) {
-	if p.w == nil {
-		return
-	}
-	text := st.progress
-	if st.ready {
-		text += " ready"
-	}
-	if p.last[ref] == text {
-		return
-	}
-	p.last[ref] = text
-	if !p.tty {
-		fmt.Fprintf(p.w, "waiting: %s %s\n", ref, text)
-		return
-	}
-	ready := 0
-	for _, s := range states {
-		if s.ready {
-			ready++
-		}
-	}
-	fmt.Fprintf(p.w, "\r\033[Kwaiting: %d/%d workloads ready; %s %s", ready, total, ref, text)
-	p.drew = true
-}
-
-func (p *progress) done() {
-	if p.w != nil && p.drew {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
 }

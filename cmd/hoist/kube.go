@@ -82,14 +82,6 @@ func printResults(streams IOStreams, results []apply.Result) {
 	}
 }
 
-// withConflictHint adds kubectl's advice to a field manager conflict.
-func withConflictHint(err error) error {
-	if err != nil && apply.IsConflict(err) {
-		return fmt.Errorf("%w\n%s", err, apply.ConflictHint())
-	}
-	return err
-}
-
 // isTerminal reports whether w is a terminal, for redrawn progress.
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
@@ -171,7 +163,7 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) 
 	})
 	printResults(streams, results)
 	if err != nil {
-		return withConflictHint(err)
+		return err
 	}
 	if f.wait && dryRun == apply.DryRunNone {
 		// --timeout covers apply and wait together.
@@ -203,7 +195,7 @@ differences, 1 differences, 2 or more an error.`,
 			err := f.diff(cmd, streams, g)
 			var ee *exitError
 			if err != nil && !errors.As(err, &ee) {
-				return &exitError{code: 2, err: withConflictHint(err)}
+				return &exitError{code: 2, err: err}
 			}
 			return err
 		},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/go-logr/logr"
+	"github.com/hoist-dev/hoist/apply"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
@@ -109,11 +110,15 @@ func (warningFormatter) Format(e *logrus.Entry) ([]byte, error) {
 }
 
 // printError prints err as "error: ..." lines: one per failed object when
-// several failed, and kubectl's multi-line conflict advice as is.
+// several failed, the apply options an error names as hoist's flags, and
+// kubectl's multi-line advice after a field manager conflict.
 func printError(streams IOStreams, err error) {
 	msg := err.Error()
-	if i := strings.Index(msg, "\nPlease review the fields above"); i >= 0 {
-		fmt.Fprintf(streams.ErrOut, "error: %s\n%s\n", strings.ReplaceAll(msg[:i], "\n", "; "), msg[i+1:])
+	if oe := (*apply.OptionError)(nil); errors.As(err, &oe) {
+		msg = strings.Replace(msg, oe.Error(), oe.Text(optionFlag), 1)
+	}
+	if ce := (*apply.ConflictError)(nil); errors.As(err, &ce) {
+		fmt.Fprintf(streams.ErrOut, "error: %s\n%s\n", strings.ReplaceAll(msg, "\n", "; "), conflictHint)
 		return
 	}
 	for _, line := range strings.Split(msg, "\n") {
@@ -122,3 +127,36 @@ func printError(streams IOStreams, err error) {
 		}
 	}
 }
+
+// optionFlag is the flag that sets an apply option.
+func optionFlag(o apply.Option) string {
+	switch o {
+	case apply.OptionProject:
+		return "-p"
+	case apply.OptionTakeover:
+		return "--force"
+	case apply.OptionTimeout:
+		return "--timeout"
+	case apply.OptionDryRun:
+		return "--dry-run"
+	case apply.OptionKubeconfig:
+		return "--kubeconfig"
+	case apply.OptionContext:
+		return "--context"
+	}
+	return o.String()
+}
+
+// conflictHint is kubectl's advice on a field manager conflict (kubectl
+// pkg/cmd/apply/apply.go, the IsConflict branch).
+const conflictHint = `Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the ` + "`--force-conflicts`" + ` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).
+See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts`

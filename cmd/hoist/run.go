@@ -192,7 +192,7 @@ func (f *runFlags) applyDependencies(cmd *cobra.Command, streams IOStreams, g *g
 		}
 	}
 	if err != nil {
-		return withConflictHint(err)
+		return err
 	}
 	w := apply.WaitOptions{Timeout: max(time.Until(deadline), time.Millisecond), TTY: isTerminal(streams.ErrOut)}
 	if !g.quiet {
