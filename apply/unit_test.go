@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -208,5 +209,20 @@ func TestAtMinimum(t *testing.T) {
 	}
 	if st := atMinimum(evaluate(deploy(1)), deploy(1), 0); !st.ready {
 		t.Errorf("no autoscaler: %+v", st)
+	}
+}
+
+func TestOptionError(t *testing.T) {
+	t.Parallel()
+	err := optionErrorf("%w after %s (%v) applying the project", ErrTimeout, "3s", OptionTimeout)
+	if want := "timed out after 3s (the Timeout option) applying the project"; err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err.Error(), want)
+	}
+	flag := func(o Option) string { return "--" + strings.ToLower(string(o)) }
+	if want := "timed out after 3s (--timeout) applying the project"; err.Text(flag) != want {
+		t.Errorf("Text() = %q, want %q", err.Text(flag), want)
+	}
+	if !errors.Is(err, ErrTimeout) {
+		t.Error("an OptionError must unwrap to what it wraps")
 	}
 }

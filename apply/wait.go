@@ -145,6 +145,11 @@ func (c *Client) inform(ctx context.Context, op string, m *meta.RESTMapping, ns,
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
 			opts.FieldSelector = fieldSelector
+			if opts.SendInitialEvents != nil {
+				// A streaming list: when it fails, the reflector lists,
+				// and that list is retried.
+				return c.watcher(m, ns).Watch(ctx, opts)
+			}
 			var w watch.Interface
 			err := c.retry(ctx, op, func(ctx context.Context) (err error) {
 				w, err = c.watcher(m, ns).Watch(ctx, opts)

@@ -23,7 +23,7 @@ func TestAPIErrorsRBAC(t *testing.T) {
 	k.createNamespace(ns)
 	// "reader" may read everything and change nothing, "secret-reader" may
 	// only read Secrets, "secret-writer" may read everything and write
-	// Secrets only.
+	// Secrets only, "no-watch" may do everything but watch.
 	ctx := context.Background()
 	rbac := func(resource string) schema.GroupVersionResource {
 		return schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: resource}
@@ -33,6 +33,7 @@ func TestAPIErrorsRBAC(t *testing.T) {
 		"reader":        {read},
 		"secret-reader": {map[string]any{"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"get"}}},
 		"secret-writer": {read, map[string]any{"apiGroups": []any{""}, "resources": []any{"secrets"}, "verbs": []any{"patch", "create", "update"}}},
+		"no-watch":      {map[string]any{"apiGroups": []any{"*"}, "resources": []any{"*"}, "verbs": []any{"get", "list", "create", "update", "patch", "delete"}}},
 	} {
 		name := "hoist-test-" + user
 		role := &unstructured.Unstructured{Object: map[string]any{
@@ -69,6 +70,7 @@ func TestAPIErrorsRBAC(t *testing.T) {
 	}
 	nobody, reader := kubeconfigAs("nobody"), kubeconfigAs("reader")
 	secretReader, secretWriter := kubeconfigAs("secret-reader"), kubeconfigAs("secret-writer")
+	noWatch := kubeconfigAs("no-watch")
 	tests := []struct {
 		name       string
 		kubeconfig string
@@ -89,6 +91,10 @@ func TestAPIErrorsRBAC(t *testing.T) {
 		{name: "secret-writer, objects", kubeconfig: secretWriter, args: []string{"apply", "-n", ns},
 			want: `applying `, lines: 7},
 		{name: "reader, status", kubeconfig: reader, args: []string{"status", "-n", ns}, want: ""},
+		// The wait's watch is refused: one line at once, not the timeout
+		// (the informer would retry forever).
+		{name: "no-watch, apply --wait", kubeconfig: noWatch, args: []string{"apply", "-n", ns, "--wait", "--timeout", "3m", "-q"},
+			want: `watching deployments.apps in namespace ` + ns + `: deployments.apps is forbidden: User "no-watch" cannot watch resource "deployments"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
