@@ -119,13 +119,13 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 
 // inform runs a client-go informer on resource m in namespace ns (all
 // namespaces for a cluster-scoped resource), limited to fieldSelector,
-// until ctx ends, gives its events to h and returns it. Its reflector lists, watches
-// from the list's resource version (with bookmarks, and the streaming
-// list where the server has it) and lists again when the watch expires.
-// Each list and watch request is retried by c.retry, so a server that
-// stays unreachable ends in an *UnreachableError. The informer would retry
-// every failure forever: the first one that retrying cannot heal (see
-// lasting) goes to errc, once, prefixed with op, what hoist was doing.
+// until ctx ends, gives its events to h and returns it. Its reflector
+// lists, watches from the list's resource version (with bookmarks, and the
+// streaming list where the server has it) and lists again when the watch
+// expires. Each list and watch request is retried by c.retry, so a server
+// that stays unreachable ends in an *UnreachableError. The informer would
+// retry every failure forever: the first one that retrying cannot heal
+// (see lasting) goes to errc, once, prefixed with op, what hoist was doing.
 func (c *Client) inform(ctx context.Context, op string, m *meta.RESTMapping, ns, fieldSelector string, h cache.ResourceEventHandler, errc chan<- error) (cache.SharedIndexInformer, error) {
 	if m.Scope.Name() == meta.RESTScopeNameRoot {
 		ns = ""

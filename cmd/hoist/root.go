@@ -8,10 +8,11 @@ import (
 	"strings"
 
 	"github.com/go-logr/logr"
-	"github.com/hoist-dev/hoist/apply"
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
+
+	"github.com/hoist-dev/hoist/apply"
 )
 
 // IOStreams are the command's standard streams: stdout is data only,
