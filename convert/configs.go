@@ -94,9 +94,9 @@ func (c *converter) prepareConfigs() error {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 			if other, ok := names[n]; ok {
-				return invalidf("%ss %q and %q: both become the name %q; rename one", kind, other, key, n)
+				return invalidf("%ss %q and %q: both become the name %q; rename one", kind, other.id, key, n)
 			}
-			names[n] = key
+			names[n] = nameOwner{ownerFileObject, key}
 			o.name = n
 			if cfg.Name != "" && cfg.Name != p.Name+"_"+key {
 				c.warn("", where+".name", "approximated: %q: the %s is named after the %s key, %q", cfg.Name, objKind(kind), kind, n)
@@ -483,7 +483,7 @@ func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
 	if mode == EnvSecretsNone {
 		return nil
 	}
-	name := uniqueName(c.store.secretNames, truncName(s.name, "-env"), "env:"+s.svc.Name)
+	name := uniqueName(c.store.secretNames, truncName(s.name, "-env"), nameOwner{ownerEnv, s.svc.Name})
 	data := map[string][]byte{}
 	taken := map[string]bool{}
 	for i := range ctr.Env {

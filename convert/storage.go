@@ -83,18 +83,20 @@ func decodeVolumeExtension(volume string, raw any) (VolumeExtension, error) {
 // storeState is what the storage, config and secret steps share across
 // services: the claims and ConfigMaps of the project and their names.
 type storeState struct {
-	claims map[string]*claim // by claimID
+	claims map[claimID]*claim
 	// bindMaps are the ConfigMaps that carry bind mount content, by host path.
 	bindMaps map[string]*bindMap
 	configs  map[string]*fileObject // compose config name -> ConfigMap
 	secrets  map[string]*fileObject // compose secret name -> Secret
 	// Object names taken, per kind.
-	claimNames, mapNames, secretNames map[string]string
+	claimNames            map[string]claimID
+	mapNames, secretNames map[string]nameOwner
 }
 
 // claim is one PersistentVolumeClaim: a named volume, or a bind-mounted
 // data directory.
 type claim struct {
+	id claimID
 	// what names the claim in warnings: `volume "data"` or `"./data"`.
 	what     string
 	key      string // warning key
@@ -134,28 +136,49 @@ type bindMap struct {
 	left leftOut
 }
 
-func volumeClaimID(volume string) string { return "volume:" + volume }
-func bindClaimID(hostPath string) string { return "bind:" + hostPath }
+// claimID is what a claim comes from. Claims are named and emitted in
+// claimID order: data directories, shared seeded binds, named volumes.
+type claimID struct {
+	from   claimSource
+	source string // the volume key or the bind's host path
+}
 
-// seedClaimID is the id of the claim that a writable bind shared by
-// several services becomes.
-func seedClaimID(hostPath string) string { return "seed:" + hostPath }
+// claimSource is the kind of thing a claim is made for.
+type claimSource uint8
 
-// cutBindID is the host path of a bind's claim id.
-func cutBindID(id string) (string, bool) {
-	if src, ok := strings.CutPrefix(id, "bind:"); ok {
-		return src, true
-	}
-	return strings.CutPrefix(id, "seed:")
+const (
+	// fromBind is a bind-mounted data directory.
+	fromBind claimSource = iota
+	// fromSeed is a writable bind with content that several services
+	// mount, seeded once from its ConfigMap.
+	fromSeed
+	// fromVolume is a top-level named volume.
+	fromVolume
+)
+
+func volumeClaimID(volume string) claimID { return claimID{fromVolume, volume} }
+func bindClaimID(hostPath string) claimID { return claimID{fromBind, hostPath} }
+func seedClaimID(hostPath string) claimID { return claimID{fromSeed, hostPath} }
+
+// isBind reports whether the claim is for a bind mount's host path.
+func (id claimID) isBind() bool { return id.from == fromBind || id.from == fromSeed }
+
+func compareClaimIDs(a, b claimID) int {
+	return cmp.Or(cmp.Compare(a.from, b.from), strings.Compare(a.source, b.source))
+}
+
+// sortedClaims are the ids of claims in claimID order.
+func sortedClaims(claims map[claimID]*claim) []claimID {
+	return slices.SortedFunc(maps.Keys(claims), compareClaimIDs)
 }
 
 // prepareStorage runs before any service is converted: it finds every
 // claim and ConfigMap the services share and names them.
 func (c *converter) prepareStorage() error {
 	c.store = &storeState{
-		claims: map[string]*claim{}, bindMaps: map[string]*bindMap{},
+		claims: map[claimID]*claim{}, bindMaps: map[string]*bindMap{},
 		configs: map[string]*fileObject{}, secrets: map[string]*fileObject{},
-		claimNames: map[string]string{}, mapNames: map[string]string{}, secretNames: map[string]string{},
+		claimNames: map[string]claimID{}, mapNames: map[string]nameOwner{}, secretNames: map[string]nameOwner{},
 	}
 	st := c.store
 	p := c.project
@@ -172,11 +195,11 @@ func (c *converter) prepareStorage() error {
 			if cl.name, err = c.externalName(cl.key, "volume", "PersistentVolumeClaim", cmp.Or(v.Name, key)); err != nil {
 				return err
 			}
-			if other, ok := st.claimNames[cl.name]; ok && !strings.HasPrefix(other, "\x00") {
-				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other, key, cl.name)
+			if other, ok := st.claimNames[cl.name]; ok && !st.claims[other].external {
+				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other.source, key, cl.name)
 			}
 			// Several external volumes may name one existing claim.
-			st.claimNames[cl.name] = "\x00" + key
+			st.claimNames[cl.name] = volumeClaimID(key)
 			if ext.Size != "" || ext.StorageClass != "" {
 				c.drop("", cl.key+"."+ExtensionKey, "an external volume uses an existing claim, whose size and storage class are its own, dropped")
 			}
@@ -190,9 +213,9 @@ func (c *converter) prepareStorage() error {
 				return fmt.Errorf("volumes.%s: %w", key, err)
 			}
 			if other, ok := st.claimNames[n]; ok {
-				return invalidf("volumes %q and %q: both become the claim name %q; rename one", strings.TrimPrefix(other, "\x00"), key, n)
+				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other.source, key, n)
 			}
-			st.claimNames[n] = key
+			st.claimNames[n] = volumeClaimID(key)
 			cl.name = n
 			if v.Name != "" && v.Name != p.Name+"_"+key {
 				c.warn("", cl.key+".name", "approximated: %q: the claim is named after the volume key, %q", v.Name, n)
@@ -201,7 +224,8 @@ func (c *converter) prepareStorage() error {
 				return err
 			}
 		}
-		st.claims[volumeClaimID(key)] = cl
+		cl.id = volumeClaimID(key)
+		st.claims[cl.id] = cl
 	}
 	// Who mounts what.
 	for _, name := range c.podSources() {
@@ -219,7 +243,7 @@ func (c *converter) prepareStorage() error {
 					id := bindClaimID(v.Source)
 					cl, ok := st.claims[id]
 					if !ok {
-						cl = &claim{what: fmt.Sprintf("%q", c.displayPath(v.Source)), key: "volumes"}
+						cl = &claim{id: id, what: fmt.Sprintf("%q", c.displayPath(v.Source)), key: "volumes"}
 						if err := c.claimSpec(cl, VolumeExtension{}, types.VolumeConfig{}); err != nil {
 							return err
 						}
@@ -250,7 +274,7 @@ func (c *converter) prepareStorage() error {
 		if !bm.writable || len(bm.users) < 2 {
 			continue
 		}
-		cl := &claim{what: fmt.Sprintf("%q", c.displayPath(src)), key: "volumes"}
+		cl := &claim{id: seedClaimID(src), what: fmt.Sprintf("%q", c.displayPath(src)), key: "volumes"}
 		if err := c.claimSpec(cl, VolumeExtension{}, types.VolumeConfig{}); err != nil {
 			return err
 		}
@@ -258,15 +282,15 @@ func (c *converter) prepareStorage() error {
 			svc, _ := c.podSource(u)
 			c.addUser(cl, &svc)
 		}
-		st.claims[seedClaimID(src)] = cl
+		st.claims[cl.id] = cl
 	}
 	// Claims of data directories, named after their project path.
 	used := map[string]bool{}    // service + "/" + label: a claim took it
 	claimed := map[string]bool{} // services with a claim kompose labels may set
-	for _, id := range slices.Sorted(maps.Keys(st.claims)) {
+	for _, id := range sortedClaims(st.claims) {
 		cl := st.claims[id]
-		if src, ok := cutBindID(id); ok {
-			cl.name = uniqueName(st.claimNames, c.pathName(src), id)
+		if id.isBind() {
+			cl.name = uniqueName(st.claimNames, c.pathName(id.source), id)
 			// Service-level kompose labels may size data directories too.
 			if err := c.komposeClaim(cl, used); err != nil {
 				return err
@@ -301,7 +325,7 @@ func (c *converter) prepareStorage() error {
 		return err
 	}
 	for _, src := range slices.Sorted(maps.Keys(st.bindMaps)) {
-		st.bindMaps[src].name = uniqueName(st.mapNames, c.pathName(src), "bind:"+src)
+		st.bindMaps[src].name = uniqueName(st.mapNames, c.pathName(src), nameOwner{ownerBind, src})
 	}
 	return nil
 }
@@ -574,16 +598,15 @@ func (pv *podVolumes) volume(name string, src corev1.VolumeSource) string {
 			return v.Name
 		}
 	}
-	taken := map[string]string{}
-	for _, v := range pv.pod.Volumes {
-		taken[v.Name] = v.Name
-	}
-	for _, t := range pv.s.claimTemplates {
-		taken[t.Name] = t.Name
-	}
-	n := uniqueName(taken, objectNameOr(name, "volume"), "\x00new")
+	n := freeName(objectNameOr(name, "volume"), pv.taken)
 	pv.pod.Volumes = append(pv.pod.Volumes, corev1.Volume{Name: n, VolumeSource: src})
 	return n
+}
+
+// taken reports whether a volume or claim template of the pod has the name.
+func (pv *podVolumes) taken(name string) bool {
+	return slices.ContainsFunc(pv.pod.Volumes, func(v corev1.Volume) bool { return v.Name == name }) ||
+		slices.ContainsFunc(pv.s.claimTemplates, func(t corev1.PersistentVolumeClaim) bool { return t.Name == name })
 }
 
 func volumeSourceEqual(a, b corev1.VolumeSource) bool {
@@ -599,14 +622,7 @@ func (pv *podVolumes) free(name string) {
 	if i < 0 {
 		return
 	}
-	taken := map[string]string{name: name}
-	for _, v := range pv.pod.Volumes {
-		taken[v.Name] = v.Name
-	}
-	for _, t := range pv.s.claimTemplates {
-		taken[t.Name] = t.Name
-	}
-	n := uniqueName(taken, name, "\x00new")
+	n := freeName(name, func(n string) bool { return n == name || pv.taken(n) })
 	pv.pod.Volumes[i].Name = n
 	for _, ctrs := range [][]corev1.Container{pv.pod.InitContainers, pv.pod.Containers} {
 		for j := range ctrs {
@@ -789,7 +805,7 @@ func (c *converter) mountClaim(s *svcCtx, pv *podVolumes, cl *claim, vm corev1.V
 		if len(cl.users) == 1 {
 			cl.template = true
 			if !slices.ContainsFunc(s.claimTemplates, func(t corev1.PersistentVolumeClaim) bool { return t.Name == cl.name }) {
-				c.warnDefaultSize(cl, claimIDOf(c.store, cl))
+				c.warnDefaultSize(cl)
 				mode := cl.mode
 				if !cl.explicit {
 					// Each pod has its own claim.
@@ -813,16 +829,6 @@ func (c *converter) mountClaim(s *svcCtx, pv *podVolumes, cl *claim, vm corev1.V
 			s.claims = append(s.claims, claimUse{name: cl.name, readWriteOnce: rwo})
 		}
 	}
-}
-
-// claimIDOf is the id under which the store keeps cl.
-func claimIDOf(st *storeState, cl *claim) string {
-	for id, o := range st.claims {
-		if o == cl {
-			return id
-		}
-	}
-	return ""
 }
 
 func others(users []string, self string) []string {
@@ -861,7 +867,7 @@ func (c *converter) claimSpecOf(cl *claim, mode corev1.PersistentVolumeAccessMod
 // data directories, and the ConfigMaps of bind mount content.
 func (c *converter) projectStorage() error {
 	st := c.store
-	for _, id := range slices.Sorted(maps.Keys(st.claims)) {
+	for _, id := range sortedClaims(st.claims) {
 		cl := st.claims[id]
 		if cl.external && len(cl.users) > 0 {
 			c.warnExternal(cl)
@@ -876,12 +882,12 @@ func (c *converter) projectStorage() error {
 				why = "services " + strings.Join(others(cl.users, ""), ", ") + " share it"
 			}
 			svc := ""
-			if _, ok := cutBindID(id); ok {
+			if id.isBind() {
 				svc = cl.users[0]
 			}
 			c.warn(svc, cl.key, "approximated: %s becomes the claim %q with access mode ReadWriteMany because %s; the storage class must support it", cl.what, cl.name, why)
 		}
-		c.warnDefaultSize(cl, id)
+		c.warnDefaultSize(cl)
 		meta := c.sharedMeta(cl.name, cl.users)
 		for k, v := range cl.labels {
 			if _, ok := meta.Labels[k]; !ok {
@@ -934,11 +940,11 @@ func (c *converter) mounters(cl *claim) string {
 
 // warnDefaultSize warns about a claim whose size no key sets, naming the
 // key that would.
-func (c *converter) warnDefaultSize(cl *claim, id string) {
+func (c *converter) warnDefaultSize(cl *claim) {
 	if cl.sized || cl.sizeWarned {
 		return
 	}
-	if _, ok := cutBindID(id); ok {
+	if cl.id.isBind() {
 		c.warn(cl.users[0], cl.key, "approximated: the claim %q for %s requests %s, hoist's default; set the service label %s to size it", cl.name, cl.what, DefaultVolumeSize, komposeVolumeSize)
 		return
 	}
