@@ -24,7 +24,7 @@ type Result struct {
 
 // Convert turns a loaded compose project into Kubernetes objects.
 func Convert(project *types.Project, opts Options) (*Result, error) {
-	c := &converter{project: project, opts: opts, names: map[string]string{}}
+	c := &converter{project: project, opts: opts, plan: &plan{names: map[string]string{}}}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 		return nil, err
 	}
 	for _, name := range project.ServiceNames() {
-		if c.sidecarOwner(name) != "" {
+		if c.plan.podOf(name) != name {
 			// Converted into the pod of the service whose network it joins.
 			continue
 		}
@@ -82,12 +82,12 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 }
 
 type converter struct {
-	project  *types.Project
-	opts     Options
-	partOf   string
-	projExt  any
-	names    map[string]string // compose service name -> object name
-	wl       workloadState
+	project *types.Project
+	opts    Options
+	partOf  string
+	projExt any
+	// plan is what Convert decided about the whole project up front.
+	plan     *plan
 	objects  []*unstructured.Unstructured
 	warnings warningList
 	err      error
@@ -141,7 +141,7 @@ func (c *converter) validate() error {
 			return invalidf("services %q and %q: both become the Kubernetes name %q; rename one", other, name, n)
 		}
 		owner[n] = name
-		c.names[name] = n
+		c.plan.names[name] = n
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Jobs)) {
 		j := p.Jobs[name]
@@ -302,7 +302,7 @@ func (c *converter) pod(svc *types.ServiceConfig, owner *svcCtx) (*svcCtx, corev
 	if err != nil {
 		return nil, pod, metav1.ObjectMeta{}, err
 	}
-	name := c.names[svc.Name]
+	name := c.plan.names[svc.Name]
 	s := &svcCtx{
 		svc:      svc,
 		name:     name,

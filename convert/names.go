@@ -154,7 +154,7 @@ func portName(composeName, protocol string, port int32) string {
 }
 
 // unitName names a top-level service or job in messages: service "x" or
-// job "x" (c.names holds both).
+// job "x" (c.plan.names holds both).
 func (c *converter) unitName(name string) string {
 	if _, ok := c.project.Jobs[name]; ok {
 		return fmt.Sprintf("job %q", name)

@@ -44,22 +44,15 @@ const (
 	maxDNSSearchDomains = 32
 )
 
-// networkState is what the network area computes for the whole project
-// before any service is converted, and collects while services are.
+// networkState is what the network area collects while services are
+// converted; its project-wide decisions (aliases, dotted container names,
+// network labels) are in the plan.
 type networkState struct {
-	// aliases are the extra Services of each compose service: its network
-	// aliases and the link aliases other services give it.
-	aliases map[string][]aliasRef
-	// netLabels maps a compose network to the pod label that marks its
-	// members; empty when no NetworkPolicies are emitted.
-	netLabels map[string]string
 	// kompose holds each service's kompose Service labels.
 	kompose map[string]komposeService
 	// open are the pods that accept traffic from anywhere on some ports:
 	// published ports, NodePort/LoadBalancer Services, Ingress backends.
 	open []openPorts
-	// dotted are the services whose container_name has a dot.
-	dotted map[string]dottedName
 	// started maps a service to its <name>-started Service, emitted for
 	// service_started waits.
 	started map[string]string
@@ -76,10 +69,10 @@ type aliasRef struct {
 // that collide) and decides the network labels of NetworkPolicies.
 func (c *converter) prepareNetwork() error {
 	p := c.project
-	c.net.aliases = map[string][]aliasRef{}
+	c.plan.aliases = map[string][]aliasRef{}
 	c.net.kompose = map[string]komposeService{}
 	owner := map[string]string{} // object name -> what owns it
-	for name, obj := range c.names {
+	for name, obj := range c.plan.names {
 		owner[obj] = c.unitName(name)
 	}
 	// add gives target an alias Service, unless the alias is the name of
@@ -89,7 +82,7 @@ func (c *converter) prepareNetwork() error {
 		if err != nil {
 			return fmt.Errorf("service %q: %s: %w", target, key, err)
 		}
-		if obj == c.names[self] || obj == c.names[target] {
+		if obj == c.plan.names[self] || obj == c.plan.names[target] {
 			return nil
 		}
 		if err := needLetter(what, "Service", obj); err != nil {
@@ -103,7 +96,7 @@ func (c *converter) prepareNetwork() error {
 			return invalidf("%s and %s both become the Kubernetes Service name %q; rename one", what, o, obj)
 		}
 		owner[obj] = mine
-		c.net.aliases[target] = append(c.net.aliases[target], aliasRef{name: obj, alias: alias, key: key})
+		c.plan.aliases[target] = append(c.plan.aliases[target], aliasRef{name: obj, alias: alias, key: key})
 		return nil
 	}
 	for _, name := range p.ServiceNames() {
@@ -124,10 +117,10 @@ func (c *converter) prepareNetwork() error {
 	// container_name is a DNS name on a compose network too: an alias,
 	// or, dotted, the pod's hostname.subdomain under a headless Service
 	// named after the subdomain.
-	c.net.dotted = map[string]dottedName{}
+	c.plan.dotted = map[string]dottedName{}
 	for _, name := range p.ServiceNames() {
 		cn := p.Services[name].ContainerName
-		if cn == "" || c.sidecarOwner(name) != "" {
+		if cn == "" || c.plan.podOf(name) != name {
 			continue
 		}
 		if !strings.Contains(cn, ".") {
@@ -144,7 +137,7 @@ func (c *converter) prepareNetwork() error {
 				owner[d.sub] = fmt.Sprintf("container_name %q of service %q", cn, name)
 			}
 		}
-		c.net.dotted[name] = d
+		c.plan.dotted[name] = d
 	}
 	for _, name := range p.ServiceNames() {
 		for _, l := range p.Services[name].Links {
@@ -157,7 +150,7 @@ func (c *converter) prepareNetwork() error {
 			}
 			key := fmt.Sprintf("links (of service %q)", name)
 			// A link to a service in another's pod reaches that pod.
-			if err := add(c.podOwner(target), target, alias, key, fmt.Sprintf("link alias %q of service %q (in service %q)", alias, target, name)); err != nil {
+			if err := add(c.plan.podOf(target), target, alias, key, fmt.Sprintf("link alias %q of service %q (in service %q)", alias, target, name)); err != nil {
 				return err
 			}
 		}
@@ -166,7 +159,7 @@ func (c *converter) prepareNetwork() error {
 	if c.opts.NoNetworkPolicies || !declaresNetworks(p) {
 		return nil
 	}
-	c.net.netLabels = map[string]string{}
+	c.plan.netLabels = map[string]string{}
 	labelOwner := map[string]string{}
 	var used [][]string
 	for _, name := range p.ServiceNames() {
@@ -178,7 +171,7 @@ func (c *converter) prepareNetwork() error {
 	}
 	for _, nets := range used {
 		for _, net := range nets {
-			if _, done := c.net.netLabels[net]; done {
+			if _, done := c.plan.netLabels[net]; done {
 				continue
 			}
 			n, err := ObjectName(net)
@@ -189,7 +182,7 @@ func (c *converter) prepareNetwork() error {
 				return invalidf("networks %q and %q both become the label %q; rename one", other, net, networkLabelPrefix+n)
 			}
 			labelOwner[n] = net
-			c.net.netLabels[net] = networkLabelPrefix + n
+			c.plan.netLabels[net] = networkLabelPrefix + n
 		}
 	}
 	return nil
@@ -211,7 +204,7 @@ func (c *converter) dottedContainerName(name, cn string) dottedName {
 	host, sub, _ := strings.Cut(cn, ".")
 	d := dottedName{host: host, sub: sub}
 	kind := ""
-	if plan := c.wl.plans[name]; plan != nil {
+	if plan := c.plan.workloads[name]; plan != nil {
 		kind = plan.kind
 	}
 	switch {
@@ -241,16 +234,6 @@ func declaresNetworks(p *types.Project) bool {
 	return false
 }
 
-// podOwner is the service whose pod runs the named service: the service
-// itself, or the one whose network it joins (network_mode: service:X or
-// container:X, as prepareWorkloads found).
-func (c *converter) podOwner(name string) string {
-	if o := c.wl.owner[name]; o != "" {
-		return o
-	}
-	return name
-}
-
 // podNetwork sets hostAliases, dnsConfig, hostname and subdomain, the pod
 // labels of network membership, and reads kompose's Service labels.
 func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
@@ -265,7 +248,7 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 	if s.kind == "Job" || s.kind == "CronJob" {
 		// A run-to-completion pod serves nothing: serviceNetwork emits no
 		// alias Services and no Ingress for it.
-		for _, a := range c.net.aliases[svc.Name] {
+		for _, a := range c.plan.aliases[svc.Name] {
 			if a.key == "container_name" {
 				c.drop(svc.Name, a.key, "%q no longer resolves: a %s has no Service, dropped", a.alias, s.kind)
 			} else if !strings.HasPrefix(a.key, "links") {
@@ -281,7 +264,7 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 		if own, _ := svc.Extensions[ExtensionKey].(map[string]any); own["service"] != nil {
 			c.drop(svc.Name, ExtensionKey+".service", "a %s has no Service, dropped", s.kind)
 		}
-		if _, key := c.serviceType(s, kl); key == "--service-type" && c.sidecarOwner(svc.Name) == "" {
+		if _, key := c.serviceType(s, kl); key == "--service-type" && c.plan.podOf(svc.Name) == svc.Name {
 			c.drop(svc.Name, key, "a %s has no Service, dropped", s.kind)
 		}
 		for _, k := range []string{komposeServiceType, komposeNodePort} {
@@ -310,7 +293,7 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 func (c *converter) serviceNetworks(s *svcCtx) {
 	svc := s.svc
 	for _, net := range slices.Sorted(maps.Keys(svc.Networks)) {
-		if label, ok := c.net.netLabels[net]; ok {
+		if label, ok := c.plan.netLabels[net]; ok {
 			if s.podLabels == nil {
 				s.podLabels = map[string]string{}
 			}
@@ -502,11 +485,11 @@ func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
 	if err := c.setHostname(s, pod); err != nil {
 		return err
 	}
-	if isJobKind(s.kind) || c.sidecarOwner(svc.Name) != "" || svc.NetworkMode == "host" {
+	if isJobKind(s.kind) || c.plan.podOf(svc.Name) != svc.Name || svc.NetworkMode == "host" {
 		// No Service, another pod's name, or the node's hostname.
 		return nil
 	}
-	d, dotted := c.net.dotted[svc.Name]
+	d, dotted := c.plan.dotted[svc.Name]
 	if dotted && d.why != "" {
 		c.warn(svc.Name, "container_name", "approximated: %q no longer resolves: %s", svc.ContainerName, d.why)
 		dotted = false
@@ -627,10 +610,10 @@ func (c *converter) serviceNetwork(s *svcCtx) error {
 	if s.kind == "Job" || s.kind == "CronJob" {
 		return nil // podNetwork warned
 	}
-	for _, a := range c.net.aliases[s.svc.Name] {
+	for _, a := range c.plan.aliases[s.svc.Name] {
 		c.aliasService(s, a)
 	}
-	if d, ok := c.net.dotted[s.svc.Name]; ok && d.why == "" {
+	if d, ok := c.plan.dotted[s.svc.Name]; ok && d.why == "" {
 		// The pod's hostname.subdomain record: the pod whatever its
 		// readiness, as compose resolves a container name.
 		c.add(&corev1.Service{

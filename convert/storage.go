@@ -754,8 +754,8 @@ func (c *converter) socketVolume(s *svcCtx, pod *corev1.PodSpec, cl *claim, v ty
 	if len(cl.users) < 2 || !looksLikeSocketDir(v.Target) {
 		return
 	}
-	first := c.podOwner(cl.users[0])
-	me := c.podOwner(s.svc.Name)
+	first := c.plan.podOf(cl.users[0])
+	me := c.plan.podOf(s.svc.Name)
 	if first == me {
 		c.warn(s.svc.Name, key, "approximated: %s at %q looks like a Unix socket directory shared with %s: a socket connects only pods on one node, so their pods are scheduled onto the node of this service's pods (podAffinity); to share it in one pod, use network_mode: service:%s", cl.what, v.Target, strings.Join(others(cl.users, s.svc.Name), ", "), s.svc.Name)
 		return
@@ -768,7 +768,7 @@ func (c *converter) socketVolume(s *svcCtx, pod *corev1.PodSpec, cl *claim, v ty
 		pod.Affinity.PodAffinity = &corev1.PodAffinity{}
 	}
 	pa := pod.Affinity.PodAffinity
-	sel := map[string]string{LabelName: c.names[first], LabelPartOf: c.partOf}
+	sel := map[string]string{LabelName: c.plan.names[first], LabelPartOf: c.partOf}
 	for _, t := range pa.RequiredDuringSchedulingIgnoredDuringExecution {
 		if t.LabelSelector != nil && maps.Equal(t.LabelSelector.MatchLabels, sel) {
 			return
@@ -956,7 +956,7 @@ func (c *converter) warnDefaultSize(cl *claim) {
 func (c *converter) sharedMeta(name string, users []string) metav1.ObjectMeta {
 	labels := map[string]string{LabelPartOf: c.partOf, LabelManagedBy: ManagedBy}
 	if len(users) == 1 {
-		labels[LabelName] = c.names[users[0]]
+		labels[LabelName] = c.plan.names[users[0]]
 	}
 	return metav1.ObjectMeta{Name: name, Namespace: c.opts.Namespace, Labels: labels}
 }

@@ -50,22 +50,6 @@ const (
 // workloadKompose are the kompose label prefixes this area reads.
 var workloadKompose = []string{komposeControllerType, komposeCronJobLabelPrefix}
 
-// workloadState is what the workload area knows about the whole project.
-type workloadState struct {
-	// owner maps a service that joins another's network
-	// (network_mode: service:X) to X, whose pod it joins.
-	owner map[string]string
-	// sidecars lists, sorted, the services that join each service's pod.
-	sidecars map[string][]string
-	// jobs are the top-level jobs, by name.
-	jobs map[string]*types.JobConfig
-	// plans are the workload decisions of each converted service or job.
-	plans map[string]*workloadPlan
-	// usage is how the other services use each service: whether they
-	// wait for it to run or to complete, or reach it by name.
-	usage map[string]serviceUsage
-}
-
 // workloadPlan is what planWorkload decided for one service or job.
 type workloadPlan struct {
 	kind string
@@ -97,17 +81,15 @@ type cronSpec struct {
 	startingDeadline *int64
 }
 
-// sidecarOwner is the service whose pod the service joins, or "".
-func (c *converter) sidecarOwner(name string) string { return c.wl.owner[name] }
-
 // prepareWorkloads runs before any service is converted: it finds the
 // services that join another's pod, names the top-level jobs and decides
 // every workload kind, which a dependent service needs before its
 // dependency is converted (waitTarget).
 func (c *converter) prepareWorkloads() error {
-	c.wl = workloadState{owner: map[string]string{}, sidecars: map[string][]string{}, jobs: map[string]*types.JobConfig{}, plans: map[string]*workloadPlan{}}
+	pl := c.plan
+	pl.owner, pl.sidecars, pl.jobs, pl.workloads = map[string]string{}, map[string][]string{}, map[string]*types.JobConfig{}, map[string]*workloadPlan{}
 	p := c.project
-	c.wl.usage = projectUsage(p)
+	c.plan.usage = projectUsage(p)
 	for _, name := range p.ServiceNames() {
 		svc := p.Services[name]
 		target, err := c.joinTarget(name, svc.NetworkMode)
@@ -115,13 +97,13 @@ func (c *converter) prepareWorkloads() error {
 			return err
 		}
 		if target != "" {
-			c.wl.owner[name] = target
-			c.wl.sidecars[target] = append(c.wl.sidecars[target], name)
+			c.plan.owner[name] = target
+			c.plan.sidecars[target] = append(c.plan.sidecars[target], name)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(c.wl.owner)) {
-		target := c.wl.owner[name]
-		if next := c.wl.owner[target]; next != "" {
+	for _, name := range slices.Sorted(maps.Keys(c.plan.owner)) {
+		target := c.plan.owner[name]
+		if next := c.plan.owner[target]; next != "" {
 			if next == name {
 				return invalidf("services %q and %q: network_mode: each joins the other's network; one of them must own it", name, target)
 			}
@@ -129,7 +111,7 @@ func (c *converter) prepareWorkloads() error {
 		}
 	}
 	owners := map[string]string{}
-	for svc, n := range c.names {
+	for svc, n := range c.plan.names {
 		owners[n] = svc
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Jobs)) {
@@ -144,16 +126,16 @@ func (c *converter) prepareWorkloads() error {
 			return invalidf("%s and job %q: both become the Kubernetes name %q; rename one", c.unitName(other), name, n)
 		}
 		owners[n] = name
-		c.names[name] = n
+		c.plan.names[name] = n
 		job := p.Jobs[name]
-		c.wl.jobs[name] = &job
+		c.plan.jobs[name] = &job
 		svc := jobService(name, &job)
-		c.wl.plans[name] = c.planWorkload(&svc)
+		c.plan.workloads[name] = c.planWorkload(&svc)
 	}
 	for _, name := range p.ServiceNames() {
-		if c.wl.owner[name] == "" {
+		if c.plan.owner[name] == "" {
 			svc := p.Services[name]
-			c.wl.plans[name] = c.planWorkload(&svc)
+			c.plan.workloads[name] = c.planWorkload(&svc)
 		}
 	}
 	return nil
@@ -201,7 +183,7 @@ func isJobKind(kind string) bool { return kind == kindJob || kind == kindCronJob
 // workloadKind is the kind prepareWorkloads decided for the service, whose
 // conversion it is part of: it records the decision's warnings.
 func (c *converter) workloadKind(s *svcCtx) (string, error) {
-	plan := c.wl.plans[s.svc.Name]
+	plan := c.plan.workloads[s.svc.Name]
 	if plan.err != nil {
 		return "", plan.err
 	}
@@ -235,7 +217,7 @@ func (c *converter) decideWorkload(svc *types.ServiceConfig, ext Extension, plan
 	restart, maxAttempts, restartKey := restartPolicy(svc, w)
 
 	from := ""
-	job := c.wl.jobs[svc.Name]
+	job := c.plan.jobs[svc.Name]
 	switch strings.ToLower(ext.Workload) {
 	case "":
 	case "deployment":
@@ -303,7 +285,7 @@ func (c *converter) decideWorkload(svc *types.ServiceConfig, ext Extension, plan
 	}
 
 	runsToEnd := restart == types.RestartPolicyNo || restart == types.RestartPolicyOnFailure
-	use := c.wl.usage[svc.Name]
+	use := c.plan.usage[svc.Name]
 	switch {
 	case plan.kind == "" && runsToEnd && hasPorts(svc):
 		w.warn(svc.Name, restartKey, "approximated: a service with ports stays a Deployment, whose pods always restart; restart %q would make a Job", restart)
@@ -580,7 +562,7 @@ func komposeWorkload(svc *types.ServiceConfig, plan *workloadPlan) (string, erro
 
 // workload emits the service's workload object.
 func (c *converter) workload(s *svcCtx, meta metav1.ObjectMeta, pod corev1.PodTemplateSpec, replicas int32, hpa *autoscalingv2.HorizontalPodAutoscaler) error {
-	plan := c.wl.plans[s.svc.Name]
+	plan := c.plan.workloads[s.svc.Name]
 	var r *int32
 	if hpa == nil {
 		// With an autoscaler the HPA owns the replica count; applying one

@@ -204,10 +204,6 @@ func (c *converter) platform(s *svcCtx, pod *corev1.PodSpec) {
 	}
 }
 
-// samePod reports whether compose services a and b become containers of
-// one pod.
-func (c *converter) samePod(a, b string) bool { return c.podOwner(a) == c.podOwner(b) }
-
 // namespaceTarget is the service a service:X or container:X value names.
 func (c *converter) namespaceTarget(v string) (string, bool) {
 	if t, ok := strings.CutPrefix(v, types.ServicePrefix); ok {
@@ -237,7 +233,7 @@ func (c *converter) namespaces(s *svcCtx, pod *corev1.PodSpec) {
 	case nm == "none":
 		c.drop(svc.Name, "network_mode", "a pod always has a network, dropped")
 	case strings.HasPrefix(nm, types.NetworkModeServicePrefix), strings.HasPrefix(nm, types.NetworkModeContainerPrefix):
-		switch owner := c.wl.owner[svc.Name]; {
+		switch owner := c.plan.owner[svc.Name]; {
 		case owner == "":
 			// A top-level job cannot join a long-running pod.
 			c.drop(svc.Name, "network_mode", "a %s runs in its own pod and reaches other services through their Services, dropped", s.kind)
@@ -253,7 +249,7 @@ func (c *converter) namespaces(s *svcCtx, pod *corev1.PodSpec) {
 	case v == "host":
 		pod.HostPID = true
 	default:
-		if t, ok := c.namespaceTarget(v); ok && c.samePod(svc.Name, t) {
+		if t, ok := c.namespaceTarget(v); ok && c.plan.podOf(svc.Name) == c.plan.podOf(t) {
 			yes := true
 			pod.ShareProcessNamespace = &yes
 			break
@@ -270,7 +266,7 @@ func (c *converter) namespaces(s *svcCtx, pod *corev1.PodSpec) {
 	case v == "none":
 		c.drop(svc.Name, "ipc", "a pod always has an IPC namespace, dropped")
 	default:
-		if t, ok := c.namespaceTarget(v); ok && c.samePod(svc.Name, t) {
+		if t, ok := c.namespaceTarget(v); ok && c.plan.podOf(svc.Name) == c.plan.podOf(t) {
 			// The containers of a pod share its IPC namespace.
 			break
 		}

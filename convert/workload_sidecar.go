@@ -17,7 +17,7 @@ import (
 // workload and no Service of their own, as in compose, where they have no
 // address of their own either.
 func (c *converter) sidecars(s *svcCtx, pod *corev1.PodTemplateSpec) error {
-	for _, name := range c.wl.sidecars[s.svc.Name] {
+	for _, name := range c.plan.sidecars[s.svc.Name] {
 		svc := c.project.Services[name]
 		c.sidecarDrops(&svc, s)
 		ys, ypod, _, err := c.pod(&svc, s)
@@ -37,7 +37,7 @@ func (c *converter) sidecars(s *svcCtx, pod *corev1.PodTemplateSpec) error {
 func (c *converter) samePodDeps(svc *types.ServiceConfig) *types.ServiceConfig {
 	var drop []string
 	for dep := range svc.DependsOn {
-		if _, ok := c.project.Services[dep]; ok && c.samePod(svc.Name, dep) {
+		if _, ok := c.project.Services[dep]; ok && c.plan.podOf(svc.Name) == c.plan.podOf(dep) {
 			drop = append(drop, dep)
 		}
 	}

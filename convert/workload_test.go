@@ -57,7 +57,7 @@ func TestMergePod(t *testing.T) {
 		"app":   {Name: "app"},
 		"proxy": {Name: "proxy", ContainerSpec: types.ContainerSpec{NetworkMode: "service:app"}},
 	}}
-	c := &converter{project: p, names: map[string]string{"app": "app", "proxy": "proxy"}}
+	c := &converter{project: p, plan: &plan{names: map[string]string{"app": "app", "proxy": "proxy"}}}
 	if err := c.prepareWorkloads(); err != nil {
 		t.Fatal(err)
 	}

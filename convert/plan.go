@@ -1,0 +1,49 @@
+package convert
+
+import "github.com/compose-spec/compose-go/v2/types"
+
+// plan is what Convert decides about the whole project before it converts
+// any service, so that converting one service never has to look at
+// another: the object names, which pod runs each service, each workload's
+// kind, how services use each other and the project-wide network
+// decisions. The prepare passes fill it (prepareWorkloads in workload.go,
+// prepareNetwork in network.go); the per-area steps only read
+// it. What an area collects while services are converted stays in the
+// area's own state: storeState (storage.go), networkState (network.go).
+type plan struct {
+	// names maps a compose service or top-level job to its object name.
+	names map[string]string
+	// owner maps a service that joins another's network
+	// (network_mode: service:X or container:X) to X, whose pod runs it.
+	// Read it through podOf.
+	owner map[string]string
+	// sidecars lists, sorted, the services that join each service's pod.
+	sidecars map[string][]string
+	// jobs are the top-level jobs, by name.
+	jobs map[string]*types.JobConfig
+	// workloads are the workload decisions of each service or job that
+	// has a pod of its own.
+	workloads map[string]*workloadPlan
+	// usage is how the other services use each service: whether they
+	// wait for it to run or to complete, or reach it by name.
+	usage map[string]serviceUsage
+	// aliases are the extra Services of each compose service: its network
+	// aliases and the link aliases other services give it.
+	aliases map[string][]aliasRef
+	// dotted are the services whose container_name has a dot.
+	dotted map[string]dottedName
+	// netLabels maps a compose network to the pod label that marks its
+	// members; empty when no NetworkPolicies are emitted.
+	netLabels map[string]string
+}
+
+// podOf is the service whose pod runs the named service or job: itself,
+// or the service whose network it joins (network_mode: service:X or
+// container:X). A service with podOf(name) != name is a sidecar: it has
+// no workload and no Service of its own.
+func (p *plan) podOf(name string) string {
+	if o, ok := p.owner[name]; ok {
+		return o
+	}
+	return name
+}
