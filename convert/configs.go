@@ -16,7 +16,8 @@ import (
 )
 
 // Config and secrets: configs, secrets, and environment variables with
-// secret-looking names.
+// secret-looking names. This file holds configs and secrets (ConfigMaps,
+// Secrets and their mounts); environment variables are in env_secrets.go.
 
 var configKeys = map[string]keyRule{
 	"configs": {keyMapped, "ConfigMap `<name>` (from `file`, `content` or `environment`) mounted at `target` (default `/<name>`) with `subPath`; `mode` -> item `mode`; `external: true` uses an existing ConfigMap"},

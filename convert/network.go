@@ -13,7 +13,10 @@ import (
 )
 
 // Network: aliases, links, NetworkPolicies, extra_hosts, DNS, hostname,
-// Ingress.
+// Ingress. This file holds the keys, prepareNetwork (aliases, links,
+// dotted container names, network labels) and the alias Services;
+// extra_hosts, DNS and hostname are in network_dns.go, NetworkPolicies in
+// network_policy.go, Ingress in ingress.go.
 
 var networkKeys = map[string]keyRule{
 	"dns":         {keyMapped, "pod `dnsConfig.nameservers` after the cluster DNS (`dnsPolicy` stays ClusterFirst, so service names resolve); addresses that exist only on the compose network dropped with a warning"},

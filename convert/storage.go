@@ -14,7 +14,11 @@ import (
 )
 
 // Storage: volumes, tmpfs, shm_size, volumes_from, and the claims of the
-// project's named volumes and data directories.
+// project's named volumes and data directories. This file holds the keys,
+// the x-kubernetes volume block and prepareStorage, which finds and names
+// every claim and ConfigMap services share; a pod's mounts are in
+// storage_mounts.go, claims in storage_claims.go, bind mounts in
+// storage_bind.go.
 
 var storageKeys = map[string]keyRule{
 	"shm_size":     {keyMapped, "memory `emptyDir` at `/dev/shm` with `sizeLimit`"},

@@ -15,7 +15,12 @@ import (
 )
 
 // Workloads: which kind a service becomes, its pod-level workload fields,
-// and top-level jobs.
+// and top-level jobs. This file holds the keys, prepareWorkloads (which pod
+// runs each service, every workload kind) and the workload objects; the
+// kind decision is in workload_kind.go, update strategies in
+// workload_update.go, pod fields in workload_pod.go, hooks in
+// workload_hooks.go, sidecars in workload_sidecar.go, jobs in
+// workload_jobs.go.
 
 var workloadKeys = map[string]keyRule{
 	"ipc":          {keyMapped, "`host` -> `hostIPC`; `shareable`, `service:X` approximated (containers of one pod share IPC)"},
