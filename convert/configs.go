@@ -61,12 +61,12 @@ func (c *converter) prepareConfigs() error {
 		return users
 	}
 	for _, kind := range []string{"config", "secret"} {
-		objs, names, all := st.configs, st.mapNames, map[string]types.FileObjectConfig{}
+		objs, names, all := c.plan.configs, st.mapNames, map[string]types.FileObjectConfig{}
 		for k, v := range p.Configs {
 			all[k] = types.FileObjectConfig(v)
 		}
 		if kind == "secret" {
-			objs, names, all = st.secrets, st.secretNames, map[string]types.FileObjectConfig{}
+			objs, names, all = c.plan.secrets, st.secretNames, map[string]types.FileObjectConfig{}
 			for k, v := range p.Secrets {
 				all[k] = types.FileObjectConfig(v)
 			}
@@ -199,9 +199,9 @@ func (c *converter) configsSecrets(s *svcCtx, pod *corev1.PodSpec) error {
 // the target's directory keeps its other files.
 func (c *converter) mountFile(pv *podVolumes, kind string, r types.FileReferenceConfig) error {
 	svc := pv.s.svc
-	objs := c.store.configs
+	objs := c.plan.configs
 	if kind == "secret" {
-		objs = c.store.secrets
+		objs = c.plan.secrets
 	}
 	o := objs[r.Source]
 	if o == nil {
@@ -275,8 +275,8 @@ func (c *converter) mountFile(pv *podVolumes, kind string, r types.FileReference
 // projectConfigs emits the ConfigMaps and Secrets of top-level configs and
 // secrets that services use.
 func (c *converter) projectConfigs() error {
-	for _, key := range slices.Sorted(maps.Keys(c.store.configs)) {
-		o := c.store.configs[key]
+	for _, key := range slices.Sorted(maps.Keys(c.plan.configs)) {
+		o := c.plan.configs[key]
 		if o.external {
 			continue
 		}
@@ -288,8 +288,8 @@ func (c *converter) projectConfigs() error {
 		c.fileObjectLabels(o, &cm.ObjectMeta)
 		c.add(cm)
 	}
-	for _, key := range slices.Sorted(maps.Keys(c.store.secrets)) {
-		o := c.store.secrets[key]
+	for _, key := range slices.Sorted(maps.Keys(c.plan.secrets)) {
+		o := c.plan.secrets[key]
 		if o.external {
 			continue
 		}

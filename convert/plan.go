@@ -6,10 +6,13 @@ import "github.com/compose-spec/compose-go/v2/types"
 // any service, so that converting one service never has to look at
 // another: the object names, which pod runs each service, each workload's
 // kind, how services use each other and the project-wide network
-// decisions. The prepare passes fill it (prepareWorkloads in workload.go,
-// prepareNetwork in network.go); the per-area steps only read
-// it. What an area collects while services are converted stays in the
-// area's own state: storeState (storage.go), networkState (network.go).
+// decisions. Convert fills it before the first service: validate names
+// the services (convert.go), prepareWorkloads the jobs, pods and workload
+// kinds (workload.go), prepareStorage the shared claims, ConfigMaps and
+// Secrets (storage.go, configs.go), prepareNetwork the aliases and network
+// labels (network.go); from then on the per-area steps only read it. What an
+// area collects while services are converted stays in the area's own
+// state: storeState (storage.go), networkState (network.go).
 type plan struct {
 	// names maps a compose service or top-level job to its object name.
 	names map[string]string
@@ -35,6 +38,15 @@ type plan struct {
 	// netLabels maps a compose network to the pod label that marks its
 	// members; empty when no NetworkPolicies are emitted.
 	netLabels map[string]string
+	// claims are the PersistentVolumeClaims of named volumes and data
+	// directories, with the services that mount each (storage.go).
+	claims map[claimID]*claim
+	// bindMaps are the ConfigMaps that carry bind mount content, by host
+	// path.
+	bindMaps map[string]*bindMap
+	// configs and secrets are the ConfigMaps and Secrets of the project's
+	// configs and secrets that services use, by compose key (configs.go).
+	configs, secrets map[string]*fileObject
 }
 
 // podOf is the service whose pod runs the named service or job: itself,

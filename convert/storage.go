@@ -80,17 +80,19 @@ func decodeVolumeExtension(volume string, raw any) (VolumeExtension, error) {
 	return ext, nil
 }
 
-// storeState is what the storage, config and secret steps share across
-// services: the claims and ConfigMaps of the project and their names.
+// storeState is what the storage, config and secret steps keep while
+// services are converted; the claims, ConfigMaps and Secrets services
+// share are decided up front, in the plan.
 type storeState struct {
-	claims map[claimID]*claim
-	// bindMaps are the ConfigMaps that carry bind mount content, by host path.
-	bindMaps map[string]*bindMap
-	configs  map[string]*fileObject // compose config name -> ConfigMap
-	secrets  map[string]*fileObject // compose secret name -> Secret
 	// Object names taken, per kind.
 	claimNames            map[string]claimID
 	mapNames, secretNames map[string]nameOwner
+	// templated are the claims a StatefulSet took as claim templates,
+	// which are not emitted on their own.
+	templated map[claimID]bool
+	// sizeWarned are the claims whose mount warning already said they
+	// have the default size (a bind mount's claim).
+	sizeWarned map[claimID]bool
 }
 
 // bindMap is the ConfigMap holding a bind mount's content.
@@ -119,11 +121,12 @@ const (
 // claim and ConfigMap the services share and names them.
 func (c *converter) prepareStorage() error {
 	c.store = &storeState{
-		claims: map[claimID]*claim{}, bindMaps: map[string]*bindMap{},
-		configs: map[string]*fileObject{}, secrets: map[string]*fileObject{},
 		claimNames: map[string]claimID{}, mapNames: map[string]nameOwner{}, secretNames: map[string]nameOwner{},
+		templated: map[claimID]bool{}, sizeWarned: map[claimID]bool{},
 	}
-	st := c.store
+	c.plan.claims, c.plan.bindMaps = map[claimID]*claim{}, map[string]*bindMap{}
+	c.plan.configs, c.plan.secrets = map[string]*fileObject{}, map[string]*fileObject{}
+	st, pl := c.store, c.plan
 	p := c.project
 	// Named volumes: claims named after the compose key.
 	for _, key := range slices.Sorted(maps.Keys(p.Volumes)) {
@@ -132,13 +135,13 @@ func (c *converter) prepareStorage() error {
 		if err != nil {
 			return err
 		}
-		cl := &claim{what: fmt.Sprintf("volume %q", key), key: "volumes." + key}
+		cl := &claim{id: volumeClaimID(key), what: fmt.Sprintf("volume %q", key), key: "volumes." + key}
 		if v.External {
 			cl.external = true
 			if cl.name, err = c.externalName(cl.key, "volume", "PersistentVolumeClaim", cmp.Or(v.Name, key)); err != nil {
 				return err
 			}
-			if other, ok := st.claimNames[cl.name]; ok && !st.claims[other].external {
+			if other, ok := st.claimNames[cl.name]; ok && !pl.claims[other].external {
 				return invalidf("volumes %q and %q: both become the claim name %q; rename one", other.source, key, cl.name)
 			}
 			// Several external volumes may name one existing claim.
@@ -167,8 +170,7 @@ func (c *converter) prepareStorage() error {
 				return err
 			}
 		}
-		cl.id = volumeClaimID(key)
-		st.claims[cl.id] = cl
+		pl.claims[cl.id] = cl
 	}
 	// Who mounts what.
 	for _, name := range c.podSources() {
@@ -177,28 +179,28 @@ func (c *converter) prepareStorage() error {
 			v := m.vol
 			switch v.Type {
 			case types.VolumeTypeVolume:
-				if cl, ok := st.claims[volumeClaimID(v.Source)]; ok && v.Source != "" && !komposeEmptyDir(&svc) {
+				if cl, ok := pl.claims[volumeClaimID(v.Source)]; ok && v.Source != "" && !komposeEmptyDir(&svc) {
 					c.addUser(cl, &svc)
 				}
 			case types.VolumeTypeBind:
 				switch kind, hp := c.bindKind(&svc, v); kind {
 				case bindClaim:
 					id := bindClaimID(v.Source)
-					cl, ok := st.claims[id]
+					cl, ok := pl.claims[id]
 					if !ok {
 						cl = &claim{id: id, what: fmt.Sprintf("%q", c.displayPath(v.Source)), key: "volumes"}
 						if err := c.claimSpec(cl, VolumeExtension{}, types.VolumeConfig{}); err != nil {
 							return err
 						}
-						st.claims[id] = cl
+						pl.claims[id] = cl
 					}
 					c.addUser(cl, &svc)
 				case bindConfigMap, bindSeeded:
-					bm, ok := st.bindMaps[v.Source]
+					bm, ok := pl.bindMaps[v.Source]
 					if !ok {
 						bm = &bindMap{}
 						bm.data, bm.left = bindData(hp, v.Source)
-						st.bindMaps[v.Source] = bm
+						pl.bindMaps[v.Source] = bm
 					}
 					if !slices.Contains(bm.users, name) {
 						bm.users = append(bm.users, name)
@@ -212,8 +214,8 @@ func (c *converter) prepareStorage() error {
 	}
 	// A writable bind with content that several services mount is shared
 	// on the compose host: one claim, seeded once from the ConfigMap.
-	for _, src := range slices.Sorted(maps.Keys(st.bindMaps)) {
-		bm := st.bindMaps[src]
+	for _, src := range slices.Sorted(maps.Keys(pl.bindMaps)) {
+		bm := pl.bindMaps[src]
 		if !bm.writable || len(bm.users) < 2 {
 			continue
 		}
@@ -225,13 +227,13 @@ func (c *converter) prepareStorage() error {
 			svc, _ := c.podSource(u)
 			c.addUser(cl, &svc)
 		}
-		st.claims[cl.id] = cl
+		pl.claims[cl.id] = cl
 	}
 	// Claims of data directories, named after their project path.
 	used := map[string]bool{}    // service + "/" + label: a claim took it
 	claimed := map[string]bool{} // services with a claim kompose labels may set
-	for _, id := range sortedClaims(st.claims) {
-		cl := st.claims[id]
+	for _, id := range sortedClaims(pl.claims) {
+		cl := pl.claims[id]
 		if id.isBind() {
 			cl.name = uniqueName(st.claimNames, c.pathName(id.source), id)
 			// Service-level kompose labels may size data directories too.
@@ -267,8 +269,8 @@ func (c *converter) prepareStorage() error {
 	if err := c.prepareConfigs(); err != nil {
 		return err
 	}
-	for _, src := range slices.Sorted(maps.Keys(st.bindMaps)) {
-		st.bindMaps[src].name = uniqueName(st.mapNames, c.pathName(src), nameOwner{ownerBind, src})
+	for _, src := range slices.Sorted(maps.Keys(pl.bindMaps)) {
+		pl.bindMaps[src].name = uniqueName(st.mapNames, c.pathName(src), nameOwner{ownerBind, src})
 	}
 	return nil
 }

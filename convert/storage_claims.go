@@ -39,15 +39,10 @@ type claim struct {
 	sizeFixed bool
 	// sized is set when any key sets the size; else it is the default,
 	// with a warning.
-	sized bool
-	// sizeWarned is set when the warning that made the claim already
-	// said it has the default size (a bind mount's claim).
-	sizeWarned bool
-	labels     map[string]string
-	ann        map[string]string
-	selector   *metav1.LabelSelector
-	// template is set when a StatefulSet took it as a claim template.
-	template bool
+	sized    bool
+	labels   map[string]string
+	ann      map[string]string
+	selector *metav1.LabelSelector
 }
 
 // claimID is what a claim comes from. Claims are named and emitted in
@@ -214,7 +209,7 @@ func (c *converter) mountClaim(s *svcCtx, pv *podVolumes, cl *claim, vm corev1.V
 	vm.SubPath = path.Join(claimSubPath, vm.SubPath)
 	if s.kind == "StatefulSet" {
 		if len(cl.users) == 1 {
-			cl.template = true
+			c.store.templated[cl.id] = true
 			if !slices.ContainsFunc(s.claimTemplates, func(t corev1.PersistentVolumeClaim) bool { return t.Name == cl.name }) {
 				c.warnDefaultSize(cl)
 				mode := cl.mode
@@ -277,14 +272,13 @@ func (c *converter) claimSpecOf(cl *claim, mode corev1.PersistentVolumeAccessMod
 // projectStorage emits the PersistentVolumeClaims of named volumes and
 // data directories, and the ConfigMaps of bind mount content.
 func (c *converter) projectStorage() error {
-	st := c.store
-	for _, id := range sortedClaims(st.claims) {
-		cl := st.claims[id]
+	for _, id := range sortedClaims(c.plan.claims) {
+		cl := c.plan.claims[id]
 		if cl.external && len(cl.users) > 0 {
 			c.warnExternal(cl)
 			continue
 		}
-		if cl.external || cl.template || len(cl.users) == 0 {
+		if cl.external || c.store.templated[cl.id] || len(cl.users) == 0 {
 			continue
 		}
 		if cl.mode == corev1.ReadWriteMany && !cl.explicit {
@@ -312,8 +306,8 @@ func (c *converter) projectStorage() error {
 			Spec:       c.claimSpecOf(cl, cl.mode),
 		})
 	}
-	for _, src := range slices.Sorted(maps.Keys(st.bindMaps)) {
-		bm := st.bindMaps[src]
+	for _, src := range slices.Sorted(maps.Keys(c.plan.bindMaps)) {
+		bm := c.plan.bindMaps[src]
 		cm := &corev1.ConfigMap{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 			ObjectMeta: c.sharedMeta(bm.name, bm.users),
@@ -352,7 +346,7 @@ func (c *converter) mounters(cl *claim) string {
 // warnDefaultSize warns about a claim whose size no key sets, naming the
 // key that would.
 func (c *converter) warnDefaultSize(cl *claim) {
-	if cl.sized || cl.sizeWarned {
+	if cl.sized || c.store.sizeWarned[cl.id] {
 		return
 	}
 	if cl.id.isBind() {

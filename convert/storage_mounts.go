@@ -276,7 +276,7 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 			pv.mount(vm, volumeName(v.Source), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
 			return nil
 		}
-		cl := c.store.claims[volumeClaimID(v.Source)]
+		cl := c.plan.claims[volumeClaimID(v.Source)]
 		if cl == nil {
 			return invalidf("%s: %s: volume %q is not declared under the top-level volumes", key, desc, v.Source)
 		}
