@@ -35,17 +35,7 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 		}
 		c.add(ns)
 	}
-	// Project-wide passes that services depend on: which services join
-	// another's pod and what workload each becomes, which volumes are
-	// shared, which networks isolate.
-	c.warnRenamed()
-	if err := c.prepareWorkloads(); err != nil {
-		return nil, err
-	}
-	if err := c.prepareStorage(); err != nil {
-		return nil, err
-	}
-	if err := c.prepareNetwork(); err != nil {
+	if err := c.makePlan(); err != nil {
 		return nil, err
 	}
 	for _, name := range project.ServiceNames() {
@@ -81,23 +71,27 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	return &Result{Objects: c.objects, Warnings: c.warnings}, nil
 }
 
+// converter is one conversion: its input, the plan decided up front,
+// each area's state collected while services are converted, and the
+// output.
 type converter struct {
 	project *types.Project
 	opts    Options
 	partOf  string
 	projExt any
-	// plan is what Convert decided about the whole project up front.
-	plan     *plan
-	objects  []*unstructured.Unstructured
-	warnings warningList
-	err      error
-	// store holds the claims, ConfigMaps and Secrets services share
-	// (storage.go, configs.go).
+	// plan is what Convert decided about the whole project up front
+	// (plan.go); the steps read it.
+	plan *plan
+	// store is what the storage, config and secret steps collect
+	// (storage.go).
 	store *storeState
-	// secretVals caches secretValues.
-	secretVals map[string]string
-	// net is what the network area computes for the whole project.
+	// net is what the network steps collect (network.go).
 	net networkState
+	// secretVals caches secretValues (env_secrets.go).
+	secretVals map[string]string
+	objects    []*unstructured.Unstructured
+	warnings   warningList
+	err        error
 }
 
 func (c *converter) validate() error {

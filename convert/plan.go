@@ -59,3 +59,17 @@ func (p *plan) podOf(name string) string {
 	}
 	return name
 }
+
+// makePlan runs the project-wide passes that services depend on, in this
+// order: which services join another's pod and what workload each
+// becomes, which volumes, configs and secrets are shared, which networks
+// isolate. validate has named the services already.
+func (c *converter) makePlan() error {
+	c.warnRenamed()
+	for _, pass := range []func() error{c.prepareWorkloads, c.prepareStorage, c.prepareNetwork} {
+		if err := pass(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
