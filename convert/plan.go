@@ -3,10 +3,11 @@ package convert
 import "github.com/compose-spec/compose-go/v2/types"
 
 // plan is what Convert decides about the whole project before it converts
-// any service, so that converting one service never has to look at
-// another: the object names, which pod runs each service, each workload's
-// kind, how services use each other and the project-wide network
-// decisions. Convert fills it before the first service: validate names
+// any service, so that a service's conversion reads what it needs about
+// the others here rather than working it out again: the object names,
+// which pod runs each service, each workload's kind, how services use
+// each other, the shared storage and the project-wide network decisions.
+// Convert fills it before the first service: validate names
 // the services (convert.go), prepareWorkloads the jobs, pods and workload
 // kinds (workload.go), prepareStorage the shared claims, ConfigMaps and
 // Secrets (storage.go, configs.go), prepareNetwork the aliases and network
