@@ -86,12 +86,10 @@ type converter struct {
 	// (storage.go).
 	store *storeState
 	// net is what the network steps collect (network.go).
-	net networkState
-	// secretVals caches secretValues (env_secrets.go).
-	secretVals map[string]string
-	objects    []*unstructured.Unstructured
-	warnings   warningList
-	err        error
+	net      networkState
+	objects  []*unstructured.Unstructured
+	warnings warningList
+	err      error
 }
 
 func (c *converter) validate() error {

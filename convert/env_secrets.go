@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -88,22 +89,19 @@ const minSecretLen = 4
 // secretValues maps the values of the project's secret-looking
 // environment variables (compose has already interpolated them into
 // every value that uses them) to a variable that holds each.
-func (c *converter) secretValues() map[string]string {
-	if c.secretVals != nil {
-		return c.secretVals
-	}
-	c.secretVals = map[string]string{}
-	for _, name := range c.project.ServiceNames() {
-		env := c.project.Services[name].Environment
+func secretValues(p *types.Project) map[string]string {
+	vals := map[string]string{}
+	for _, name := range p.ServiceNames() {
+		env := p.Services[name].Environment
 		for _, k := range slices.Sorted(maps.Keys(env)) {
 			if v := env[k]; v != nil && len(*v) >= minSecretLen && looksSecret(k) {
-				if _, ok := c.secretVals[*v]; !ok {
-					c.secretVals[*v] = k
+				if _, ok := vals[*v]; !ok {
+					vals[*v] = k
 				}
 			}
 		}
 	}
-	return c.secretVals
+	return vals
 }
 
 // holdsSecret reports whether a value carries a secret: it contains the
@@ -115,7 +113,7 @@ func (c *converter) holdsSecret(v string) bool {
 
 // secretIn names a secret-looking variable whose value v contains, or "".
 func (c *converter) secretIn(v string) string {
-	vals := c.secretValues()
+	vals := c.plan.secretValues
 	for _, sv := range slices.Sorted(maps.Keys(vals)) {
 		if strings.Contains(v, sv) {
 			return vals[sv]

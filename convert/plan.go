@@ -48,6 +48,9 @@ type plan struct {
 	// configs and secrets are the ConfigMaps and Secrets of the project's
 	// configs and secrets that services use, by compose key (configs.go).
 	configs, secrets map[string]*fileObject
+	// secretValues maps the values of secret-looking environment
+	// variables to a variable that holds each (env_secrets.go).
+	secretValues map[string]string
 }
 
 // podOf is the service whose pod runs the named service or job: itself,
@@ -67,6 +70,7 @@ func (p *plan) podOf(name string) string {
 // isolate. validate has named the services already.
 func (c *converter) makePlan() error {
 	c.warnRenamed()
+	c.plan.secretValues = secretValues(c.project)
 	for _, pass := range []func() error{c.prepareWorkloads, c.prepareStorage, c.prepareNetwork} {
 		if err := pass(); err != nil {
 			return err
