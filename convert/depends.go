@@ -186,10 +186,7 @@ type waitTarget struct {
 // service's own conversion does that.
 func (c *converter) waitTarget(name string) waitTarget {
 	svc := c.project.Services[name]
-	t := waitTarget{host: c.plan.names[name]}
-	if plan := c.plan.workloads[name]; plan != nil {
-		t.kind = plan.kind
-	}
+	t := waitTarget{host: c.plan.names[name], kind: c.plan.kindOf(name)}
 	ext, err := c.serviceExtension(&svc)
 	if err != nil {
 		return t

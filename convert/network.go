@@ -205,10 +205,7 @@ func (c *converter) dottedContainerName(name, cn string) dottedName {
 	svc := c.project.Services[name]
 	host, sub, _ := strings.Cut(cn, ".")
 	d := dottedName{host: host, sub: sub}
-	kind := ""
-	if plan := c.plan.workloads[name]; plan != nil {
-		kind = plan.kind
-	}
+	kind := c.plan.kindOf(name)
 	switch {
 	case strings.Contains(sub, "."):
 		d.why = "a pod's name in a Service's domain has two labels, hostname.subdomain"

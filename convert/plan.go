@@ -64,6 +64,16 @@ func (p *plan) podOf(name string) string {
 	return name
 }
 
+// kindOf is the workload kind decided for the service or job: "" for a
+// service that joins another's pod, or whose kind could not be decided
+// (its conversion fails with the reason).
+func (p *plan) kindOf(name string) string {
+	if w := p.workloads[name]; w != nil {
+		return w.kind
+	}
+	return ""
+}
+
 // makePlan runs the project-wide passes that services depend on, in this
 // order: which services join another's pod and what workload each
 // becomes, which volumes, configs and secrets are shared, which networks

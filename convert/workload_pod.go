@@ -233,8 +233,8 @@ func (c *converter) namespaces(s *svcCtx, pod *corev1.PodSpec) {
 	case nm == "none":
 		c.drop(svc.Name, "network_mode", "a pod always has a network, dropped")
 	case strings.HasPrefix(nm, types.NetworkModeServicePrefix), strings.HasPrefix(nm, types.NetworkModeContainerPrefix):
-		switch owner := c.plan.owner[svc.Name]; {
-		case owner == "":
+		switch owner := c.plan.podOf(svc.Name); {
+		case owner == svc.Name:
 			// A top-level job cannot join a long-running pod.
 			c.drop(svc.Name, "network_mode", "a %s runs in its own pod and reaches other services through their Services, dropped", s.kind)
 		case strings.HasPrefix(nm, types.NetworkModeContainerPrefix):
