@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -18,7 +16,8 @@ import (
 )
 
 // Config and secrets: configs, secrets, and environment variables with
-// secret-looking names.
+// secret-looking names. This file holds configs and secrets (ConfigMaps,
+// Secrets and their mounts); environment variables are in env_secrets.go.
 
 var configKeys = map[string]keyRule{
 	"configs": {keyMapped, "ConfigMap `<name>` (from `file`, `content` or `environment`) mounted at `target` (default `/<name>`) with `subPath`; `mode` -> item `mode`; `external: true` uses an existing ConfigMap"},
@@ -62,12 +61,12 @@ func (c *converter) prepareConfigs() error {
 		return users
 	}
 	for _, kind := range []string{"config", "secret"} {
-		objs, names, all := st.configs, st.mapNames, map[string]types.FileObjectConfig{}
+		objs, names, all := c.plan.configs, st.mapNames, map[string]types.FileObjectConfig{}
 		for k, v := range p.Configs {
 			all[k] = types.FileObjectConfig(v)
 		}
 		if kind == "secret" {
-			objs, names, all = st.secrets, st.secretNames, map[string]types.FileObjectConfig{}
+			objs, names, all = c.plan.secrets, st.secretNames, map[string]types.FileObjectConfig{}
 			for k, v := range p.Secrets {
 				all[k] = types.FileObjectConfig(v)
 			}
@@ -94,9 +93,9 @@ func (c *converter) prepareConfigs() error {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 			if other, ok := names[n]; ok {
-				return invalidf("%ss %q and %q: both become the name %q; rename one", kind, other, key, n)
+				return invalidf("%ss %q and %q: both become the name %q; rename one", kind, other.id, key, n)
 			}
-			names[n] = key
+			names[n] = nameOwner{ownerFileObject, key}
 			o.name = n
 			if cfg.Name != "" && cfg.Name != p.Name+"_"+key {
 				c.warn("", where+".name", "approximated: %q: the %s is named after the %s key, %q", cfg.Name, objKind(kind), kind, n)
@@ -200,9 +199,9 @@ func (c *converter) configsSecrets(s *svcCtx, pod *corev1.PodSpec) error {
 // the target's directory keeps its other files.
 func (c *converter) mountFile(pv *podVolumes, kind string, r types.FileReferenceConfig) error {
 	svc := pv.s.svc
-	objs := c.store.configs
+	objs := c.plan.configs
 	if kind == "secret" {
-		objs = c.store.secrets
+		objs = c.plan.secrets
 	}
 	o := objs[r.Source]
 	if o == nil {
@@ -276,8 +275,8 @@ func (c *converter) mountFile(pv *podVolumes, kind string, r types.FileReference
 // projectConfigs emits the ConfigMaps and Secrets of top-level configs and
 // secrets that services use.
 func (c *converter) projectConfigs() error {
-	for _, key := range slices.Sorted(maps.Keys(c.store.configs)) {
-		o := c.store.configs[key]
+	for _, key := range slices.Sorted(maps.Keys(c.plan.configs)) {
+		o := c.plan.configs[key]
 		if o.external {
 			continue
 		}
@@ -289,8 +288,8 @@ func (c *converter) projectConfigs() error {
 		c.fileObjectLabels(o, &cm.ObjectMeta)
 		c.add(cm)
 	}
-	for _, key := range slices.Sorted(maps.Keys(c.store.secrets)) {
-		o := c.store.secrets[key]
+	for _, key := range slices.Sorted(maps.Keys(c.plan.secrets)) {
+		o := c.plan.secrets[key]
 		if o.external {
 			continue
 		}
@@ -335,187 +334,3 @@ func (c *converter) fileObjectLabels(o *fileObject, meta *metav1.ObjectMeta) {
 
 // isText reports whether data can be a ConfigMap's data value.
 func isText(data []byte) bool { return utf8.Valid(data) }
-
-// secretWords are the parts of a variable name that make it look secret.
-var secretWords = map[string]bool{
-	"PASSWORD": true, "PASSWORDS": true, "PASSWD": true, "PASS": true, "PASSPHRASE": true, "PWD": true,
-	"SECRET": true, "SECRETS": true, "TOKEN": true, "TOKENS": true,
-	"KEY": true, "KEYS": true, "APIKEY": true, "CREDENTIAL": true, "CREDENTIALS": true, "CREDS": true,
-	"PRIVATE": true, "AUTH": true,
-}
-
-// notSecret are whole names that contain a secret word but are not.
-var notSecret = map[string]bool{"PWD": true, "OLDPWD": true}
-
-// pathWords end names that hold where a secret is, not the secret:
-// POSTGRES_PASSWORD_FILE, TLS_KEY_PATH.
-var pathWords = map[string]bool{"FILE": true, "PATH": true, "DIR": true}
-
-// looksSecret reports whether an environment variable's name suggests a
-// secret: one of its words (split at "_", "-", "." and lower-to-upper case
-// changes) is a secret word, or it contains PASSWORD or PASSWD. API_KEY
-// and dbPassword look secret; KEYBOARD, MONKEY, PWD and names ending in
-// _FILE, _PATH or _DIR (where a secret is) do not.
-func looksSecret(name string) bool {
-	upper := strings.ToUpper(name)
-	words := nameWords(name)
-	if notSecret[upper] || len(words) > 1 && pathWords[strings.ToUpper(words[len(words)-1])] {
-		return false
-	}
-	if strings.Contains(upper, "PASSWORD") || strings.Contains(upper, "PASSWD") {
-		return true
-	}
-	for _, w := range words {
-		if secretWords[strings.ToUpper(w)] {
-			return true
-		}
-	}
-	return false
-}
-
-func nameWords(name string) []string {
-	var words []string
-	var cur []rune
-	var prev rune
-	flush := func() {
-		if len(cur) > 0 {
-			words = append(words, string(cur))
-			cur = nil
-		}
-	}
-	for _, r := range name {
-		switch {
-		case r == '_' || r == '-' || r == '.':
-			flush()
-		case unicode.IsUpper(r) && unicode.IsLower(prev):
-			flush()
-			cur = append(cur, r)
-		default:
-			cur = append(cur, r)
-		}
-		prev = r
-	}
-	flush()
-	return words
-}
-
-// urlPassword matches a URL whose authority carries a password:
-// scheme://user:password@host.
-var urlPassword = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@`)
-
-// minSecretLen is the shortest secret value looked for inside other
-// values: shorter ones ("1", "yes") would match by chance.
-const minSecretLen = 4
-
-// secretValues maps the values of the project's secret-looking
-// environment variables (compose has already interpolated them into
-// every value that uses them) to a variable that holds each.
-func (c *converter) secretValues() map[string]string {
-	if c.secretVals != nil {
-		return c.secretVals
-	}
-	c.secretVals = map[string]string{}
-	for _, name := range c.project.ServiceNames() {
-		env := c.project.Services[name].Environment
-		for _, k := range slices.Sorted(maps.Keys(env)) {
-			if v := env[k]; v != nil && len(*v) >= minSecretLen && looksSecret(k) {
-				if _, ok := c.secretVals[*v]; !ok {
-					c.secretVals[*v] = k
-				}
-			}
-		}
-	}
-	return c.secretVals
-}
-
-// holdsSecret reports whether a value carries a secret: it contains the
-// value of a secret-looking variable (a URL built from
-// ${POSTGRES_PASSWORD}), or it is a URL with a password.
-func (c *converter) holdsSecret(v string) bool {
-	return c.secretIn(v) != "" || urlPassword.MatchString(v)
-}
-
-// secretIn names a secret-looking variable whose value v contains, or "".
-func (c *converter) secretIn(v string) string {
-	vals := c.secretValues()
-	for _, sv := range slices.Sorted(maps.Keys(vals)) {
-		if strings.Contains(v, sv) {
-			return vals[sv]
-		}
-	}
-	return ""
-}
-
-// warnPlainSecrets warns when a command, entrypoint or probe of the
-// container carries a secret in plain text: the pod spec is readable by
-// whoever can read the workload.
-func (c *converter) warnPlainSecrets(s *svcCtx, ctr *corev1.Container) {
-	check := func(key string, l []string) {
-		for _, a := range l {
-			if v := c.secretIn(a); v != "" {
-				c.warn(s.svc.Name, key, "approximated: carries the value of %s in plain text in the pod spec; refer to the variable instead ($$%s in a shell)", v, v)
-				return
-			}
-			if urlPassword.MatchString(a) {
-				c.warn(s.svc.Name, key, "approximated: carries a URL with a password in plain text in the pod spec; pass it in an environment variable instead")
-				return
-			}
-		}
-	}
-	check("entrypoint", ctr.Command)
-	check("command", ctr.Args)
-	if p := ctr.ReadinessProbe; p != nil && p.Exec != nil {
-		check("healthcheck.test", p.Exec.Command)
-	} else if p := ctr.LivenessProbe; p != nil && p.Exec != nil {
-		check("healthcheck.test", p.Exec.Command)
-	}
-}
-
-// envSecrets moves environment variables into the Secret <service>-env
-// (by --env-secrets: secret-looking names, all, or none) and references
-// them with secretKeyRef. Besides secret-looking names, a value that
-// carries a secret (another secret variable's value, a URL with a
-// password) goes there too, and a command or probe that carries one
-// warns. The Secret holds the raw compose value: values from a Secret are
-// not expanded by Kubernetes.
-func (c *converter) envSecrets(s *svcCtx, ctr *corev1.Container) error {
-	mode := c.opts.EnvSecrets
-	if mode == EnvSecretsNone {
-		return nil
-	}
-	name := uniqueName(c.store.secretNames, truncName(s.name, "-env"), "env:"+s.svc.Name)
-	data := map[string][]byte{}
-	taken := map[string]bool{}
-	for i := range ctr.Env {
-		e := &ctr.Env[i]
-		if e.ValueFrom != nil {
-			continue
-		}
-		raw := s.svc.Environment[e.Name]
-		if raw == nil {
-			continue
-		}
-		if mode != EnvSecretsAll && !looksSecret(e.Name) && !c.holdsSecret(*raw) {
-			continue
-		}
-		key := uniqueKey(taken, safeKey(e.Name))
-		data[key] = []byte(*raw)
-		e.Value = ""
-		e.ValueFrom = &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: name},
-			Key:                  key,
-		}}
-	}
-	c.warnPlainSecrets(s, ctr)
-	if len(data) == 0 {
-		delete(c.store.secretNames, name)
-		return nil
-	}
-	c.add(&corev1.Secret{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: c.objectMeta(s, name),
-		Type:       corev1.SecretTypeOpaque,
-		Data:       data,
-	})
-	return nil
-}

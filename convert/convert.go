@@ -24,7 +24,7 @@ type Result struct {
 
 // Convert turns a loaded compose project into Kubernetes objects.
 func Convert(project *types.Project, opts Options) (*Result, error) {
-	c := &converter{project: project, opts: opts, names: map[string]string{}}
+	c := &converter{project: project, opts: opts, plan: &plan{names: map[string]string{}}}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -35,21 +35,11 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 		}
 		c.add(ns)
 	}
-	// Project-wide passes that services depend on: which services join
-	// another's pod and what workload each becomes, which volumes are
-	// shared, which networks isolate.
-	c.warnRenamed()
-	if err := c.prepareWorkloads(); err != nil {
-		return nil, err
-	}
-	if err := c.prepareStorage(); err != nil {
-		return nil, err
-	}
-	if err := c.prepareNetwork(); err != nil {
+	if err := c.makePlan(); err != nil {
 		return nil, err
 	}
 	for _, name := range project.ServiceNames() {
-		if c.sidecarOwner(name) != "" {
+		if c.plan.podOf(name) != name {
 			// Converted into the pod of the service whose network it joins.
 			continue
 		}
@@ -81,23 +71,25 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	return &Result{Objects: c.objects, Warnings: c.warnings}, nil
 }
 
+// converter is one conversion: its input, the plan decided up front,
+// each area's state collected while services are converted, and the
+// output.
 type converter struct {
-	project  *types.Project
-	opts     Options
-	partOf   string
-	projExt  any
-	names    map[string]string // compose service name -> object name
-	wl       workloadState
+	project *types.Project
+	opts    Options
+	partOf  string
+	projExt any
+	// plan is what Convert decided about the whole project up front
+	// (plan.go); the steps read it.
+	plan *plan
+	// store is what the storage, config and secret steps collect
+	// (storage.go).
+	store *storeState
+	// net is what the network steps collect (network.go).
+	net      networkState
 	objects  []*unstructured.Unstructured
 	warnings warningList
 	err      error
-	// store holds the claims, ConfigMaps and Secrets services share
-	// (storage.go, configs.go).
-	store *storeState
-	// secretVals caches secretValues.
-	secretVals map[string]string
-	// net is what the network area computes for the whole project.
-	net networkState
 }
 
 func (c *converter) validate() error {
@@ -141,7 +133,7 @@ func (c *converter) validate() error {
 			return invalidf("services %q and %q: both become the Kubernetes name %q; rename one", other, name, n)
 		}
 		owner[n] = name
-		c.names[name] = n
+		c.plan.names[name] = n
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Jobs)) {
 		j := p.Jobs[name]
@@ -302,7 +294,7 @@ func (c *converter) pod(svc *types.ServiceConfig, owner *svcCtx) (*svcCtx, corev
 	if err != nil {
 		return nil, pod, metav1.ObjectMeta{}, err
 	}
-	name := c.names[svc.Name]
+	name := c.plan.names[svc.Name]
 	s := &svcCtx{
 		svc:      svc,
 		name:     name,

@@ -87,7 +87,7 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 		image = DefaultWaitImage
 	}
 	implicit := implicitDependencies(svc)
-	me := c.podOwner(svc.Name)
+	me := c.plan.podOf(svc.Name)
 	names, waited := map[string]bool{}, map[string]bool{}
 	for _, ctr := range slices.Concat(pod.InitContainers, pod.Containers) {
 		names[ctr.Name] = true
@@ -103,7 +103,7 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 			c.drop(svc.Name, key, "no service %q in the project, dropped", dep)
 			continue
 		}
-		owner := c.podOwner(dep)
+		owner := c.plan.podOf(dep)
 		if owner == me {
 			if !implicit[dep] {
 				c.warn(svc.Name, key, "approximated: %q runs in this pod; the containers of a pod start together, so nothing waits for it", dep)
@@ -148,7 +148,7 @@ func (c *converter) dependsOn(s *svcCtx, pod *corev1.PodSpec) error {
 			continue // through another dependency in the same pod
 		}
 		waited[t.host] = true
-		base, err := ObjectName("wait-for-" + c.names[dep])
+		base, err := ObjectName("wait-for-" + c.plan.names[dep])
 		if err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
@@ -186,10 +186,7 @@ type waitTarget struct {
 // service's own conversion does that.
 func (c *converter) waitTarget(name string) waitTarget {
 	svc := c.project.Services[name]
-	t := waitTarget{host: c.names[name]}
-	if plan := c.wl.plans[name]; plan != nil {
-		t.kind = plan.kind
-	}
+	t := waitTarget{host: c.plan.names[name], kind: c.plan.kindOf(name)}
 	ext, err := c.serviceExtension(&svc)
 	if err != nil {
 		return t
@@ -218,7 +215,7 @@ func (c *converter) waitTarget(name string) waitTarget {
 // its own, or that of a service in its pod.
 func (c *converter) podHasReadiness(owner string) bool {
 	for _, name := range c.project.ServiceNames() {
-		if c.podOwner(name) != owner {
+		if c.plan.podOf(name) != owner {
 			continue
 		}
 		if svc := c.project.Services[name]; c.hasReadiness(&svc) {
@@ -238,14 +235,14 @@ func (c *converter) startedService(owner string) (string, error) {
 	if n, ok := c.net.started[owner]; ok {
 		return n, nil
 	}
-	name := truncName(c.names[owner], "-started")
+	name := truncName(c.plan.names[owner], "-started")
 	for _, o := range c.objectNames() {
 		if o.name == name {
 			return "", invalidf("the Service %q that service_started waits resolve has the name of %s; rename one", name, o.what)
 		}
 	}
 	c.net.started[owner] = name
-	objName := c.names[owner]
+	objName := c.plan.names[owner]
 	labels := map[string]string{LabelName: objName, LabelPartOf: c.partOf, LabelManagedBy: ManagedBy}
 	c.add(&corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
@@ -279,7 +276,7 @@ func (c *converter) clusterDomain() string {
 // canReach reports whether the NetworkPolicies let pods of service from
 // connect to the wait target's port on service to.
 func (c *converter) canReach(from, to string, t waitTarget) bool {
-	if len(c.net.netLabels) == 0 {
+	if len(c.plan.netLabels) == 0 {
 		return true
 	}
 	dst := c.project.Services[to]

@@ -66,8 +66,9 @@ func truncName(base, suffix string) string {
 }
 
 // uniqueName takes base for owner, or base with a numeric suffix when
-// another owner has it.
-func uniqueName(taken map[string]string, base, owner string) string {
+// another owner has it. Owners are typed keys (claimID, nameOwner), so no
+// owner can pass for another.
+func uniqueName[O comparable](taken map[string]O, base string, owner O) string {
 	n := base
 	for i := 2; ; i++ {
 		if o, ok := taken[n]; !ok || o == owner {
@@ -77,6 +78,31 @@ func uniqueName(taken map[string]string, base, owner string) string {
 		n = truncName(base, "-"+strconv.Itoa(i))
 	}
 }
+
+// freeName is base, or base with a numeric suffix (-2, -3...), shortened
+// to a DNS-1123 label: the first that taken reports free.
+func freeName(base string, taken func(string) bool) string {
+	n := base
+	for i := 2; taken(n); i++ {
+		n = truncName(base, "-"+strconv.Itoa(i))
+	}
+	return n
+}
+
+// nameOwner is what took a ConfigMap or Secret name: a compose config or
+// secret key, a bind mount's host path or a service's environment Secret.
+type nameOwner struct {
+	kind nameOwnerKind
+	id   string // the key, host path or service
+}
+
+type nameOwnerKind uint8
+
+const (
+	ownerFileObject nameOwnerKind = iota // a top-level config or secret
+	ownerBind                            // a bind mount's ConfigMap
+	ownerEnv                             // a service's environment Secret
+)
 
 // uniqueSuffixed is base-suffix, shortened to a DNS-1123 label, numbered
 // when taken.
@@ -128,7 +154,7 @@ func portName(composeName, protocol string, port int32) string {
 }
 
 // unitName names a top-level service or job in messages: service "x" or
-// job "x" (c.names holds both).
+// job "x" (c.plan.names holds both).
 func (c *converter) unitName(name string) string {
 	if _, ok := c.project.Jobs[name]; ok {
 		return fmt.Sprintf("job %q", name)

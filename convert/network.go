@@ -3,7 +3,6 @@ package convert
 import (
 	"fmt"
 	"maps"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -14,7 +13,10 @@ import (
 )
 
 // Network: aliases, links, NetworkPolicies, extra_hosts, DNS, hostname,
-// Ingress.
+// Ingress. This file holds the keys, prepareNetwork (aliases, links,
+// dotted container names, network labels) and the alias Services;
+// extra_hosts, DNS and hostname are in network_dns.go, NetworkPolicies in
+// network_policy.go, Ingress in ingress.go.
 
 var networkKeys = map[string]keyRule{
 	"dns":         {keyMapped, "pod `dnsConfig.nameservers` after the cluster DNS (`dnsPolicy` stays ClusterFirst, so service names resolve); addresses that exist only on the compose network dropped with a warning"},
@@ -44,22 +46,15 @@ const (
 	maxDNSSearchDomains = 32
 )
 
-// networkState is what the network area computes for the whole project
-// before any service is converted, and collects while services are.
+// networkState is what the network area collects while services are
+// converted; its project-wide decisions (aliases, dotted container names,
+// network labels) are in the plan.
 type networkState struct {
-	// aliases are the extra Services of each compose service: its network
-	// aliases and the link aliases other services give it.
-	aliases map[string][]aliasRef
-	// netLabels maps a compose network to the pod label that marks its
-	// members; empty when no NetworkPolicies are emitted.
-	netLabels map[string]string
 	// kompose holds each service's kompose Service labels.
 	kompose map[string]komposeService
 	// open are the pods that accept traffic from anywhere on some ports:
 	// published ports, NodePort/LoadBalancer Services, Ingress backends.
 	open []openPorts
-	// dotted are the services whose container_name has a dot.
-	dotted map[string]dottedName
 	// started maps a service to its <name>-started Service, emitted for
 	// service_started waits.
 	started map[string]string
@@ -76,10 +71,10 @@ type aliasRef struct {
 // that collide) and decides the network labels of NetworkPolicies.
 func (c *converter) prepareNetwork() error {
 	p := c.project
-	c.net.aliases = map[string][]aliasRef{}
+	c.plan.aliases = map[string][]aliasRef{}
 	c.net.kompose = map[string]komposeService{}
 	owner := map[string]string{} // object name -> what owns it
-	for name, obj := range c.names {
+	for name, obj := range c.plan.names {
 		owner[obj] = c.unitName(name)
 	}
 	// add gives target an alias Service, unless the alias is the name of
@@ -89,7 +84,7 @@ func (c *converter) prepareNetwork() error {
 		if err != nil {
 			return fmt.Errorf("service %q: %s: %w", target, key, err)
 		}
-		if obj == c.names[self] || obj == c.names[target] {
+		if obj == c.plan.names[self] || obj == c.plan.names[target] {
 			return nil
 		}
 		if err := needLetter(what, "Service", obj); err != nil {
@@ -103,7 +98,7 @@ func (c *converter) prepareNetwork() error {
 			return invalidf("%s and %s both become the Kubernetes Service name %q; rename one", what, o, obj)
 		}
 		owner[obj] = mine
-		c.net.aliases[target] = append(c.net.aliases[target], aliasRef{name: obj, alias: alias, key: key})
+		c.plan.aliases[target] = append(c.plan.aliases[target], aliasRef{name: obj, alias: alias, key: key})
 		return nil
 	}
 	for _, name := range p.ServiceNames() {
@@ -124,10 +119,10 @@ func (c *converter) prepareNetwork() error {
 	// container_name is a DNS name on a compose network too: an alias,
 	// or, dotted, the pod's hostname.subdomain under a headless Service
 	// named after the subdomain.
-	c.net.dotted = map[string]dottedName{}
+	c.plan.dotted = map[string]dottedName{}
 	for _, name := range p.ServiceNames() {
 		cn := p.Services[name].ContainerName
-		if cn == "" || c.sidecarOwner(name) != "" {
+		if cn == "" || c.plan.podOf(name) != name {
 			continue
 		}
 		if !strings.Contains(cn, ".") {
@@ -144,7 +139,7 @@ func (c *converter) prepareNetwork() error {
 				owner[d.sub] = fmt.Sprintf("container_name %q of service %q", cn, name)
 			}
 		}
-		c.net.dotted[name] = d
+		c.plan.dotted[name] = d
 	}
 	for _, name := range p.ServiceNames() {
 		for _, l := range p.Services[name].Links {
@@ -157,7 +152,7 @@ func (c *converter) prepareNetwork() error {
 			}
 			key := fmt.Sprintf("links (of service %q)", name)
 			// A link to a service in another's pod reaches that pod.
-			if err := add(c.podOwner(target), target, alias, key, fmt.Sprintf("link alias %q of service %q (in service %q)", alias, target, name)); err != nil {
+			if err := add(c.plan.podOf(target), target, alias, key, fmt.Sprintf("link alias %q of service %q (in service %q)", alias, target, name)); err != nil {
 				return err
 			}
 		}
@@ -166,7 +161,7 @@ func (c *converter) prepareNetwork() error {
 	if c.opts.NoNetworkPolicies || !declaresNetworks(p) {
 		return nil
 	}
-	c.net.netLabels = map[string]string{}
+	c.plan.netLabels = map[string]string{}
 	labelOwner := map[string]string{}
 	var used [][]string
 	for _, name := range p.ServiceNames() {
@@ -178,7 +173,7 @@ func (c *converter) prepareNetwork() error {
 	}
 	for _, nets := range used {
 		for _, net := range nets {
-			if _, done := c.net.netLabels[net]; done {
+			if _, done := c.plan.netLabels[net]; done {
 				continue
 			}
 			n, err := ObjectName(net)
@@ -189,7 +184,7 @@ func (c *converter) prepareNetwork() error {
 				return invalidf("networks %q and %q both become the label %q; rename one", other, net, networkLabelPrefix+n)
 			}
 			labelOwner[n] = net
-			c.net.netLabels[net] = networkLabelPrefix + n
+			c.plan.netLabels[net] = networkLabelPrefix + n
 		}
 	}
 	return nil
@@ -210,10 +205,7 @@ func (c *converter) dottedContainerName(name, cn string) dottedName {
 	svc := c.project.Services[name]
 	host, sub, _ := strings.Cut(cn, ".")
 	d := dottedName{host: host, sub: sub}
-	kind := ""
-	if plan := c.wl.plans[name]; plan != nil {
-		kind = plan.kind
-	}
+	kind := c.plan.kindOf(name)
 	switch {
 	case strings.Contains(sub, "."):
 		d.why = "a pod's name in a Service's domain has two labels, hostname.subdomain"
@@ -241,16 +233,6 @@ func declaresNetworks(p *types.Project) bool {
 	return false
 }
 
-// podOwner is the service whose pod runs the named service: the service
-// itself, or the one whose network it joins (network_mode: service:X or
-// container:X, as prepareWorkloads found).
-func (c *converter) podOwner(name string) string {
-	if o := c.wl.owner[name]; o != "" {
-		return o
-	}
-	return name
-}
-
 // podNetwork sets hostAliases, dnsConfig, hostname and subdomain, the pod
 // labels of network membership, and reads kompose's Service labels.
 func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
@@ -265,7 +247,7 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 	if s.kind == "Job" || s.kind == "CronJob" {
 		// A run-to-completion pod serves nothing: serviceNetwork emits no
 		// alias Services and no Ingress for it.
-		for _, a := range c.net.aliases[svc.Name] {
+		for _, a := range c.plan.aliases[svc.Name] {
 			if a.key == "container_name" {
 				c.drop(svc.Name, a.key, "%q no longer resolves: a %s has no Service, dropped", a.alias, s.kind)
 			} else if !strings.HasPrefix(a.key, "links") {
@@ -281,7 +263,7 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 		if own, _ := svc.Extensions[ExtensionKey].(map[string]any); own["service"] != nil {
 			c.drop(svc.Name, ExtensionKey+".service", "a %s has no Service, dropped", s.kind)
 		}
-		if _, key := c.serviceType(s, kl); key == "--service-type" && c.sidecarOwner(svc.Name) == "" {
+		if _, key := c.serviceType(s, kl); key == "--service-type" && c.plan.podOf(svc.Name) == svc.Name {
 			c.drop(svc.Name, key, "a %s has no Service, dropped", s.kind)
 		}
 		for _, k := range []string{komposeServiceType, komposeNodePort} {
@@ -310,7 +292,7 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 func (c *converter) serviceNetworks(s *svcCtx) {
 	svc := s.svc
 	for _, net := range slices.Sorted(maps.Keys(svc.Networks)) {
-		if label, ok := c.net.netLabels[net]; ok {
+		if label, ok := c.plan.netLabels[net]; ok {
 			if s.podLabels == nil {
 				s.podLabels = map[string]string{}
 			}
@@ -356,281 +338,16 @@ func (c *converter) serviceNetworks(s *svcCtx) {
 	}
 }
 
-// extraHosts maps extra_hosts to hostAliases, one per IP, sorted.
-func (c *converter) extraHosts(s *svcCtx, pod *corev1.PodSpec) error {
-	svc := s.svc
-	byIP := map[string][]string{}
-	var gateway []string
-	for _, host := range slices.Sorted(maps.Keys(svc.ExtraHosts)) {
-		for _, ip := range svc.ExtraHosts[host] {
-			ip = strings.TrimSpace(ip)
-			if ip == hostGateway {
-				gateway = append(gateway, host)
-				continue
-			}
-			addr, err := netip.ParseAddr(ip)
-			if err != nil {
-				return invalidf("extra_hosts: %s: %q is not an IP address", host, ip)
-			}
-			h := strings.ToLower(host)
-			if len(validation.IsDNS1123Subdomain(h)) > 0 {
-				c.drop(svc.Name, "extra_hosts", "%q is not a DNS name, which a Kubernetes host alias must be, dropped", host)
-				continue
-			}
-			ip = addr.String()
-			if !slices.Contains(byIP[ip], h) {
-				byIP[ip] = append(byIP[ip], h)
-			}
-		}
-	}
-	if len(gateway) > 0 {
-		c.drop(svc.Name, "extra_hosts", "%s: host-gateway (the Docker host) has no fixed address in a cluster; point the name at a Service or give an IP, dropped", strings.Join(gateway, ", "))
-	}
-	ips := slices.SortedFunc(maps.Keys(byIP), func(a, b string) int {
-		return netip.MustParseAddr(a).Compare(netip.MustParseAddr(b))
-	})
-	for _, ip := range ips {
-		hosts := byIP[ip]
-		slices.Sort(hosts)
-		pod.HostAliases = append(pod.HostAliases, corev1.HostAlias{IP: ip, Hostnames: hosts})
-	}
-	return nil
-}
-
-// dnsConfig maps dns, dns_search and dns_opt to the pod's dnsConfig.
-func (c *converter) dnsConfig(s *svcCtx, pod *corev1.PodSpec) error {
-	svc := s.svc
-	if len(svc.DNS) == 0 && len(svc.DNSSearch) == 0 && len(svc.DNSOpts) == 0 {
-		return nil
-	}
-	cfg := &corev1.PodDNSConfig{}
-	for _, ip := range svc.DNS {
-		addr, err := netip.ParseAddr(strings.TrimSpace(ip))
-		if err != nil {
-			return invalidf("dns: %q is not an IP address", ip)
-		}
-		if where := c.composeAddress(addr); where != "" {
-			c.drop(svc.Name, "dns", "%s is %s, an address that exists only on the compose network; the pod keeps the cluster DNS, dropped", addr, where)
-			continue
-		}
-		if !slices.Contains(cfg.Nameservers, addr.String()) {
-			cfg.Nameservers = append(cfg.Nameservers, addr.String())
-		}
-	}
-	// The cluster DNS comes first and counts towards the kubelet's limit.
-	if limit := maxDNSNameservers - 1; len(cfg.Nameservers) > limit {
-		c.drop(svc.Name, "dns", "Kubernetes allows %d nameservers besides the cluster DNS: %s, dropped", limit, strings.Join(cfg.Nameservers[limit:], ", "))
-		cfg.Nameservers = cfg.Nameservers[:limit]
-	}
-	for _, d := range svc.DNSSearch {
-		d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
-		if d == "" {
-			continue
-		}
-		if errs := validation.IsDNS1123Subdomain(d); len(errs) > 0 {
-			return invalidf("dns_search: %q: %s", d, strings.Join(errs, "; "))
-		}
-		if !slices.Contains(cfg.Searches, d) {
-			cfg.Searches = append(cfg.Searches, d)
-		}
-	}
-	if len(cfg.Searches) > maxDNSSearchDomains {
-		return invalidf("dns_search: %d domains; Kubernetes allows %d", len(cfg.Searches), maxDNSSearchDomains)
-	}
-	for _, o := range svc.DNSOpts {
-		o = strings.TrimSpace(o)
-		if o == "" {
-			continue
-		}
-		name, value, hasValue := strings.Cut(o, ":")
-		opt := corev1.PodDNSConfigOption{Name: name}
-		if hasValue {
-			opt.Value = &value
-		}
-		cfg.Options = append(cfg.Options, opt)
-	}
-	if len(cfg.Nameservers) > 0 {
-		// Compose's embedded resolver answers service names and forwards
-		// the rest to these servers; dnsPolicy None would lose the
-		// service names. The kubelet appends dnsConfig servers after the
-		// cluster DNS, which forwards other names upstream.
-		c.warn(svc.Name, "dns", "approximated: the cluster DNS stays the pod's first nameserver, so service names keep resolving; %s are asked only when it does not answer", strings.Join(cfg.Nameservers, ", "))
-	}
-	if len(cfg.Nameservers) == 0 && len(cfg.Searches) == 0 && len(cfg.Options) == 0 {
-		return nil
-	}
-	pod.DNSConfig = cfg
-	return nil
-}
-
-// composeAddress says what an address is when it exists only on a compose
-// network: a service's ipv4_address/ipv6_address (which hoist drops), or
-// an address in a subnet the project's networks declare. Else "".
-func (c *converter) composeAddress(addr netip.Addr) string {
-	p := c.project
-	for _, name := range p.ServiceNames() {
-		svc := p.Services[name]
-		for _, net := range slices.Sorted(maps.Keys(svc.Networks)) {
-			cfg := svc.Networks[net]
-			if cfg == nil {
-				continue
-			}
-			for _, a := range []string{cfg.Ipv4Address, cfg.Ipv6Address} {
-				if b, err := netip.ParseAddr(a); err == nil && b == addr {
-					return fmt.Sprintf("the networks.%s address of service %q", net, name)
-				}
-			}
-		}
-	}
-	for _, net := range slices.Sorted(maps.Keys(p.Networks)) {
-		for _, pool := range p.Networks[net].Ipam.Config {
-			if pool == nil {
-				continue
-			}
-			if pfx, err := netip.ParsePrefix(pool.Subnet); err == nil && pfx.Contains(addr) {
-				return fmt.Sprintf("in the subnet %s of network %q", pfx, net)
-			}
-		}
-	}
-	return ""
-}
-
-// hostname maps hostname and domainname to the pod's hostname and
-// subdomain.
-func (c *converter) hostname(s *svcCtx, pod *corev1.PodSpec) error {
-	svc := s.svc
-	if err := c.setHostname(s, pod); err != nil {
-		return err
-	}
-	if isJobKind(s.kind) || c.sidecarOwner(svc.Name) != "" || svc.NetworkMode == "host" {
-		// No Service, another pod's name, or the node's hostname.
-		return nil
-	}
-	d, dotted := c.net.dotted[svc.Name]
-	if dotted && d.why != "" {
-		c.warn(svc.Name, "container_name", "approximated: %q no longer resolves: %s", svc.ContainerName, d.why)
-		dotted = false
-	}
-	switch {
-	case svc.Hostname != "":
-	case dotted:
-		pod.Hostname, pod.Subdomain = d.host, d.sub
-		c.warn(svc.Name, "container_name", "approximated: %q resolves as the pod's hostname %q in the headless Service %q (namespace-wide), listing the pod whatever its readiness", svc.ContainerName, d.host, d.sub)
-	case s.kind != kindStatefulSet:
-		if why := c.manyPods(s); why != "" {
-			// One hostname for several pods collides (Celery and
-			// RabbitMQ node names): each pod keeps its own.
-			if mentionsHost(serviceTexts(svc), svc.Name) {
-				c.warn(svc.Name, why, "approximated: the service runs several pods, each with its own hostname, so the service's own name %q (which its healthcheck, command or environment uses) resolves inside a pod only once the pod is ready (its Service lists ready pods only)", s.name)
-			}
-			return nil
-		}
-		// The kubelet writes the pod's hostname into its /etc/hosts with
-		// the pod's address: the service's own name resolves inside its
-		// pod from the start, as on a compose network, although its
-		// Service lists the pod only once ready.
-		pod.Hostname = s.name
-		return nil
-	}
-	key := "hostname"
-	switch {
-	case svc.Hostname == "" && svc.DomainName != "":
-		key = "domainname"
-	case dotted:
-		key = "container_name"
-	case svc.Hostname == "" && svc.DomainName == "":
-		// A StatefulSet names its pods' hosts after the pods.
-		key = "labels.kompose.controller.type"
-		if s.ext.Workload != "" {
-			key = ExtensionKey + ".workload"
-		}
-	}
-	if pod.Hostname != s.name || pod.Subdomain != "" {
-		c.warn(svc.Name, key, "approximated: the pod's hostname is not %q, so the service's own name resolves inside its pod only once the pod is ready (its Service lists ready pods only)", s.name)
-	}
-	return nil
-}
-
-// manyPods is the key that makes the workload run more than one pod at a
-// time (a DaemonSet, replicas above 1, an autoscaler), or "".
-func (c *converter) manyPods(s *svcCtx) string {
-	svc := s.svc
-	switch {
-	case s.kind == kindDaemonSet:
-		return "deploy.mode"
-	case c.opts.Replicas != nil && *c.opts.Replicas > 1:
-		return "--replicas"
-	case c.opts.Replicas != nil:
-	case svc.Deploy != nil && svc.Deploy.Replicas != nil && *svc.Deploy.Replicas > 1:
-		return "deploy.replicas"
-	case (svc.Deploy == nil || svc.Deploy.Replicas == nil) && svc.Scale != nil && *svc.Scale > 1:
-		return "scale"
-	}
-	if !scalable(s.kind) {
-		return ""
-	}
-	if _, ok := c.opts.Autoscale[svc.Name]; ok {
-		return "--autoscale"
-	}
-	if s.ext.Autoscale != nil {
-		return ExtensionKey + ".autoscale"
-	}
-	return ""
-}
-
-// setHostname maps hostname and domainname to the pod's hostname and
-// subdomain.
-func (c *converter) setHostname(s *svcCtx, pod *corev1.PodSpec) error {
-	svc := s.svc
-	if svc.Hostname == "" && svc.DomainName == "" {
-		return nil
-	}
-	if s.kind == "StatefulSet" {
-		if svc.Hostname != "" {
-			c.drop(svc.Name, "hostname", "a StatefulSet names each pod's host after the pod, dropped")
-		}
-		if svc.DomainName != "" {
-			c.drop(svc.Name, "domainname", "a StatefulSet sets each pod's subdomain to its governing Service, dropped")
-		}
-		return nil
-	}
-	if h := svc.Hostname; h != "" {
-		first, rest, dotted := strings.Cut(h, ".")
-		name, err := ObjectName(first)
-		if err != nil {
-			return fmt.Errorf("hostname: %w", err)
-		}
-		pod.Hostname = name
-		switch {
-		case dotted && svc.DomainName == "":
-			c.warn(svc.Name, "hostname", "approximated: a pod hostname is one DNS label; %q becomes %q and the domain %q is dropped", h, name, rest)
-		case dotted:
-			c.warn(svc.Name, "hostname", "approximated: a pod hostname is one DNS label; %q becomes %q", h, name)
-		case name != first:
-			c.warn(svc.Name, "hostname", "approximated: %q becomes the pod hostname %q", h, name)
-		}
-	}
-	if d := svc.DomainName; d != "" {
-		sub, err := ObjectName(d)
-		if err != nil {
-			return fmt.Errorf("domainname: %w", err)
-		}
-		pod.Subdomain = sub
-		c.warn(svc.Name, "domainname", "approximated: pod subdomain %q: the pod's fully qualified name becomes <hostname>.%s.<namespace>.svc.<cluster domain>, and it resolves only if a headless Service named %q exists", sub, sub, sub)
-	}
-	return nil
-}
-
 // serviceNetwork emits the service's alias Services and Ingress, and notes
 // which of its ports accept traffic from anywhere.
 func (c *converter) serviceNetwork(s *svcCtx) error {
 	if s.kind == "Job" || s.kind == "CronJob" {
 		return nil // podNetwork warned
 	}
-	for _, a := range c.net.aliases[s.svc.Name] {
+	for _, a := range c.plan.aliases[s.svc.Name] {
 		c.aliasService(s, a)
 	}
-	if d, ok := c.net.dotted[s.svc.Name]; ok && d.why == "" {
+	if d, ok := c.plan.dotted[s.svc.Name]; ok && d.why == "" {
 		// The pod's hostname.subdomain record: the pod whatever its
 		// readiness, as compose resolves a container name.
 		c.add(&corev1.Service{

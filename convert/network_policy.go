@@ -49,7 +49,7 @@ type openPorts struct {
 // outside its networks: published ports, the ports of NodePort and
 // LoadBalancer Services, and the Ingress backend.
 func (c *converter) noteOpenPorts(s *svcCtx, backend *svcPort) {
-	if len(c.net.netLabels) == 0 || !onNetwork(s.podLabels) {
+	if len(c.plan.netLabels) == 0 || !onNetwork(s.podLabels) {
 		return
 	}
 	type key struct {
@@ -108,7 +108,7 @@ func isLoopback(hostIP string) bool {
 // services use, plus one per service with ports open to everyone.
 func (c *converter) networkPolicies() error {
 	p := c.project
-	policies := len(c.net.netLabels) > 0
+	policies := len(c.plan.netLabels) > 0
 	for _, name := range slices.Sorted(maps.Keys(p.Networks)) {
 		c.networkKeys(name, p.Networks[name], policies)
 	}
@@ -116,7 +116,7 @@ func (c *converter) networkPolicies() error {
 		return nil
 	}
 	internal := false
-	for net := range c.net.netLabels {
+	for net := range c.plan.netLabels {
 		internal = internal || p.Networks[net].Internal
 	}
 	owner := map[string]string{}
@@ -130,10 +130,10 @@ func (c *converter) networkPolicies() error {
 	meta := func(name string) metav1.ObjectMeta {
 		return metav1.ObjectMeta{Name: name, Namespace: c.opts.Namespace, Labels: map[string]string{LabelPartOf: c.partOf, LabelManagedBy: ManagedBy}}
 	}
-	for _, net := range slices.Sorted(maps.Keys(c.net.netLabels)) {
+	for _, net := range slices.Sorted(maps.Keys(c.plan.netLabels)) {
 		cfg := p.Networks[net]
-		members := &metav1.LabelSelector{MatchLabels: map[string]string{LabelPartOf: c.partOf, c.net.netLabels[net]: "true"}}
-		name, err := ObjectName("network-" + strings.TrimPrefix(c.net.netLabels[net], networkLabelPrefix))
+		members := &metav1.LabelSelector{MatchLabels: map[string]string{LabelPartOf: c.partOf, c.plan.netLabels[net]: "true"}}
+		name, err := ObjectName("network-" + strings.TrimPrefix(c.plan.netLabels[net], networkLabelPrefix))
 		if err != nil {
 			return err
 		}

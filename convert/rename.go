@@ -27,7 +27,7 @@ import (
 // in case to that name.
 func (c *converter) renames() map[string]string {
 	m := map[string]string{}
-	for name, obj := range c.names {
+	for name, obj := range c.plan.names {
 		if strings.ToLower(name) != obj {
 			m[name] = obj
 		}
@@ -39,7 +39,7 @@ func (c *converter) renames() map[string]string {
 // from its compose name.
 func (c *converter) warnRenamed() {
 	for _, name := range c.project.ServiceNames() {
-		obj := c.names[name]
+		obj := c.plan.names[name]
 		switch {
 		case obj == name:
 		case strings.ToLower(name) == obj:

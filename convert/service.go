@@ -385,11 +385,11 @@ type objectName struct{ name, what string }
 // objectNames are the Service names of services, jobs and aliases.
 func (c *converter) objectNames() []objectName {
 	var out []objectName
-	for _, svc := range slices.Sorted(maps.Keys(c.names)) {
-		out = append(out, objectName{c.names[svc], c.unitName(svc)})
+	for _, svc := range slices.Sorted(maps.Keys(c.plan.names)) {
+		out = append(out, objectName{c.plan.names[svc], c.unitName(svc)})
 	}
-	for _, svc := range slices.Sorted(maps.Keys(c.net.aliases)) {
-		for _, a := range c.net.aliases[svc] {
+	for _, svc := range slices.Sorted(maps.Keys(c.plan.aliases)) {
+		for _, a := range c.plan.aliases[svc] {
 			out = append(out, objectName{a.name, fmt.Sprintf("alias %q of service %q", a.alias, svc)})
 		}
 	}
@@ -448,7 +448,7 @@ func servicePorts(ports []svcPort) []corev1.ServicePort {
 // whose own Service cannot be headless.
 func (c *converter) governingHeadless(s *svcCtx, k *corev1.Service) error {
 	name := c.governingService(s)
-	for svc, n := range c.names {
+	for svc, n := range c.plan.names {
 		if n == name {
 			return invalidf("the StatefulSet's headless Service %q has the name of %s; rename one", name, c.unitName(svc))
 		}

@@ -159,13 +159,13 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 		c.warn(svc.Name, "labels."+komposeVolumeType, "approximated: %q becomes an emptyDir: its content is not copied and writes are lost when the pod is replaced", shown)
 		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)
 	case bindClaim:
-		cl := c.store.claims[bindClaimID(src)]
+		cl := c.plan.claims[bindClaimID(src)]
 		// One warning says both what the claim is and, when no key
 		// sizes it, its default size (warnDefaultSize then stays quiet).
 		size := ""
-		if !cl.sized && len(cl.users) > 0 && cl.users[0] == svc.Name && !cl.sizeWarned {
+		if !cl.sized && len(cl.users) > 0 && cl.users[0] == svc.Name && !c.store.sizeWarned[cl.id] {
 			size = fmt.Sprintf(" of %s, hoist's default (set the service label %s to size it)", DefaultVolumeSize, komposeVolumeSize)
-			cl.sizeWarned = true
+			c.store.sizeWarned[cl.id] = true
 		}
 		switch {
 		case !hp.Exists:
@@ -177,7 +177,7 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 		}
 		c.mountClaim(s, pv, cl, vm, key)
 	case bindConfigMap, bindSeeded:
-		bm := c.store.bindMaps[src]
+		bm := c.plan.bindMaps[src]
 		c.warnLeftOut(svc.Name, key, shown, bm.name, bm.left)
 		d := bm.data
 		vm.ReadOnly = kind == bindConfigMap
@@ -186,7 +186,7 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 			// other files.
 			vm.SubPath = d.files[0].path
 		}
-		shared := c.store.claims[seedClaimID(src)]
+		shared := c.plan.claims[seedClaimID(src)]
 		cm := corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: bm.name},
 			Items:                d.items(kind == bindSeeded || shared != nil),

@@ -35,7 +35,7 @@ func TestStatefulSetClaimTemplates(t *testing.T) {
 			"shared": {},
 		},
 	}
-	c := &converter{project: p, names: map[string]string{}}
+	c := &converter{project: p, plan: &plan{names: map[string]string{}}}
 	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestClaimTemplateNameTaken(t *testing.T) {
 		{Type: types.VolumeTypeVolume, Source: "data", Target: "/var/lib/data"},
 	}
 	p := &types.Project{Name: "p", WorkingDir: "/project", Services: types.Services{"db": db}, Volumes: types.Volumes{"data": {}}}
-	c := &converter{project: p, names: map[string]string{}}
+	c := &converter{project: p, plan: &plan{names: map[string]string{}}}
 	if err := c.validate(); err != nil {
 		t.Fatal(err)
 	}

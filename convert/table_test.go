@@ -1,6 +1,8 @@
 package convert
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -40,5 +42,39 @@ func TestExtensionTablesMatchGoTypes(t *testing.T) {
 	}
 	if diff := cmp.Diff(fields(reflect.TypeFor[VolumeExtension]()), volume); diff != "" {
 		t.Errorf("volumeExtensionKeys and VolumeExtension differ (-go +table):\n%s", diff)
+	}
+}
+
+// TestKeyCodeComplete keeps the code column of the README's mapping table
+// true: every mapped key names at least one file, every entry is a key of
+// the table, and every file exists.
+func TestKeyCodeComplete(t *testing.T) {
+	t.Parallel()
+	want := map[string]bool{}
+	for k, r := range serviceKeys {
+		if r.status == keyMapped {
+			want[k] = true
+		}
+	}
+	for _, e := range extensionKeys {
+		want[ExtensionKey+"."+e.key] = true
+	}
+	for _, e := range volumeExtensionKeys {
+		want["volumes."+ExtensionKey+"."+e.key] = true
+	}
+	for k := range want {
+		if len(keyCode[k]) == 0 {
+			t.Errorf("key %q: no file in keyCode", k)
+		}
+	}
+	for k, files := range keyCode {
+		if !want[k] {
+			t.Errorf("keyCode %q: not a mapped key of the table", k)
+		}
+		for _, f := range append(files, droppedKeyCode) {
+			if _, err := os.Stat(filepath.Join("..", f)); err != nil {
+				t.Errorf("keyCode %q: %v", k, err)
+			}
+		}
 	}
 }

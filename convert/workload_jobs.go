@@ -26,8 +26,8 @@ const missedFiresDeadline = int64(60)
 // service's, so it goes through the same steps; it becomes a Job, or a
 // CronJob per schedule.
 func (c *converter) jobs() error {
-	for _, name := range slices.Sorted(maps.Keys(c.wl.jobs)) {
-		svc := jobService(name, c.wl.jobs[name])
+	for _, name := range slices.Sorted(maps.Keys(c.plan.jobs)) {
+		svc := jobService(name, c.plan.jobs[name])
 		start := len(c.warnings)
 		if err := c.service(&svc); err != nil {
 			return fmt.Errorf("job %q: %w", name, err)
@@ -59,7 +59,7 @@ func (c *converter) podSource(name string) (types.ServiceConfig, bool) {
 	if svc, ok := c.project.Services[name]; ok {
 		return svc, true
 	}
-	if job, ok := c.wl.jobs[name]; ok {
+	if job, ok := c.plan.jobs[name]; ok {
 		return jobService(name, job), true
 	}
 	return types.ServiceConfig{}, false
@@ -67,7 +67,7 @@ func (c *converter) podSource(name string) (types.ServiceConfig, bool) {
 
 // podSources lists the services, then the top-level jobs, each sorted.
 func (c *converter) podSources() []string {
-	return append(c.project.ServiceNames(), slices.Sorted(maps.Keys(c.wl.jobs))...)
+	return append(c.project.ServiceNames(), slices.Sorted(maps.Keys(c.plan.jobs))...)
 }
 
 // jobTriggers reads a top-level job's triggers: each schedule is a

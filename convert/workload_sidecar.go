@@ -17,7 +17,7 @@ import (
 // workload and no Service of their own, as in compose, where they have no
 // address of their own either.
 func (c *converter) sidecars(s *svcCtx, pod *corev1.PodTemplateSpec) error {
-	for _, name := range c.wl.sidecars[s.svc.Name] {
+	for _, name := range c.plan.sidecars[s.svc.Name] {
 		svc := c.project.Services[name]
 		c.sidecarDrops(&svc, s)
 		ys, ypod, _, err := c.pod(&svc, s)
@@ -37,7 +37,7 @@ func (c *converter) sidecars(s *svcCtx, pod *corev1.PodTemplateSpec) error {
 func (c *converter) samePodDeps(svc *types.ServiceConfig) *types.ServiceConfig {
 	var drop []string
 	for dep := range svc.DependsOn {
-		if _, ok := c.project.Services[dep]; ok && c.samePod(svc.Name, dep) {
+		if _, ok := c.project.Services[dep]; ok && c.plan.podOf(svc.Name) == c.plan.podOf(dep) {
 			drop = append(drop, dep)
 		}
 	}
@@ -174,9 +174,7 @@ func (c *converter) mergePod(s, y *svcCtx, dst *corev1.PodTemplateSpec, src core
 		d.Containers = append(d.Containers, p.Containers...)
 	}
 
-	if err := c.mergePodFields(s, y, d, p); err != nil {
-		return err
-	}
+	c.mergePodFields(s, y, d, &p)
 
 	// The sidecar's ports are served by the pod, so by s's Service.
 	for _, yp := range y.ports {
@@ -219,77 +217,137 @@ func (c *converter) mergePod(s, y *svcCtx, dst *corev1.PodTemplateSpec, src core
 }
 
 // mergePodFields merges the pod-level fields other than containers and
-// volumes: lists are joined, maps merged, and a setting the owner lacks is
-// taken for the whole pod, with a warning.
-func (c *converter) mergePodFields(s, y *svcCtx, d *corev1.PodSpec, p corev1.PodSpec) error {
-	ysvc := y.svc.Name
-	dv, pv := reflect.ValueOf(d).Elem(), reflect.ValueOf(p)
-	t := dv.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		switch f.Name {
-		case "Containers", "InitContainers", "Volumes", "EphemeralContainers":
-			continue
-		}
-		df, pf := dv.Field(i), pv.Field(i)
-		if pf.IsZero() || reflect.DeepEqual(df.Interface(), pf.Interface()) {
-			continue
-		}
-		field, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		switch {
-		case f.Name == "ShareProcessNamespace":
-			// pid: service:<a container of this pod>, which is exact.
-			df.Set(pf)
-		case f.Name == "TerminationGracePeriodSeconds":
-			// The pod waits for the slowest container to stop.
-			if df.IsNil() || *d.TerminationGracePeriodSeconds < *p.TerminationGracePeriodSeconds {
-				df.Set(pf)
-			}
-		case pf.Kind() == reflect.Slice:
-			for j := range pf.Len() {
-				e := pf.Index(j)
-				found := false
-				for k := range df.Len() {
-					if reflect.DeepEqual(df.Index(k).Interface(), e.Interface()) {
-						found = true
-						break
-					}
-				}
-				if !found {
-					df.Set(reflect.Append(df, e))
-				}
-			}
-		case pf.Kind() == reflect.Map:
-			// A copy: the owner's map may be its x-kubernetes block's.
-			m := reflect.MakeMap(df.Type())
-			for _, k := range df.MapKeys() {
-				m.SetMapIndex(k, df.MapIndex(k))
-			}
-			df.Set(m)
-			keys := pf.MapKeys()
-			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-			for _, k := range keys {
-				key := sidecarMapKey(y, field, k.String())
-				if old := df.MapIndex(k); old.IsValid() {
-					if !reflect.DeepEqual(old.Interface(), pf.MapIndex(k).Interface()) {
-						c.drop(ysvc, key, "the pod of %q has %s=%v, dropped", s.svc.Name, k, old)
-					}
-					continue
-				}
-				df.SetMapIndex(k, pf.MapIndex(k))
-				if field == "nodeSelector" {
-					// It constrains where the owner's pod runs too.
-					c.warn(ysvc, key, "approximated: node selector %s=%v set on the whole pod of %q, which this service joins", k, pf.MapIndex(k), s.svc.Name)
-				}
-			}
-		case df.IsZero():
-			df.Set(pf)
-			c.warn(ysvc, sidecarPodKey(y, field), "approximated: %s set on the whole pod of %q, which this service joins", field, s.svc.Name)
-		default:
-			c.drop(ysvc, sidecarPodKey(y, field), "the pod of %q has its own %s, dropped", s.svc.Name, field)
+// volumes into the owner's pod, field by field in PodSpec order (so
+// warnings keep their order): lists are joined, maps merged, and a
+// setting the owner lacks is taken for the whole pod, with a warning.
+// TestMergePodFieldsCoverPodSpec fails when PodSpec gains a field this
+// does not list.
+func (c *converter) mergePodFields(s, y *svcCtx, d, p *corev1.PodSpec) {
+	m := podMerge{c: c, s: s, y: y}
+	mergeValue(m, "restartPolicy", &d.RestartPolicy, p.RestartPolicy)
+	// The pod waits for the slowest container to stop.
+	if t := p.TerminationGracePeriodSeconds; t != nil && (d.TerminationGracePeriodSeconds == nil || *d.TerminationGracePeriodSeconds < *t) {
+		d.TerminationGracePeriodSeconds = t
+	}
+	mergePointer(m, "activeDeadlineSeconds", &d.ActiveDeadlineSeconds, p.ActiveDeadlineSeconds)
+	mergeValue(m, "dnsPolicy", &d.DNSPolicy, p.DNSPolicy)
+	mergeMap(m, "nodeSelector", &d.NodeSelector, p.NodeSelector)
+	mergeValue(m, "serviceAccountName", &d.ServiceAccountName, p.ServiceAccountName)
+	mergeValue(m, "serviceAccount", &d.DeprecatedServiceAccount, p.DeprecatedServiceAccount)
+	mergePointer(m, "automountServiceAccountToken", &d.AutomountServiceAccountToken, p.AutomountServiceAccountToken)
+	mergeValue(m, "nodeName", &d.NodeName, p.NodeName)
+	mergeValue(m, "hostNetwork", &d.HostNetwork, p.HostNetwork)
+	mergeValue(m, "hostPID", &d.HostPID, p.HostPID)
+	mergeValue(m, "hostIPC", &d.HostIPC, p.HostIPC)
+	// pid: service:<a container of this pod>, which is exact.
+	if p.ShareProcessNamespace != nil {
+		d.ShareProcessNamespace = p.ShareProcessNamespace
+	}
+	mergePointer(m, "securityContext", &d.SecurityContext, p.SecurityContext)
+	mergeList(&d.ImagePullSecrets, p.ImagePullSecrets)
+	mergeValue(m, "hostname", &d.Hostname, p.Hostname)
+	mergeValue(m, "subdomain", &d.Subdomain, p.Subdomain)
+	mergePointer(m, "affinity", &d.Affinity, p.Affinity)
+	mergeValue(m, "schedulerName", &d.SchedulerName, p.SchedulerName)
+	mergeList(&d.Tolerations, p.Tolerations)
+	mergeList(&d.HostAliases, p.HostAliases)
+	mergeValue(m, "priorityClassName", &d.PriorityClassName, p.PriorityClassName)
+	mergePointer(m, "priority", &d.Priority, p.Priority)
+	mergePointer(m, "dnsConfig", &d.DNSConfig, p.DNSConfig)
+	mergeList(&d.ReadinessGates, p.ReadinessGates)
+	mergePointer(m, "runtimeClassName", &d.RuntimeClassName, p.RuntimeClassName)
+	mergePointer(m, "enableServiceLinks", &d.EnableServiceLinks, p.EnableServiceLinks)
+	mergePointer(m, "preemptionPolicy", &d.PreemptionPolicy, p.PreemptionPolicy)
+	mergeMap(m, "overhead", &d.Overhead, p.Overhead)
+	mergeList(&d.TopologySpreadConstraints, p.TopologySpreadConstraints)
+	mergePointer(m, "setHostnameAsFQDN", &d.SetHostnameAsFQDN, p.SetHostnameAsFQDN)
+	mergePointer(m, "os", &d.OS, p.OS)
+	mergePointer(m, "hostUsers", &d.HostUsers, p.HostUsers)
+	mergeList(&d.SchedulingGates, p.SchedulingGates)
+	mergeList(&d.ResourceClaims, p.ResourceClaims)
+	mergePointer(m, "resources", &d.Resources, p.Resources)
+	mergePointer(m, "hostnameOverride", &d.HostnameOverride, p.HostnameOverride)
+	mergePointer(m, "schedulingGroup", &d.SchedulingGroup, p.SchedulingGroup)
+	mergeList(&d.EvictionResponders, p.EvictionResponders)
+}
+
+// podMerge is the sidecar y joining the pod of s, for the warnings of
+// mergePodFields.
+type podMerge struct {
+	c    *converter
+	s, y *svcCtx
+}
+
+// taken warns that the sidecar's setting now applies to the whole pod.
+func (m podMerge) taken(field string) {
+	m.c.warn(m.y.svc.Name, sidecarPodKey(m.y, field), "approximated: %s set on the whole pod of %q, which this service joins", field, m.s.svc.Name)
+}
+
+// dropped says the owner's own setting wins.
+func (m podMerge) dropped(field string) {
+	m.c.drop(m.y.svc.Name, sidecarPodKey(m.y, field), "the pod of %q has its own %s, dropped", m.s.svc.Name, field)
+}
+
+// mergeValue merges a scalar pod setting: the sidecar's, when set, is
+// taken if the owner has none and dropped if the owner has another.
+func mergeValue[T comparable](m podMerge, field string, dst *T, src T) {
+	var zero T
+	switch {
+	case src == zero || *dst == src:
+	case *dst == zero:
+		*dst = src
+		m.taken(field)
+	default:
+		m.dropped(field)
+	}
+}
+
+// mergePointer is mergeValue for an optional or structured setting,
+// compared by value.
+func mergePointer[T any](m podMerge, field string, dst **T, src *T) {
+	switch {
+	case src == nil || reflect.DeepEqual(*dst, src):
+	case *dst == nil:
+		*dst = src
+		m.taken(field)
+	default:
+		m.dropped(field)
+	}
+}
+
+// mergeList adds the sidecar's entries the owner's list lacks.
+func mergeList[T any](dst *[]T, src []T) {
+	for _, e := range src {
+		if !slices.ContainsFunc(*dst, func(o T) bool { return reflect.DeepEqual(o, e) }) {
+			*dst = append(*dst, e)
 		}
 	}
-	return nil
+}
+
+// mergeMap adds the sidecar's entries to a copy of the owner's map (which
+// may be its x-kubernetes block's); the owner's value of a key wins.
+func mergeMap[M ~map[K]V, K ~string, V any](m podMerge, field string, dst *M, src M) {
+	if src == nil || reflect.DeepEqual(*dst, src) {
+		return
+	}
+	merged := make(M, len(*dst)+len(src))
+	maps.Copy(merged, *dst)
+	*dst = merged
+	ysvc := m.y.svc.Name
+	for _, k := range slices.Sorted(maps.Keys(src)) {
+		key := sidecarMapKey(m.y, field, string(k))
+		if old, ok := merged[k]; ok {
+			if !reflect.DeepEqual(old, src[k]) {
+				m.c.drop(ysvc, key, "the pod of %q has %s=%v, dropped", m.s.svc.Name, k, old)
+			}
+			continue
+		}
+		merged[k] = src[k]
+		if field == "nodeSelector" {
+			// It constrains where the owner's pod runs too.
+			m.c.warn(ysvc, key, "approximated: node selector %s=%v set on the whole pod of %q, which this service joins", k, src[k], m.s.svc.Name)
+		}
+	}
 }
 
 // sidecarMapKey is the compose key that set entry k of a pod map field of

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
@@ -57,7 +58,7 @@ func TestMergePod(t *testing.T) {
 		"app":   {Name: "app"},
 		"proxy": {Name: "proxy", ContainerSpec: types.ContainerSpec{NetworkMode: "service:app"}},
 	}}
-	c := &converter{project: p, names: map[string]string{"app": "app", "proxy": "proxy"}}
+	c := &converter{project: p, plan: &plan{names: map[string]string{"app": "app", "proxy": "proxy"}}}
 	if err := c.prepareWorkloads(); err != nil {
 		t.Fatal(err)
 	}
@@ -111,5 +112,70 @@ func TestMergePod(t *testing.T) {
 	// warning; lists such as hostAliases are joined.
 	if len(c.warnings) != 2 {
 		t.Errorf("warnings %v, want 2", c.warnings)
+	}
+}
+
+// TestMergePodFieldsCoverPodSpec sets each PodSpec field, one at a time,
+// on a sidecar's pod and checks that mergePodFields carries it into an
+// owner's empty pod: a field PodSpec gains in a new k8s.io/api is then
+// listed in mergePodFields, not silently lost.
+func TestMergePodFieldsCoverPodSpec(t *testing.T) {
+	t.Parallel()
+	typ := reflect.TypeFor[corev1.PodSpec]()
+	for i := range typ.NumField() {
+		name := typ.Field(i).Name
+		switch name {
+		case "Containers", "InitContainers", "Volumes", "EphemeralContainers":
+			continue // mergePod's, not mergePodFields'
+		}
+		var p corev1.PodSpec
+		field := reflect.ValueOf(&p).Elem().Field(i)
+		fillValue(field, 3)
+		if field.IsZero() {
+			t.Fatalf("%s: could not fill", name)
+		}
+		c := &converter{}
+		var d corev1.PodSpec
+		c.mergePodFields(&svcCtx{svc: &types.ServiceConfig{Name: "app"}}, &svcCtx{svc: &types.ServiceConfig{Name: "proxy"}}, &d, &p)
+		if !reflect.DeepEqual(reflect.ValueOf(d).Field(i).Interface(), field.Interface()) {
+			t.Errorf("PodSpec.%s of a sidecar is not merged into its owner's pod (add it to mergePodFields)", name)
+		}
+	}
+}
+
+// fillValue sets v to a non-zero value: true, "x", 1, one-element lists
+// and maps, pointers to filled values, depth levels deep.
+func fillValue(v reflect.Value, depth int) {
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(1)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fillValue(v.Elem(), depth)
+	case reflect.Slice:
+		e := reflect.New(v.Type().Elem()).Elem()
+		fillValue(e, depth-1)
+		v.Set(reflect.Append(reflect.MakeSlice(v.Type(), 0, 1), e))
+	case reflect.Map:
+		k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		fillValue(k, depth-1)
+		fillValue(e, depth-1)
+		v.Set(reflect.MakeMap(v.Type()))
+		v.SetMapIndex(k, e)
+	case reflect.Struct:
+		if depth <= 0 {
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fillValue(v.Field(i), depth-1)
+			}
+		}
 	}
 }
