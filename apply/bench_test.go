@@ -18,6 +18,7 @@ import (
 	"github.com/hoist-dev/hoist/internal/benchgen"
 	"github.com/hoist-dev/hoist/internal/testcluster"
 	"github.com/hoist-dev/hoist/load"
+	"github.com/hoist-dev/hoist/output"
 )
 
 // benchObjects converts benchgen's n-service project for namespace ns.
@@ -143,7 +144,7 @@ func BenchmarkApply(b *testing.B) {
 		}
 	}
 	kubectlApply := func(ns string) func() {
-		y, err := convert.Marshal(benchObjects(b, services, ns), convert.FormatYAML)
+		y, err := output.Marshal(benchObjects(b, services, ns), output.FormatYAML)
 		if err != nil {
 			b.Fatal(err)
 		}

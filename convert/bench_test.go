@@ -12,6 +12,7 @@ import (
 	"github.com/hoist-dev/hoist/convert"
 	"github.com/hoist-dev/hoist/internal/benchgen"
 	"github.com/hoist-dev/hoist/load"
+	"github.com/hoist-dev/hoist/output"
 )
 
 // generateProject writes benchgen's n-service compose file and returns
@@ -61,7 +62,7 @@ func BenchmarkConvert(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := convert.Marshal(res.Objects, convert.FormatYAML); err != nil {
+				if _, err := output.Marshal(res.Objects, output.FormatYAML); err != nil {
 					b.Fatal(err)
 				}
 				objects = len(res.Objects)

@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/hoist-dev/hoist/load"
 )
 
 // Config and secrets: configs, secrets, and environment variables with
@@ -110,8 +112,8 @@ func (c *converter) prepareConfigs() error {
 					return invalidf("%s %q: file %s does not exist", kind, key, cfg.File)
 				case !hp.InProject:
 					return invalidf("%s %q: file %s is outside the project directory; hoist reads no files outside it (copy it into the project, or create the %s yourself and mark it external: true)", kind, key, cfg.File, objKind(kind))
-				case hp.Size > MaxContent:
-					return invalidf("%s %q: file %s holds more than %d bytes, too much for a %s", kind, key, cfg.File, MaxContent, objKind(kind))
+				case hp.Size > load.MaxContent:
+					return invalidf("%s %q: file %s holds more than %d bytes, too much for a %s", kind, key, cfg.File, load.MaxContent, objKind(kind))
 				case !hp.Dir && len(hp.Files) != 1:
 					return invalidf("%s %q: %s is not a regular file", kind, key, cfg.File)
 				}
@@ -122,22 +124,22 @@ func (c *converter) prepareConfigs() error {
 				if hp.Dir {
 					o.data = newFileData(hp.Files, def)
 				} else {
-					o.data = newFileData([]HostFile{{Data: hp.Files[0].Data, Mode: hp.Files[0].Mode}}, def)
+					o.data = newFileData([]load.HostFile{{Data: hp.Files[0].Data, Mode: hp.Files[0].Mode}}, def)
 				}
 			case cfg.Environment != "":
 				v, ok := p.Environment[cfg.Environment]
 				if !ok {
 					return invalidf("%s %q: environment variable %q is not set", kind, key, cfg.Environment)
 				}
-				if len(v) > MaxContent {
-					return invalidf("%s %q: environment variable %q holds %d bytes, more than %d, too much for a %s", kind, key, cfg.Environment, len(v), MaxContent, objKind(kind))
+				if len(v) > load.MaxContent {
+					return invalidf("%s %q: environment variable %q holds %d bytes, more than %d, too much for a %s", kind, key, cfg.Environment, len(v), load.MaxContent, objKind(kind))
 				}
-				o.data = newFileData([]HostFile{{Data: []byte(v)}}, def)
+				o.data = newFileData([]load.HostFile{{Data: []byte(v)}}, def)
 			case cfg.Content != "" || kind == "config":
-				if len(cfg.Content) > MaxContent {
-					return invalidf("%s %q: content holds %d bytes, more than %d, too much for a %s", kind, key, len(cfg.Content), MaxContent, objKind(kind))
+				if len(cfg.Content) > load.MaxContent {
+					return invalidf("%s %q: content holds %d bytes, more than %d, too much for a %s", kind, key, len(cfg.Content), load.MaxContent, objKind(kind))
 				}
-				o.data = newFileData([]HostFile{{Data: []byte(cfg.Content)}}, def)
+				o.data = newFileData([]load.HostFile{{Data: []byte(cfg.Content)}}, def)
 			default:
 				return invalidf("%s %q: no file or environment", kind, key)
 			}

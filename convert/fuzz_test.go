@@ -19,6 +19,7 @@ import (
 
 	"github.com/hoist-dev/hoist/convert"
 	"github.com/hoist-dev/hoist/load"
+	"github.com/hoist-dev/hoist/output"
 )
 
 // corpusDir is the team's conformance corpus, used as extra seeds when it
@@ -95,7 +96,7 @@ func FuzzConvert(f *testing.F) {
 				t.Errorf("warning on several lines: %q", s)
 			}
 		}
-		out, err := convert.Marshal(res.Objects, convert.FormatYAML)
+		out, err := output.Marshal(res.Objects, output.FormatYAML)
 		if err != nil {
 			t.Fatalf("marshalling YAML: %v", err)
 		}
@@ -121,7 +122,7 @@ func FuzzConvert(f *testing.F) {
 				t.Fatalf("YAML of %s %s does not read back equal", o.GetKind(), o.GetName())
 			}
 		}
-		js, err := convert.Marshal(res.Objects, convert.FormatJSON)
+		js, err := output.Marshal(res.Objects, output.FormatJSON)
 		if err != nil {
 			t.Fatalf("marshalling JSON: %v", err)
 		}
@@ -131,8 +132,8 @@ func FuzzConvert(f *testing.F) {
 		if err := json.Unmarshal(js, &list); err != nil || len(list.Items) != len(res.Objects) {
 			t.Fatalf("JSON output does not read back: %v", err)
 		}
-		for _, format := range []convert.Format{convert.FormatYAML, convert.FormatJSON, convert.FormatKustomize, convert.FormatHelm} {
-			if _, err := convert.Files(res.Objects, format, p.Name); err != nil {
+		for _, format := range []output.Format{output.FormatYAML, output.FormatJSON, output.FormatKustomize, output.FormatHelm} {
+			if _, err := output.Files(res.Objects, format, p.Name); err != nil {
 				t.Fatalf("%s files: %v", format, err)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hoist-dev/hoist/convert"
 	"github.com/hoist-dev/hoist/load"
+	"github.com/hoist-dev/hoist/output"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and the README mapping table")
@@ -101,7 +102,7 @@ func convertDir(t *testing.T, dir string, opts convert.Options) (out, warnings s
 	if err != nil {
 		return "", "", err
 	}
-	b, err := convert.Marshal(res.Objects, convert.FormatYAML)
+	b, err := output.Marshal(res.Objects, output.FormatYAML)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package convert
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -199,7 +201,7 @@ func largestField(v any, path string) string {
 func unprintable(v any, path string) (string, rune, bool) {
 	switch t := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			q := k
 			if path != "" {
 				q = path + "." + k

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/hoist-dev/hoist/load"
 )
 
 // Options tune a conversion. The zero value is valid: objects without a
@@ -51,11 +53,11 @@ type Options struct {
 	// ClusterDomain is the cluster's DNS domain, which the dependency waits
 	// use to look names up fully qualified; empty means DefaultClusterDomain.
 	ClusterDomain string `json:"clusterDomain,omitempty"`
-	// HostPaths is what load found at the host paths the project
+	// HostPaths is what load.HostPaths found at the host paths the project
 	// references (bind mount sources, config and secret files), keyed by
 	// absolute path. convert does no I/O: a path missing here is treated
 	// as missing on the host.
-	HostPaths map[string]*HostPath `json:"-"`
+	HostPaths map[string]*load.HostPath `json:"-"`
 }
 
 // EnvSecrets selects the environment variables that go into a Secret.

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"slices"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -32,6 +33,16 @@ var kindRank = func() map[string]int {
 	}
 	return m
 }()
+
+// KindRank is kind's place in the order objects are emitted and applied
+// in, from 0; a kind hoist does not emit ranks after all it does. Output
+// file names start with it, so that reading files by name keeps the order.
+func KindRank(kind string) int {
+	if r, ok := kindRank[kind]; ok {
+		return r
+	}
+	return len(kindOrder)
+}
 
 // Less is the total order of objects: kind rank, then group, version,
 // kind, namespace and name.
@@ -66,3 +77,16 @@ func Less(a, b *unstructured.Unstructured) bool {
 func Sort(objs []*unstructured.Unstructured) {
 	sort.SliceStable(objs, func(i, j int) bool { return Less(objs[i], objs[j]) })
 }
+
+// workloadPodSpecPath is where each workload kind keeps its pod spec.
+var workloadPodSpecPath = map[string][]string{
+	"Deployment":  {"spec", "template", "spec"},
+	"StatefulSet": {"spec", "template", "spec"},
+	"DaemonSet":   {"spec", "template", "spec"},
+	"Job":         {"spec", "template", "spec"},
+	"CronJob":     {"spec", "jobTemplate", "spec", "template", "spec"},
+}
+
+// PodSpecPath is where an object of kind keeps its pod spec, as fields
+// for unstructured.NestedMap; nil for a kind without one.
+func PodSpecPath(kind string) []string { return slices.Clone(workloadPodSpecPath[kind]) }

@@ -11,6 +11,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/hoist-dev/hoist/load"
 )
 
 // Bind mounts: what a host path becomes by what it holds, and the keys of
@@ -57,12 +59,12 @@ func isDockerSocket(p string) bool { return slices.Contains(dockerSockets, filep
 
 // hostPath is what load found at a host path; a path it did not read is
 // missing.
-func (c *converter) hostPath(src string) *HostPath {
+func (c *converter) hostPath(src string) *load.HostPath {
 	if hp := c.opts.HostPaths[filepath.Clean(src)]; hp != nil {
 		return hp
 	}
 	rel, err := filepath.Rel(c.project.WorkingDir, src)
-	return &HostPath{InProject: err == nil && !upward(rel)}
+	return &load.HostPath{InProject: err == nil && !upward(rel)}
 }
 
 // upward reports whether a relative path leaves its base directory.
@@ -70,7 +72,7 @@ func upward(rel string) bool {
 	return rel == ".." || strings.HasPrefix(rel, "../") || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel)
 }
 
-func (c *converter) bindKind(svc *types.ServiceConfig, v types.ServiceVolumeConfig) (bindKindT, *HostPath) {
+func (c *converter) bindKind(svc *types.ServiceConfig, v types.ServiceVolumeConfig) (bindKindT, *load.HostPath) {
 	hp := c.hostPath(v.Source)
 	if isDockerSocket(v.Source) || !hp.InProject {
 		if c.opts.AllowHostPaths {
@@ -171,7 +173,7 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 		case !hp.Exists:
 			c.warn(svc.Name, key, "approximated: %q does not exist; it becomes the empty PersistentVolumeClaim %q%s", shown, cl.name, size)
 		case hp.Files == nil && hp.Size > 0:
-			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q%s: copy the content into its %s/ directory", shown, MaxContent, cl.name, size, claimSubPath)
+			c.warn(svc.Name, key, "approximated: %q holds more than %d bytes, too much for a ConfigMap; it becomes the empty PersistentVolumeClaim %q%s: copy the content into its %s/ directory", shown, load.MaxContent, cl.name, size, claimSubPath)
 		default:
 			c.warn(svc.Name, key, "approximated: %q is an empty directory (a data directory); it becomes the PersistentVolumeClaim %q%s", shown, cl.name, size)
 		}
@@ -327,13 +329,13 @@ type leftOut struct {
 // name, a directory's files by their relative paths made safe. A
 // directory's .git directories and .env/.env.* files are left out (a file
 // mounted by itself is the user's explicit choice and is kept).
-func bindData(hp *HostPath, src string) (*fileData, leftOut) {
+func bindData(hp *load.HostPath, src string) (*fileData, leftOut) {
 	def := path.Base(filepath.ToSlash(src))
 	if !hp.Dir {
 		return newFileData(hp.Files, def), leftOut{}
 	}
 	var left leftOut
-	var files []HostFile
+	var files []load.HostFile
 	for _, f := range hp.Files {
 		parts := strings.Split(f.Path, "/")
 		if i := slices.Index(parts, ".git"); i >= 0 {
@@ -366,7 +368,7 @@ func (c *converter) warnLeftOut(service, key, shown, cm string, left leftOut) {
 // relative path with "/" as "_" and other invalid characters as "-"; a key
 // that is taken gets a numeric suffix. Files are sorted, so keys are
 // deterministic.
-func newFileData(files []HostFile, def string) *fileData {
+func newFileData(files []load.HostFile, def string) *fileData {
 	d := &fileData{}
 	taken := map[string]bool{}
 	for _, f := range files {

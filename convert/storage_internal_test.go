@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/hoist-dev/hoist/load"
 )
 
 // TestStatefulSetClaimTemplates checks that a StatefulSet's own volumes
@@ -110,7 +112,7 @@ func TestLooksSecret(t *testing.T) {
 
 func TestSafeKey(t *testing.T) {
 	t.Parallel()
-	files := []HostFile{{Path: "a b"}, {Path: "a-b"}, {Path: "a/b"}, {Path: "a_b"}, {Path: "..hidden"}, {Path: "ok.conf"}}
+	files := []load.HostFile{{Path: "a b"}, {Path: "a-b"}, {Path: "a/b"}, {Path: "a_b"}, {Path: "..hidden"}, {Path: "ok.conf"}}
 	d := newFileData(files, "x")
 	var keys []string
 	for _, f := range d.files {
@@ -175,7 +177,7 @@ func TestBytesQuantity(t *testing.T) {
 // marks executables.
 func TestSeedKeepsModes(t *testing.T) {
 	t.Parallel()
-	d := newFileData([]HostFile{
+	d := newFileData([]load.HostFile{
 		{Path: "my.cnf", Data: []byte("x"), Mode: 0o640},
 		{Path: "plain.conf", Data: []byte("x"), Mode: 0o644},
 		{Path: "run.sh", Data: []byte("x"), Mode: 0o700},

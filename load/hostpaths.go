@@ -12,18 +12,49 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
-
-	"github.com/hoist-dev/hoist/convert"
 )
+
+// MaxContent is the most a bind mount may hold to become a ConfigMap; the
+// API server limits an object to about 1.5 MiB.
+const MaxContent = 1 << 20
+
+// HostPath is what load found at one host path the project references.
+type HostPath struct {
+	// InProject is true when the path, with symlinks resolved, is inside
+	// the project directory.
+	InProject bool
+	// Exists is false for a missing path.
+	Exists bool
+	// Dir is true for a directory.
+	Dir bool
+	// Size is the total size of the regular files, following no symlink
+	// that leaves the project. Counting stops once it exceeds MaxContent,
+	// so a large data directory is not walked to its end.
+	Size int64
+	// Files are the regular files, sorted by Path, with Path relative to
+	// the host path ("" for a file mount). Nil when Size > MaxContent or
+	// the path is outside the project.
+	Files []HostFile
+	// Skipped are paths, relative to the host path, of symlinks that
+	// resolve outside the project (or nowhere) and were not followed.
+	Skipped []string
+}
+
+// HostFile is one regular file under a HostPath.
+type HostFile struct {
+	Path string
+	Data []byte
+	Mode uint32
+}
 
 // HostPaths reads what the project's bind mounts, config files and secret
 // files hold on the host, for convert.Options.HostPaths. Paths outside the
 // project directory (after resolving symlinks) are only stat'ed, never
-// read; inside it, content is read up to convert.MaxContent and symlinks
+// read; inside it, content is read up to MaxContent and symlinks
 // that leave the project are recorded in Skipped, not followed. A project
 // without bind mounts, config files or secret files costs no I/O.
-func HostPaths(p *types.Project) (map[string]*convert.HostPath, error) {
-	out := map[string]*convert.HostPath{}
+func HostPaths(p *types.Project) (map[string]*HostPath, error) {
+	out := map[string]*HostPath{}
 	var paths []string
 	add := func(path string) {
 		if path == "" || !filepath.IsAbs(path) {
@@ -87,9 +118,9 @@ func within(root, path string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-func readHostPath(root, path string) (*convert.HostPath, error) {
+func readHostPath(root, path string) (*HostPath, error) {
 	real := realPath(path)
-	hp := &convert.HostPath{InProject: within(root, real)}
+	hp := &HostPath{InProject: within(root, real)}
 	info, err := os.Stat(real)
 	if errors.Is(err, fs.ErrNotExist) {
 		return hp, nil
@@ -112,7 +143,7 @@ func readHostPath(root, path string) (*convert.HostPath, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hp.Size > convert.MaxContent {
+	if hp.Size > MaxContent {
 		hp.Files = nil
 	}
 	sort.Slice(hp.Files, func(i, j int) bool { return hp.Files[i].Path < hp.Files[j].Path })
@@ -123,7 +154,7 @@ func readHostPath(root, path string) (*convert.HostPath, error) {
 // reader walks one host path inside the project.
 type reader struct {
 	root    string
-	hp      *convert.HostPath
+	hp      *HostPath
 	visited map[string]bool // real directories entered, against symlink loops
 	full    bool            // Size is over MaxContent: stop reading
 }
@@ -175,7 +206,7 @@ func (r *reader) dir(real, rel string) error {
 
 func (r *reader) file(real, rel string, info fs.FileInfo) error {
 	r.hp.Size += info.Size()
-	if r.hp.Size > convert.MaxContent {
+	if r.hp.Size > MaxContent {
 		r.full = true
 		r.hp.Files = nil
 		return nil
@@ -186,19 +217,19 @@ func (r *reader) file(real, rel string, info fs.FileInfo) error {
 	}
 	defer f.Close()
 	// Read at most what still fits, plus one byte to notice growth.
-	data, err := io.ReadAll(io.LimitReader(f, convert.MaxContent-(r.hp.Size-info.Size())+1))
+	data, err := io.ReadAll(io.LimitReader(f, MaxContent-(r.hp.Size-info.Size())+1))
 	if err != nil {
 		return err
 	}
 	if int64(len(data)) != info.Size() {
 		// The file changed while reading: count what is there.
 		r.hp.Size += int64(len(data)) - info.Size()
-		if r.hp.Size > convert.MaxContent {
+		if r.hp.Size > MaxContent {
 			r.full = true
 			r.hp.Files = nil
 			return nil
 		}
 	}
-	r.hp.Files = append(r.hp.Files, convert.HostFile{Path: rel, Data: data, Mode: uint32(info.Mode().Perm())})
+	r.hp.Files = append(r.hp.Files, HostFile{Path: rel, Data: data, Mode: uint32(info.Mode().Perm())})
 	return nil
 }

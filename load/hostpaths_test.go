@@ -8,8 +8,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/hoist-dev/hoist/convert"
 )
 
 func bindProject(dir string, sources ...string) *types.Project {
@@ -43,7 +41,7 @@ func TestHostPaths(t *testing.T) {
 	write(t, filepath.Join(proj, "conf", "b.conf"), "b", 0o644)
 	write(t, filepath.Join(proj, "conf", "a", "nested.conf"), "nested", 0o755)
 	write(t, filepath.Join(proj, "single.txt"), "one", 0o600)
-	write(t, filepath.Join(proj, "big", "blob"), strings.Repeat("x", convert.MaxContent+1), 0o644)
+	write(t, filepath.Join(proj, "big", "blob"), strings.Repeat("x", MaxContent+1), 0o644)
 	if err := os.MkdirAll(filepath.Join(proj, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -73,14 +71,14 @@ func TestHostPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]*convert.HostPath{
-		filepath.Join(proj, "conf"): {InProject: true, Exists: true, Dir: true, Size: 10, Files: []convert.HostFile{
+	want := map[string]*HostPath{
+		filepath.Join(proj, "conf"): {InProject: true, Exists: true, Dir: true, Size: 10, Files: []HostFile{
 			{Path: "a/nested.conf", Data: []byte("nested"), Mode: 0o755},
 			{Path: "b.conf", Data: []byte("b"), Mode: 0o644},
 			{Path: "inside", Data: []byte("one"), Mode: 0o600},
 		}, Skipped: []string{"dangling", "escape"}},
-		filepath.Join(proj, "single.txt"):         {InProject: true, Exists: true, Size: 3, Files: []convert.HostFile{{Path: "", Data: []byte("one"), Mode: 0o600}}},
-		filepath.Join(proj, "big"):                {InProject: true, Exists: true, Dir: true, Size: convert.MaxContent + 1},
+		filepath.Join(proj, "single.txt"):         {InProject: true, Exists: true, Size: 3, Files: []HostFile{{Path: "", Data: []byte("one"), Mode: 0o600}}},
+		filepath.Join(proj, "big"):                {InProject: true, Exists: true, Dir: true, Size: MaxContent + 1},
 		filepath.Join(proj, "empty"):              {InProject: true, Exists: true, Dir: true},
 		filepath.Join(proj, "missing"):            {InProject: true},
 		filepath.Join(proj, "linked-outside-dir"): {Exists: true, Dir: true},
@@ -119,8 +117,8 @@ func TestHostPathsConfigsSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]*convert.HostPath{
-		filepath.Join(proj, "app.conf"): {InProject: true, Exists: true, Size: 3, Files: []convert.HostFile{{Data: []byte("x=1"), Mode: 0o644}}},
+	want := map[string]*HostPath{
+		filepath.Join(proj, "app.conf"): {InProject: true, Exists: true, Size: 3, Files: []HostFile{{Data: []byte("x=1"), Mode: 0o644}}},
 		filepath.Join(proj, "nope"):     {InProject: true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hoist-dev/hoist/convert"
 	"github.com/hoist-dev/hoist/load"
+	"github.com/hoist-dev/hoist/output"
 )
 
 // projectFlags are docker compose's project flags.
@@ -159,7 +160,7 @@ approximated or dropped go to stderr; --strict makes them an error.`,
   hoist convert --autoscale web=2:10:60 | kubectl apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := convert.ParseFormat(formatFlag)
+			format, err := output.ParseFormat(formatFlag)
 			if err != nil {
 				return err
 			}
@@ -175,13 +176,13 @@ approximated or dropped go to stderr; --strict makes them an error.`,
 				return err
 			}
 			if outDir != "" {
-				files, err := convert.Files(res.Objects, format, project.Name)
+				files, err := output.Files(res.Objects, format, project.Name)
 				if err != nil {
 					return err
 				}
 				return writeDir(outDir, files, keepPaths(project))
 			}
-			out, err := convert.Marshal(res.Objects, format)
+			out, err := output.Marshal(res.Objects, format)
 			if err != nil {
 				return err
 			}

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/hoist-dev/hoist/convert"
+	"github.com/hoist-dev/hoist/output"
 )
 
 // markerName is the file hoist writes into every output directory. It
@@ -32,7 +32,7 @@ const markerHeader = "# written by hoist -o: the files below (sha256, path) are 
 // deletes someone's files. A symlink given as dir is judged, and
 // replaced, by its target. keep lists paths (the working directory, the
 // project directory, the compose files) that dir must not contain.
-func writeDir(dir string, files []convert.File, keep []string) error {
+func writeDir(dir string, files []output.File, keep []string) error {
 	dir, err := outputTarget(dir)
 	if err != nil {
 		return err

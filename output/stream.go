@@ -1,4 +1,4 @@
-package convert
+package output
 
 import (
 	"bytes"
@@ -7,24 +7,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
-
-// Format is an output format of Marshal.
-type Format string
-
-// Output formats.
-const (
-	FormatYAML Format = "yaml"
-	FormatJSON Format = "json"
-)
-
-// ParseFormat accepts "yaml", "json", "kustomize" or "helm".
-func ParseFormat(s string) (Format, error) {
-	switch f := Format(s); f {
-	case FormatYAML, FormatJSON, FormatKustomize, FormatHelm:
-		return f, nil
-	}
-	return "", invalidf("format %q: want yaml, json, kustomize or helm", s)
-}
 
 // Marshal serialises objects, in the order given, as a YAML stream or as
 // a JSON v1 List. Map keys come out sorted, so equal input gives equal

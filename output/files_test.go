@@ -1,8 +1,10 @@
-package convert_test
+package output_test
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,12 +16,28 @@ import (
 
 	"github.com/hoist-dev/hoist/convert"
 	"github.com/hoist-dev/hoist/load"
+	"github.com/hoist-dev/hoist/output"
 )
 
-// goldenObjects converts every golden case that converts without error.
+// readOptions reads dir/options.json, when present, as convert.Options,
+// as convert's golden test does.
+func readOptions(t *testing.T, dir string) convert.Options {
+	t.Helper()
+	var opts convert.Options
+	if b, err := os.ReadFile(filepath.Join(dir, "options.json")); err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opts); err != nil {
+			t.Fatalf("%s: %v", filepath.Join(dir, "options.json"), err)
+		}
+	}
+	return opts
+}
+
+// goldenObjects converts every convert golden case that converts without error.
 func goldenObjects(t *testing.T) map[string]*convert.Result {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "*", "want.yaml"))
+	files, err := filepath.Glob(filepath.Join("..", "convert", "testdata", "*", "want.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +71,7 @@ func goldenObjects(t *testing.T) map[string]*convert.Result {
 func TestHelmChartRendersTheSameObjects(t *testing.T) {
 	for name, res := range goldenObjects(t) {
 		t.Run(name, func(t *testing.T) {
-			files, err := convert.Files(res.Objects, convert.FormatHelm, "my_project")
+			files, err := output.Files(res.Objects, output.FormatHelm, "my_project")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +139,7 @@ func TestHelmEscapesTemplateText(t *testing.T) {
 		"metadata": map[string]any{"name": "tpl"},
 		"data":     map[string]any{"page.html": "{{ .Title }} and {{"},
 	}}
-	files, err := convert.Files([]*unstructured.Unstructured{obj}, convert.FormatHelm, "p")
+	files, err := output.Files([]*unstructured.Unstructured{obj}, output.FormatHelm, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +163,7 @@ func TestHelmEscapesTemplateText(t *testing.T) {
 func TestFilesKustomize(t *testing.T) {
 	res := goldenObjects(t)["namespace"]
 	res.Objects = res.Objects[:3]
-	files, err := convert.Files(res.Objects, convert.FormatKustomize, "p")
+	files, err := output.Files(res.Objects, output.FormatKustomize, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +185,7 @@ func TestFilesKustomize(t *testing.T) {
 	}
 	// One file per object holds exactly the object's stream document.
 	for i, f := range files[:len(files)-1] {
-		b, err := convert.Marshal(res.Objects[i:i+1], convert.FormatYAML)
+		b, err := output.Marshal(res.Objects[i:i+1], output.FormatYAML)
 		if err != nil {
 			t.Fatal(err)
 		}

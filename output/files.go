@@ -1,14 +1,15 @@
-package convert
+package output
 
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/hoist-dev/hoist/convert"
 )
 
 // File is one file of a directory output: a path relative to the output
@@ -17,16 +18,6 @@ type File struct {
 	Path string
 	Data []byte
 }
-
-// Directory formats, written with -o DIR.
-const (
-	FormatKustomize Format = "kustomize"
-	FormatHelm      Format = "helm"
-)
-
-// NeedsDirectory reports whether the format can only be written to a
-// directory.
-func (f Format) NeedsDirectory() bool { return f == FormatKustomize || f == FormatHelm }
 
 // Files lays objects out as a directory: one file per object for yaml and
 // json, plus kustomization.yaml for kustomize, or a Helm chart. name is the
@@ -83,11 +74,7 @@ func Files(objs []*unstructured.Unstructured, f Format, name string) ([]File, er
 // total order keeps `kubectl apply -f DIR`, which reads files by name, in
 // dependency order, and a new object never renames the others.
 func objectFileName(o *unstructured.Unstructured) string {
-	rank, ok := kindRank[o.GetKind()]
-	if !ok {
-		rank = len(kindOrder)
-	}
-	return fmt.Sprintf("%02d-%s-%s", rank, strings.ToLower(o.GetKind()), o.GetName())
+	return fmt.Sprintf("%02d-%s-%s", convert.KindRank(o.GetKind()), strings.ToLower(o.GetKind()), o.GetName())
 }
 
 func jsonObject(o *unstructured.Unstructured) ([]byte, error) {
@@ -106,8 +93,6 @@ func marshalMap(m map[string]any) ([]byte, error) {
 func deepCopy(o *unstructured.Unstructured) map[string]any {
 	return runtime.DeepCopyJSON(o.Object)
 }
-
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func sortFiles(files []File) {
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })

@@ -1,11 +1,15 @@
-package convert
+package output
 
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/hoist-dev/hoist/convert"
 )
 
 // A Helm chart whose templates, rendered with the chart's own values,
@@ -13,15 +17,6 @@ import (
 // service (keyed by object name): image and tag, replicas, resources and
 // autoscale. The templates use only Go template built-ins (index, if), so
 // they render the same under helm and plain text/template.
-
-// workloadPodSpecPath is where each workload kind keeps its pod spec.
-var workloadPodSpecPath = map[string][]string{
-	"Deployment":  {"spec", "template", "spec"},
-	"StatefulSet": {"spec", "template", "spec"},
-	"DaemonSet":   {"spec", "template", "spec"},
-	"Job":         {"spec", "template", "spec"},
-	"CronJob":     {"spec", "jobTemplate", "spec", "template", "spec"},
-}
 
 type placeholders struct {
 	n    int
@@ -38,7 +33,7 @@ func (p *placeholders) put(expr string) string {
 }
 
 func helmChart(objs []*unstructured.Unstructured, project string) ([]File, error) {
-	name, err := ObjectName(project)
+	name, err := convert.ObjectName(project)
 	if err != nil {
 		return nil, fmt.Errorf("chart name: %w", err)
 	}
@@ -47,7 +42,7 @@ func helmChart(objs []*unstructured.Unstructured, project string) ([]File, error
 	for _, o := range objs {
 		obj := deepCopy(o)
 		ph := &placeholders{expr: map[string]string{}}
-		svc := o.GetLabels()[LabelName]
+		svc := o.GetLabels()[convert.LabelName]
 		v := services[svc]
 		newValues := func() map[string]any {
 			if v == nil {
@@ -56,16 +51,18 @@ func helmChart(objs []*unstructured.Unstructured, project string) ([]File, error
 			}
 			return v
 		}
-		switch kind := o.GetKind(); {
-		case workloadPodSpecPath[kind] != nil && svc != "":
+		kind := o.GetKind()
+		podSpecPath := convert.PodSpecPath(kind)
+		switch {
+		case podSpecPath != nil && svc != "":
 			vals := newValues()
 			if r, ok, _ := unstructured.NestedFieldNoCopy(obj, "spec", "replicas"); ok && (kind == "Deployment" || kind == "StatefulSet") {
 				vals["replicas"] = r
 				_ = unstructured.SetNestedField(obj, ph.put("{{ $v.replicas }}"), "spec", "replicas")
 			}
-			podSpec, _, _ := unstructured.NestedMap(obj, workloadPodSpecPath[kind]...)
+			podSpec, _, _ := unstructured.NestedMap(obj, podSpecPath...)
 			helmContainers(podSpec, svc, vals, ph)
-			if err := unstructured.SetNestedMap(obj, podSpec, workloadPodSpecPath[kind]...); err != nil {
+			if err := unstructured.SetNestedMap(obj, podSpec, podSpecPath...); err != nil {
 				return nil, err
 			}
 		case kind == "HorizontalPodAutoscaler" && svc != "":
@@ -151,9 +148,9 @@ func helmContainers(podSpec map[string]any, svc string, vals map[string]any, ph 
 		vals["image"], vals["tag"] = repo, tag
 		if res, ok := cm["resources"].(map[string]any); ok && len(res) > 0 {
 			vals["resources"] = runtimeCopy(res)
-			for _, kind := range sortedKeys(res) {
+			for _, kind := range slices.Sorted(maps.Keys(res)) {
 				quantities, _ := res[kind].(map[string]any)
-				for _, q := range sortedKeys(quantities) {
+				for _, q := range slices.Sorted(maps.Keys(quantities)) {
 					quantities[q] = ph.put(fmt.Sprintf("{{ printf \"%%q\" (printf \"%%v\" (index $v.resources %q %q)) }}", kind, q))
 				}
 			}
