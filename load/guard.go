@@ -14,7 +14,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
-	yaml "go.yaml.in/yaml/v4"
 )
 
 // Limits on what hoist reads, checked before the loader sees a file.
@@ -50,12 +49,15 @@ type guard struct {
 	allowHost bool
 	env       map[string]string // for interpolating include and extends paths
 	visited   map[string]bool
-	docs      []namedDoc // every document scanned, for locate
+	// files are the compose files scanned, for locate. Only their bytes
+	// are kept: their node trees, several times larger, are parsed again
+	// on the one error that needs them.
+	files []namedFile
 }
 
-type namedDoc struct {
-	name string
-	doc  *yaml.Node
+type namedFile struct {
+	name    string
+	content []byte
 }
 
 // fileError names the key that refers to a file and what is wrong with it.

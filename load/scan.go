@@ -22,8 +22,8 @@ func (g *guard) scan(key, name string, content []byte, workingDir string) error 
 	if err != nil {
 		return err
 	}
+	g.files = append(g.files, namedFile{name, content})
 	for _, doc := range docs {
-		g.docs = append(g.docs, namedDoc{name, doc})
 		root := doc
 		if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 			root = root.Content[0]
@@ -213,20 +213,23 @@ func (g *guard) locate(err error) error {
 	if value == "" {
 		return err
 	}
-	for _, d := range g.docs {
-		services := lookup(mappingValue(d.doc), "services")
-		if services == nil || services.Kind != yaml.MappingNode {
-			continue
-		}
-		for j := 0; j+1 < len(services.Content); j += 2 {
-			for _, key := range []string{"ports", "expose"} {
-				list := lookup(services.Content[j+1], key)
-				if list == nil || list.Kind != yaml.SequenceNode {
-					continue
-				}
-				for _, e := range list.Content {
-					if scalarContains(e, value) {
-						return fmt.Errorf("%s: services.%s.%s: %w", d.name, services.Content[j].Value, key, err)
+	for _, f := range g.files {
+		docs, _ := parseLimited(f.name, f.content)
+		for _, doc := range docs {
+			services := lookup(mappingValue(doc), "services")
+			if services == nil || services.Kind != yaml.MappingNode {
+				continue
+			}
+			for j := 0; j+1 < len(services.Content); j += 2 {
+				for _, key := range []string{"ports", "expose"} {
+					list := lookup(services.Content[j+1], key)
+					if list == nil || list.Kind != yaml.SequenceNode {
+						continue
+					}
+					for _, e := range list.Content {
+						if scalarContains(e, value) {
+							return fmt.Errorf("%s: services.%s.%s: %w", f.name, services.Content[j].Value, key, err)
+						}
 					}
 				}
 			}

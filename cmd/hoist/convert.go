@@ -182,12 +182,7 @@ approximated or dropped go to stderr; --strict makes them an error.`,
 				}
 				return writeDir(outDir, files, keepPaths(project))
 			}
-			out, err := output.Marshal(res.Objects, format)
-			if err != nil {
-				return err
-			}
-			_, err = streams.Out.Write(out)
-			return err
+			return output.Write(streams.Out, res.Objects, format)
 		},
 	}
 	f.add(cmd)
