@@ -179,7 +179,7 @@ func (c *converter) add(obj runtime.Object) {
 	}
 	delete(m, "status")
 	dropEmpty(m)
-	c.objects = append(c.objects, &unstructured.Unstructured{Object: m})
+	c.objects = append(c.objects, &unstructured.Unstructured{Object: compact(m)})
 }
 
 // dropEmpty removes what typed objects always serialise but say nothing:
