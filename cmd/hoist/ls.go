@@ -56,8 +56,8 @@ version that applied it.`,
 		},
 	}
 	kube.add(cmd)
-	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace to list (default: the context's)")
+	namespaceFlag(cmd, &namespace, "namespace to list (default: the context's)")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list the projects of every namespace")
-	cmd.Flags().StringVar(&fieldManager, "field-manager", apply.DefaultFieldManager, "field manager the projects were applied with")
+	fieldManagerFlag(cmd, &fieldManager, "field manager the projects were applied with")
 	return cmd
 }

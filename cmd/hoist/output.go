@@ -123,13 +123,6 @@ func realPath(path string) string {
 	return filepath.Join(realPath(parent), filepath.Base(path))
 }
 
-func unwrapPath(err error) error {
-	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // contains reports whether path is dir or below it.
 func contains(dir, path string) bool {
 	rel, err := filepath.Rel(dir, path)

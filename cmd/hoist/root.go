@@ -61,11 +61,11 @@ func NewRootCommand(streams IOStreams) *cobra.Command {
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "print no warnings")
 	root.AddCommand(
 		newConvertCommand(streams, g),
-		newApplyCommand(streams, g, false),
-		newApplyCommand(streams, g, true),
+		newApplyCommand(streams, g),
+		newUpCommand(streams, g),
 		newDiffCommand(streams, g),
-		newDeleteCommand(streams, g, false),
-		newDeleteCommand(streams, g, true),
+		newDeleteCommand(streams, g),
+		newDownCommand(streams, g),
 		newStatusCommand(streams, g),
 		newVersionCommand(streams),
 		newBuildCommand(streams, g),

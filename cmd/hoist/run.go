@@ -194,9 +194,5 @@ func (f *runFlags) applyDependencies(cmd *cobra.Command, streams IOStreams, g *g
 	if err != nil {
 		return err
 	}
-	w := apply.WaitOptions{Timeout: max(time.Until(deadline), time.Millisecond), TTY: isTerminal(streams.ErrOut)}
-	if !g.quiet {
-		w.Progress = streams.ErrOut
-	}
-	return client.Wait(cmd.Context(), wait, w)
+	return client.Wait(cmd.Context(), wait, waitOptions(streams, g, deadline))
 }

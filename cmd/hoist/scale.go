@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hoist-dev/hoist/apply"
 	"github.com/hoist-dev/hoist/ops"
 )
 
@@ -55,6 +54,6 @@ again, as the next "docker compose up" does; "hoist up --scale" keeps them.`,
 		},
 	}
 	f.add(cmd, "f")
-	cmd.Flags().StringVar(&fieldManager, "field-manager", apply.DefaultFieldManager, "field manager the project was applied with, which scale applies the replicas as")
+	fieldManagerFlag(cmd, &fieldManager, "field manager the project was applied with, which scale applies the replicas as")
 	return cmd
 }

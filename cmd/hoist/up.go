@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
 
 	"github.com/hoist-dev/hoist/apply"
@@ -11,20 +13,39 @@ import (
 	"github.com/hoist-dev/hoist/ops"
 )
 
-// upExtra is what up --forward does once the project is up.
-type upExtra struct {
-	targets []ops.Target
-	fws     []ops.Forward
+// upFlags are apply's flags, with --prune and --wait on, and up's own.
+type upFlags struct {
+	applyFlags
+	scale   []string
+	forward bool
 }
 
-// upExtras applies up --scale to the converted objects, and checks up
-// --forward's ports before anything is applied. It returns nil without
-// --forward.
-func (f *applyFlags) upExtras(streams IOStreams, g *globalFlags, res *convert.Result) (*upExtra, error) {
+func newUpCommand(streams IOStreams, g *globalFlags) *cobra.Command {
+	f := &upFlags{}
+	cmd := &cobra.Command{
+		Use:     "up",
+		Short:   "Apply the project, prune what it no longer has and wait until it runs (apply --prune --wait)",
+		Example: "  hoist up -f compose.yaml -n shop --create-namespace\n  hoist up --scale worker=3 --forward",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.run(cmd, streams, g, func(project *types.Project, res *convert.Result) (afterApply, error) {
+				return f.prepare(streams, g, project, res)
+			})
+		},
+	}
+	cmd.Flags().StringArrayVar(&f.scale, "scale", nil, "replicas of a service, SERVICE=N, repeatable (an autoscaled service's minimum)")
+	cmd.Flags().BoolVar(&f.forward, "forward", false, "after the wait, forward the published ports to 127.0.0.1 until Ctrl-C (see port-forward)")
+	f.add(cmd, true)
+	return cmd
+}
+
+// prepare applies --scale to the converted objects, and checks
+// --forward's ports before anything is applied. It returns the port
+// forwarding to run once the project is up, or nil without --forward.
+func (f *upFlags) prepare(streams IOStreams, g *globalFlags, project *types.Project, res *convert.Result) (afterApply, error) {
 	if len(f.scale) == 0 && !f.forward {
 		return nil, nil
 	}
-	project := f.loaded
 	targets, err := ops.Targets(project, res)
 	if err != nil {
 		return nil, err
@@ -63,14 +84,12 @@ func (f *applyFlags) upExtras(streams IOStreams, g *globalFlags, res *convert.Re
 	if err != nil {
 		return nil, err
 	}
-	return &upExtra{targets: selected, fws: fws}, nil
-}
-
-// forward runs port-forward for the project until Ctrl-C.
-func (e *upExtra) forward(cmd *cobra.Command, streams IOStreams, g *globalFlags, client *apply.Client) error {
-	oc, err := ops.New(client)
-	if err != nil {
-		return err
-	}
-	return forward(cmd.Context(), oc, e.targets, e.fws, warnings(streams, g))
+	return func(ctx context.Context, client *apply.Client) error {
+		oc, err := ops.New(client)
+		if err != nil {
+			return err
+		}
+		// Forward until Ctrl-C.
+		return forward(ctx, oc, selected, fws, warnings(streams, g))
+	}, nil
 }

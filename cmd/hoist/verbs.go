@@ -22,7 +22,7 @@ type verbFlags struct {
 func (f *verbFlags) add(cmd *cobra.Command, fileShort string) {
 	f.project.addWithFileShorthand(cmd, fileShort)
 	f.kube.add(cmd)
-	cmd.Flags().StringVarP(&f.namespace, "namespace", "n", "", "namespace of the project (default: the context's)")
+	namespaceFlag(cmd, &f.namespace, "namespace of the project (default: the context's)")
 }
 
 // verb is a project loaded for a verb, with its services' targets.
