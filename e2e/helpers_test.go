@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -92,20 +91,9 @@ func (p *project) hoistWithStdin(stdin string, args ...string) result {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, hoistBin, args...)
-	cmd.Dir = p.dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + p.t.TempDir(), "KUBECONFIG=" + p.kubeconfig}, p.env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		p.t.Fatalf("running hoist: %v", err)
-	}
-	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+	cmd := testcluster.Command(ctx, p.t, hoistBin, p.dir, append([]string{"KUBECONFIG=" + p.kubeconfig}, p.env...), args...)
+	stdout, stderr, code := testcluster.Run(p.t, cmd, stdin)
+	return result{stdout: stdout, stderr: stderr, code: code}
 }
 
 // up runs hoist up --wait into the project's namespace and fails the test

@@ -1,40 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/hoist-dev/hoist/internal/testcluster"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files and example manifests")
-
-// hoistBin is the binary built once for the tests that run it.
-var hoistBin string
-
-const testVersion = "v0.0.0-test"
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	bin, cleanup, err := testcluster.BuildHoist(testVersion)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	hoistBin = bin
-	code := testcluster.Main(m)
-	cleanup()
-	os.Exit(code)
-}
 
 // cmdTestCase runs the hoist binary and compares exit code, stdout and
 // stderr with testdata/output/<golden>.txt.
@@ -47,30 +21,6 @@ type cmdTestCase struct {
 	golden string
 	// wantCode is the expected exit code.
 	wantCode int
-}
-
-type runResult struct {
-	stdout, stderr string
-	code           int
-}
-
-// runHoist runs the binary in dir with a clean environment plus env.
-func runHoist(t *testing.T, dir, stdin string, env []string, args ...string) runResult {
-	t.Helper()
-	cmd := exec.Command(hoistBin, args...)
-	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running hoist: %v", err)
-	}
-	return runResult{stdout: out.String(), stderr: errOut.String(), code: code}
 }
 
 func TestCLI(t *testing.T) {

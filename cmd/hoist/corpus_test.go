@@ -14,6 +14,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
@@ -148,6 +149,8 @@ func corpusEntry(t *testing.T, root, entry string, expected map[string]string, c
 	res.result = "ok (server dry run)"
 	return res
 }
+
+var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
 // testCluster is the test cluster, for tests that also run without one.
 type testCluster struct {

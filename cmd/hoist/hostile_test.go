@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hoist-dev/hoist/internal/testcluster"
 )
 
 // hostileSecret is in the environment of every hostile run: it must
@@ -30,7 +31,7 @@ const (
 // relative to root; "{root}" in args and files is replaced by root.
 type hostileCase struct {
 	name  string
-	kind  string // the issue 10 item it covers
+	kind  string // the class of input: host, limits, messages, numbers, output, slow or special
 	files map[string]string
 	setup func(t *testing.T, root string)
 	dir   string
@@ -339,12 +340,8 @@ func TestInterruptLoad(t *testing.T) {
 		if err := cmd.Process.Signal(sig); err != nil {
 			t.Fatal(err)
 		}
-		err := cmd.Wait()
+		code := testcluster.ExitCode(cmd.Wait())
 		took := time.Since(sent)
-		code := 0
-		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-			code = ee.ExitCode()
-		}
 		if code != 130 || errOut.String() != "error: interrupted\n" {
 			t.Errorf("%v: exit %d, stderr %q; want 130 and error: interrupted", sig, code, errOut.String())
 		}
@@ -361,22 +358,11 @@ func runBounded(t *testing.T, dir, stdin string, env []string, args ...string) r
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, hoistBin, args...)
-	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "HOIST_TOKEN=" + hostileSecret}, env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd := testcluster.Command(ctx, t, hoistBin, dir, append([]string{"HOIST_TOKEN=" + hostileSecret}, env...), args...)
 	start := time.Now()
-	err := cmd.Run()
+	stdout, stderr, code := testcluster.Run(t, cmd, stdin)
 	if ctx.Err() != nil {
 		t.Fatalf("hoist %v: still running after %s", args, hostileTimeout)
-	}
-	code := 0
-	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running hoist: %v", err)
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss*1024 > hostileMaxRSS {
 		t.Fatalf("hoist %v: used %d MiB of memory, over %d", args, ru.Maxrss/1024, hostileMaxRSS>>20)
@@ -384,7 +370,7 @@ func runBounded(t *testing.T, dir, stdin string, env []string, args ...string) r
 	if d := time.Since(start); d > hostileTimeout {
 		t.Fatalf("hoist %v took %s", args, d)
 	}
-	return runResult{stdout: out.String(), stderr: errOut.String(), code: code}
+	return runResult{stdout: stdout, stderr: stderr, code: code}
 }
 
 func realDir(t *testing.T, p string) string {

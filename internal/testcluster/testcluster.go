@@ -4,6 +4,11 @@
 // with MainRealNode also the real node (containerd, kubelet, kube-proxy,
 // CoreDNS, metrics-server) on which pods really run.
 //
+// The tests that need the cluster are in files built only with -tags
+// integration (make test and make test-integration set it); Main starts
+// the cluster only in such a test binary. MainRealNode (e2e) does not
+// depend on the tag.
+//
 // Without the binaries (make testenv builds them), or for a real node
 // without root or containerd, the tests that need the cluster skip with one
 // message, except under CI=true, where anything missing fails the run.
@@ -83,6 +88,11 @@ func start(m *testing.M, need func() bool, withNode bool) int {
 	flag.Parse()
 	if testing.Short() {
 		skipReason = "cluster tests do not run with -short"
+		return m.Run()
+	}
+	if !withNode && !Integration {
+		// No test that needs the cluster is compiled in.
+		skipReason = "the cluster starts only in tests built with -tags integration"
 		return m.Run()
 	}
 	if need != nil && !need() {

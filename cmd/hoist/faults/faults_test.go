@@ -1,3 +1,5 @@
+//go:build integration
+
 // Package faults tests hoist apply against an API server that dies or
 // freezes mid-apply. The tests stop, freeze and restart the local control
 // plane's kube-apiserver, so they live in their own test binary, with their
@@ -7,7 +9,6 @@ package faults
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -78,21 +79,14 @@ type run struct {
 
 func startHoist(t *testing.T, dir, kubeconfig string, args ...string) *run {
 	t.Helper()
-	r := &run{cmd: exec.Command(hoistBin, args...), done: make(chan struct{})}
-	r.cmd.Dir = dir
-	r.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KUBECONFIG=" + kubeconfig}
+	r := &run{cmd: testcluster.Command(context.Background(), t, hoistBin, dir, []string{"KUBECONFIG=" + kubeconfig}, args...), done: make(chan struct{})}
 	r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.err
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
-		err := r.cmd.Wait()
+		r.code = testcluster.ExitCode(r.cmd.Wait())
 		r.ended = time.Now()
-		if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
-			r.code = exitErr.ExitCode()
-		} else if err != nil {
-			r.code = -1
-		}
 		close(r.done)
 	}()
 	t.Cleanup(func() {

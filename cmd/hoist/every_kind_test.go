@@ -1,42 +1,30 @@
+//go:build integration
+
 package main
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// These tests run everything issue 3 added through apply, up, diff,
-// status, prune and down on the real control plane: StatefulSets with
-// claim templates, DaemonSets, Jobs, CronJobs, ConfigMaps and Secrets from
-// configs, secrets and environment, claims for named volumes,
-// NetworkPolicies, Ingresses, alias Services and wait init containers.
+// These tests run a project that makes every kind hoist converts to
+// through apply, up, diff, status, prune and down on the real control
+// plane: StatefulSets with claim templates, DaemonSets, Jobs, CronJobs,
+// ConfigMaps and Secrets from configs, secrets and environment, claims
+// for named volumes, NetworkPolicies, Ingresses, alias Services and wait
+// init containers.
 
 var (
-	statefulsets    = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
-	daemonsets      = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}
-	jobsGVR         = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
-	cronjobs        = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}
-	claims          = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
-	pods            = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	networkpolicies = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "networkpolicies"}
-	ingresses       = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
-
-	// issue3Kinds are every namespaced kind the stack project makes.
-	issue3Kinds = []schema.GroupVersionResource{
-		deployments, statefulsets, daemonsets, jobsGVR, cronjobs, services, configmaps, secrets,
+	// stackKinds are every namespaced kind the stack project makes.
+	stackKinds = []schema.GroupVersionResource{
+		deployments, statefulsets, daemonsets, jobs, cronjobs, services, configmaps, secrets,
 		claims, networkpolicies, ingresses, hpas,
 	}
 	// quietKinds are the kinds no controller writes in these tests, so a
@@ -49,7 +37,8 @@ const (
 	stackSecret   = "hunter2-file-value"
 )
 
-// stackCompose makes every kind issue 3 added.
+// stackCompose makes every kind of object hoist converts to, but the
+// autoscaler.
 const stackCompose = `name: stack
 services:
   db:
@@ -139,80 +128,13 @@ volumes:
   uploads: {}
 `
 
-// file writes a project file.
-func (k *kube) file(name, content string) {
-	k.t.Helper()
-	if err := os.WriteFile(filepath.Join(k.dir, name), []byte(content), 0o644); err != nil {
-		k.t.Fatal(err)
-	}
-}
-
-// snapshotOf lists kind/name -> f(object) of a namespace's objects of the
-// given kinds.
-func (k *kube) snapshotOf(ns string, gvrs []schema.GroupVersionResource, f func(*unstructured.Unstructured) string) map[string]string {
-	k.t.Helper()
-	out := map[string]string{}
-	for _, gvr := range gvrs {
-		l, err := k.dyn.Resource(gvr).Namespace(ns).List(context.Background(), metav1.ListOptions{})
-		if err != nil {
-			k.t.Fatal(err)
-		}
-		for _, u := range l.Items {
-			out[gvr.Resource+"/"+u.GetName()] = f(&u)
-		}
-	}
-	return out
-}
-
-// eventually polls cond until it holds or timeout passes: a readiness
-// gate for what the controllers do in the background, never an assertion
-// on timing.
-func (k *kube) eventually(what string, timeout time.Duration, cond func() bool) {
-	k.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			k.t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		case <-tick.C:
-		}
-	}
-}
-
-func hoistWrites(u *unstructured.Unstructured) string {
-	s := fmt.Sprintf("generation=%d", u.GetGeneration())
-	for _, mf := range u.GetManagedFields() {
-		if mf.Manager == "hoist" && mf.Time != nil {
-			s += " hoist@" + mf.Time.UTC().Format(time.RFC3339)
-		}
-	}
-	return s
-}
-
-func resourceVersion(u *unstructured.Unstructured) string { return u.GetResourceVersion() }
-
-// withSuffix returns the lines that end with suffix, sorted.
-func withSuffix(out, suffix string) []string {
-	var l []string
-	for _, line := range lines(out) {
-		if strings.HasSuffix(line, suffix) {
-			l = append(l, line)
-		}
-	}
-	sort.Strings(l)
-	return l
-}
-
-// TestIssue3Lifecycle takes the stack project through apply, up (with
+// TestEveryKindLifecycle takes the stack project through apply, up (with
 // claims bound by the cluster's default StorageClass), a no-op re-apply, diff, status,
 // prune and down.
-func TestIssue3Lifecycle(t *testing.T) {
+func TestEveryKindLifecycle(t *testing.T) {
 	t.Parallel()
 	k := newKube(t)
-	ns := "issue3"
+	ns := "every-kind"
 	k.compose(stackCompose)
 	k.file("db_password.txt", stackSecret+"\n")
 	k.file("site.conf", "site config\n")
@@ -252,7 +174,7 @@ func TestIssue3Lifecycle(t *testing.T) {
 	}{
 		{configmaps, "nginx-conf"}, {configmaps, "site-conf"}, {secrets, "db-password"}, {secrets, "db-env"},
 		{claims, "uploads"}, {networkpolicies, "network-back"}, {ingresses, "web"}, {services, "www"},
-		{statefulsets, "db"}, {daemonsets, "agent"}, {jobsGVR, "migrate"}, {cronjobs, "nightly"},
+		{statefulsets, "db"}, {daemonsets, "agent"}, {jobs, "migrate"}, {cronjobs, "nightly"},
 	} {
 		k.mustGet(c.gvr, ns, c.name)
 	}
@@ -289,23 +211,23 @@ func TestIssue3Lifecycle(t *testing.T) {
 			t.Errorf("claim %s is %s after up, want Bound", name, phase)
 		}
 	}
-	conds, _, _ := unstructured.NestedSlice(k.mustGet(jobsGVR, ns, "migrate").Object, "status", "conditions")
+	conds, _, _ := unstructured.NestedSlice(k.mustGet(jobs, ns, "migrate").Object, "status", "conditions")
 	if !strings.Contains(fmt.Sprint(conds), "type:Complete") {
 		t.Errorf("job migrate not complete after up: %v", conds)
 	}
 
 	// A re-apply finds everything in place, the server's defaults and the
 	// Secrets' data included, and sends no write.
-	beforeWrites := k.snapshotOf(ns, issue3Kinds, hoistWrites)
-	beforeRV := k.snapshotOf(ns, quietKinds, resourceVersion)
+	beforeWrites := k.writesByHoist(ns, stackKinds)
+	beforeRV := k.snapshot(ns, quietKinds, resourceVersion)
 	r = k.mustHoist("apply", "-n", ns, "--create-namespace")
 	if got := withSuffix(r.stdout, " unchanged"); len(got) != len(want) || len(lines(r.stdout)) != len(want) {
 		t.Errorf("re-apply: want %d unchanged lines, got:\n%s", len(want), r.stdout)
 	}
-	if diff := cmp.Diff(beforeWrites, k.snapshotOf(ns, issue3Kinds, hoistWrites)); diff != "" {
+	if diff := cmp.Diff(beforeWrites, k.writesByHoist(ns, stackKinds)); diff != "" {
 		t.Errorf("re-apply wrote objects (-before +after):\n%s", diff)
 	}
-	if diff := cmp.Diff(beforeRV, k.snapshotOf(ns, quietKinds, resourceVersion)); diff != "" {
+	if diff := cmp.Diff(beforeRV, k.snapshot(ns, quietKinds, resourceVersion)); diff != "" {
 		t.Errorf("re-apply changed resourceVersions (-before +after):\n%s", diff)
 	}
 
@@ -418,66 +340,4 @@ func TestIssue3Lifecycle(t *testing.T) {
 		t.Errorf("down --volumes kept something:\n%s", r.stderr)
 	}
 	k.mustBeGone(namespaces, "", ns)
-}
-
-// TestStatefulSetClaims: a claim no volume satisfies is named when up
-// times out, and down leaves the claims a StatefulSet made in a namespace
-// hoist did not create, saying so.
-func TestStatefulSetClaims(t *testing.T) {
-	t.Parallel()
-	k := newKube(t)
-	ns := "issue3-claims"
-	k.createNamespace(ns)
-	t.Cleanup(func() {
-		_ = k.dyn.Resource(namespaces).Delete(context.Background(), ns, metav1.DeleteOptions{})
-	})
-	const claimsCompose = `name: claims
-services:
-  db:
-    image: postgres:16
-    volumes: [data:/var/lib/postgresql/data]
-    x-kubernetes: {workload: statefulset}
-volumes:
-  data:
-    x-kubernetes: {storageClass: missing}
-`
-	k.compose(claimsCompose)
-	k.mustHoist("apply", "-n", ns)
-	// The claim stays Pending: its StorageClass does not exist. Once the
-	// scheduler has given up on the pod, up's timeout must say why.
-	k.eventually("pod db-0 to be unschedulable", 2*time.Minute, func() bool {
-		p, err := k.get(pods, ns, "db-0")
-		if err != nil {
-			return false
-		}
-		conds, _, _ := unstructured.NestedSlice(p.Object, "status", "conditions")
-		return strings.Contains(fmt.Sprint(conds), "reason:Unschedulable")
-	})
-	r := k.hoist("up", "-n", ns, "--timeout", "3s")
-	if r.code != 1 || !strings.Contains(r.stderr, "timed out") ||
-		!strings.Contains(r.stderr, "statefulset.apps/db: 0 of 1 pods are ready (persistentvolumeclaim/data-db-0 is Pending") {
-		t.Errorf("up with an unbound claim: exit %d, want 1 naming the claim; stderr:\n%s", r.code, r.stderr)
-	}
-
-	// A StatefulSet's claim templates cannot change: apply and diff say so
-	// in one line, and how to go about it.
-	k.compose(strings.Replace(claimsCompose, "{storageClass: missing}", "{storageClass: missing, size: 5Gi}", 1))
-	for _, cmd := range []string{"apply", "diff"} {
-		r = k.hoist(cmd, "-n", ns)
-		if r.code == 0 || strings.Count(withoutWarnings(r.stderr), "\n") != 1 ||
-			!strings.Contains(r.stderr, `error: applying statefulset.apps/db in namespace `+ns+`: StatefulSet "db" is invalid: spec.volumeClaimTemplates: field is immutable; to change it, delete the StatefulSet but not its pods and claims (kubectl delete statefulset db -n `+ns+` --cascade=orphan)`) {
-			t.Errorf("%s of new claim templates: exit %d, stderr:\n%s", cmd, r.code, r.stderr)
-		}
-	}
-	k.compose(claimsCompose)
-
-	r = k.mustHoist("down", "-n", ns)
-	if !strings.Contains(r.stdout, "statefulset.apps/db deleted") {
-		t.Errorf("down:\n%s", r.stdout)
-	}
-	if !strings.Contains(r.stderr, "Warning: volumes kept, with their data: persistentvolumeclaim/data-db-0 (delete them with --volumes)") {
-		t.Errorf("down must name the claim it leaves:\n%s", r.stderr)
-	}
-	k.mustGet(claims, ns, "data-db-0")
-	k.mustGet(namespaces, "", ns)
 }

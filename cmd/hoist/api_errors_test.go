@@ -1,3 +1,5 @@
+//go:build integration
+
 package main
 
 import (
@@ -11,6 +13,58 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/clientcmd"
 )
+
+// TestAPIErrors: RBAC denial and an unreachable server are one-line errors
+// naming what failed.
+func TestAPIErrors(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	k.compose(shopCompose)
+	// Impersonate a user with no permissions.
+	cfg, err := clientcmd.LoadFromFile(k.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range cfg.AuthInfos {
+		a.Impersonate = "nobody"
+	}
+	denied := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, denied); err != nil {
+		t.Fatal(err)
+	}
+	r := runHoist(t, k.dir, "", []string{"KUBECONFIG=" + denied}, "apply", "-n", "default")
+	if r.code != 1 || !strings.Contains(r.stderr, "forbidden") || !strings.Contains(r.stderr, `User "nobody"`) {
+		t.Errorf("RBAC denial: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+
+	// An object the API server rejects is named with the server's reason.
+	// (hoist itself rejects what it can check, such as label syntax; a
+	// toleration's value with operator Exists it leaves to the server.)
+	k.compose("services:\n  bad:\n    image: example/bad\n    x-kubernetes:\n      tolerations: [{key: disk, operator: Exists, value: ssd}]\n")
+	r = k.hoist("apply", "-n", "rejected", "--create-namespace")
+	if r.code != 1 || !strings.Contains(r.stderr, "error: applying deployment.apps/bad in namespace rejected: ") || !strings.Contains(r.stderr, "tolerations") {
+		t.Errorf("rejected object: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "service/bad created") || strings.Contains(r.stdout, "deployment.apps/bad") {
+		t.Errorf("rejected object: stdout must report what was applied, and only that:\n%s", r.stdout)
+	}
+	k.compose(shopCompose)
+
+	for _, c := range cfg.Clusters {
+		c.Server = "https://127.0.0.1:1"
+	}
+	unreachable := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, unreachable); err != nil {
+		t.Fatal(err)
+	}
+	r = runHoist(t, k.dir, "", []string{"KUBECONFIG=" + unreachable}, "apply")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot reach the cluster at https://127.0.0.1:1") || strings.Count(withoutWarnings(r.stderr), "\n") != 1 {
+		t.Errorf("unreachable: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if r := runHoist(t, k.dir, "", []string{"KUBECONFIG=" + unreachable}, "diff"); r.code != 2 {
+		t.Errorf("diff against an unreachable server: exit %d, want 2", r.code)
+	}
+}
 
 // TestAPIErrorsRBAC: every RBAC denial is one line naming what hoist was
 // doing, the object (or resource) and its namespace, or that it is
