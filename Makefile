@@ -3,8 +3,11 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BENCHTIME ?= 1s
+# golangci-lint at the version hack/tools/go.mod pins; go tool builds it
+# once into the Go build cache.
+GOLANGCI_LINT := $(GO) tool -modfile=hack/tools/go.mod golangci-lint
 
-.PHONY: all e2e bench-convert bench-apply build test test-short test-integration testenv cluster-up cluster-down lint fmt vet verify update-golden bench clean
+.PHONY: all e2e bench-convert bench-apply build test test-short test-integration testenv cluster-up cluster-down lint fmt vet golangci-lint verify update-golden bench clean
 
 all: build
 
@@ -14,14 +17,18 @@ build:
 
 ## test: everything: lint, the control-plane and node binaries, then every
 ## test (unit, golden, CLI, integration against a real API server, and the
-## end-to-end tests on the real node in e2e/) with the race detector
+## end-to-end tests on the real node in e2e/) with the race detector; the
+## tests that need the control plane are built only with -tags integration
 test: lint testenv
-	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -tags integration -count=1 -timeout 30m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime 30s ./convert/
 
-## test-integration: only the tests that need the local control plane
+## test-integration: exactly the tests that need the local control plane:
+## the Test functions of the files built only with -tags integration, found
+## by hack/integration-tests (go run ./hack/integration-tests -list prints
+## them), not the e2e tests on the real node (make e2e)
 test-integration: testenv
-	$(GO) test -count=1 -run 'Apply|DryRun|Wait|Conflict|APIErrors|Cluster|SameName' ./cmd/hoist/ ./cmd/hoist/faults/ ./apply/
+	$(GO) run ./hack/integration-tests ./... -- -count=1 -timeout 30m
 
 ## testenv: build the pinned binaries into .cache/testenv (etcd,
 ## kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok,
@@ -41,12 +48,14 @@ cluster-up: testenv
 cluster-down:
 	hack/local-cluster.sh stop .cache/cluster
 
-## test-short: unit and golden tests only, fast
+## test-short: unit and golden tests only, fast (no -tags integration, so
+## no test that needs the control plane is even built)
 test-short:
 	$(GO) test -short ./...
 
-## lint: gofmt must be clean and go vet quiet
-lint: fmt vet
+## lint: gofmt must be clean, go vet quiet (with and without -tags
+## integration) and golangci-lint (.golangci.yml) find nothing
+lint: fmt vet golangci-lint
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -54,6 +63,10 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+
+golangci-lint:
+	$(GOLANGCI_LINT) run ./...
 
 ## verify: go.mod tidy, gofmt clean, golden files current
 verify: lint
@@ -72,7 +85,7 @@ bench-convert:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./convert/
 
 bench-apply: testenv
-	$(GO) test -run '^$$' -bench Apply -benchtime 1x -count 1 -timeout 30m ./apply/
+	$(GO) test -tags integration -run '^$$' -bench Apply -benchtime 1x -count 1 -timeout 30m ./apply/
 
 clean:
 	rm -rf bin

@@ -280,7 +280,6 @@ func startHoist(t *testing.T, p *project, args ...string) *background {
 }
 
 func (b *background) stdout() string { b.mu.Lock(); defer b.mu.Unlock(); return b.out.String() }
-func (b *background) stderr() string { b.mu.Lock(); defer b.mu.Unlock(); return b.err.String() }
 
 // stop interrupts the command as Ctrl-C does and waits for it to end,
 // which must be quick; once.

@@ -136,14 +136,18 @@ func TestHostileInputs(t *testing.T) {
 		}},
 		{name: "o a file", kind: "output", files: map[string]string{"proj/compose.yaml": hostileWeb, "proj/out": "data"}, args: []string{"-o", "out"}, wantErr: "exists and is not a directory"},
 		{name: "o output plus a user file", kind: "output", files: map[string]string{"proj/compose.yaml": hostileWeb}, setup: both(hoistOutput("proj/out"), func(t *testing.T, root string) {
-			os.WriteFile(filepath.Join(root, "proj/out/NOTES.md"), []byte("mine"), 0o644)
+			writeFile(t, filepath.Join(root, "proj/out/NOTES.md"), "mine")
 		}), args: []string{"-o", "out"}, wantErr: "holds NOTES.md, which hoist did not write"},
 		{name: "o output with an edited file", kind: "output", files: map[string]string{"proj/compose.yaml": hostileWeb}, setup: both(hoistOutput("proj/out"), func(t *testing.T, root string) {
-			os.WriteFile(filepath.Join(root, "proj/out/07-deployment-web.yaml"), []byte("edited"), 0o644)
+			writeFile(t, filepath.Join(root, "proj/out/07-deployment-web.yaml"), "edited")
 		}), args: []string{"-o", "out"}, wantErr: "which changed since hoist wrote it"},
 		{name: "o a forged marker", kind: "output", files: map[string]string{"proj/compose.yaml": hostileWeb, "proj/out/.hoist-output": "hello\n", "proj/out/a.yaml": "x: y\n"}, args: []string{"-o", "out"}, wantErr: "has no .hoist-output marker"},
 		{name: "o user files in templates", kind: "output", files: map[string]string{"proj/compose.yaml": hostileWeb, "proj/out/templates/mine.yaml": "x: y\n"}, args: []string{"-o", "out"}, wantErr: "has no .hoist-output marker"},
-		{name: "o an empty directory", kind: "output", files: map[string]string{"proj/compose.yaml": hostileWeb}, setup: func(t *testing.T, root string) { os.Mkdir(filepath.Join(root, "proj/out"), 0o755) }, args: []string{"-o", "out"}},
+		{name: "o an empty directory", kind: "output", files: map[string]string{"proj/compose.yaml": hostileWeb}, setup: func(t *testing.T, root string) {
+			if err := os.Mkdir(filepath.Join(root, "proj/out"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, args: []string{"-o", "out"}},
 		{name: "o previous output is replaced", kind: "output", files: map[string]string{"proj/compose.yaml": hostileWeb}, setup: hoistOutput("proj/out"), args: []string{"-o", "out", "--format", "kustomize"}, check: func(t *testing.T, root string) {
 			if _, err := os.Stat(filepath.Join(root, "proj/out/kustomization.yaml")); err != nil {
 				t.Error(err)
@@ -432,4 +436,12 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// writeFile writes a file for a test's setup.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

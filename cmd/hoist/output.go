@@ -97,17 +97,16 @@ func outputTarget(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("output directory %s: %w", dir, err)
 	}
-	info, err := os.Lstat(abs)
-	if err != nil || info.Mode()&fs.ModeSymlink == 0 {
-		// Missing, or not a link: resolve the links of its parents, so
-		// that the checks below see where the files really go.
-		return realPath(abs), nil
+	if info, err := os.Lstat(abs); err == nil && info.Mode()&fs.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(abs)
+		if err != nil {
+			return "", fmt.Errorf("output directory %s: a symlink whose target cannot be resolved: %w", dir, unwrapPath(err))
+		}
+		return target, nil
 	}
-	target, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return "", fmt.Errorf("output directory %s: a symlink whose target cannot be resolved: %w", dir, unwrapPath(err))
-	}
-	return target, nil
+	// Missing, or not a link: resolve the links of its parents, so that
+	// the checks below see where the files really go.
+	return realPath(abs), nil
 }
 
 // realPath resolves the symlinks of path, or of its longest existing

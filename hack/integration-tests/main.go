@@ -49,6 +49,9 @@ func main() {
 	patterns, testFlags := flag.Args(), []string(nil)
 	if i := slices.Index(patterns, "--"); i >= 0 {
 		patterns, testFlags = patterns[:i], patterns[i+1:]
+	} else if i := slices.IndexFunc(patterns, func(a string) bool { return strings.HasPrefix(a, "-") }); i >= 0 {
+		// flag.Parse took the "--" of a command line without packages.
+		patterns, testFlags = patterns[:i], patterns[i:]
 	}
 	if len(patterns) == 0 {
 		patterns = []string{"./..."}
@@ -134,7 +137,8 @@ func selectTests(patterns []string) ([]selection, error) {
 
 // goList runs go list -json with flags on the patterns.
 func goList(patterns []string, flags ...string) ([]pkg, error) {
-	args := append(append([]string{"list", "-json"}, flags...), patterns...)
+	// -e: a package with only tagged files has none without the tag.
+	args := append(append([]string{"list", "-e", "-json"}, flags...), patterns...)
 	var stderr bytes.Buffer
 	cmd := exec.Command("go", args...)
 	cmd.Stderr = &stderr

@@ -138,7 +138,9 @@ func start(m *testing.M, need func() bool, withNode bool) int {
 	start.Stdout, start.Stderr = os.Stderr, os.Stderr
 	if err := start.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "starting the local cluster:", err)
-		stop(script, dir)
+		if err := stop(script, dir); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the local cluster:", err)
+		}
 		return 1
 	}
 	kubeconfig = filepath.Join(dir, "kubeconfig")

@@ -93,7 +93,7 @@ func startHoist(t *testing.T, dir, kubeconfig string, args ...string) *run {
 		select {
 		case <-r.done:
 		default:
-			r.cmd.Process.Kill()
+			_ = r.cmd.Process.Kill()
 			<-r.done
 		}
 	})
@@ -192,7 +192,7 @@ func (a *apiServer) restart(t *testing.T, cfg *rest.Config) time.Duration {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("restarting kube-apiserver: %v", err)
 	}
-	go cmd.Wait() // reap it when the stop script ends it
+	go func() { _ = cmd.Wait() }() // reap it when the stop script ends it
 	a.pid = cmd.Process.Pid
 	if err := os.WriteFile(a.pidFile, []byte(strconv.Itoa(a.pid)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func ready(t *testing.T, cfg *rest.Config, limit time.Duration) {
 func (a *apiServer) guard(t *testing.T, cfg *rest.Config) {
 	t.Cleanup(func() {
 		if a.alive() {
-			syscall.Kill(a.pid, syscall.SIGCONT)
+			_ = syscall.Kill(a.pid, syscall.SIGCONT)
 			ready(t, cfg, 2*time.Minute)
 			return
 		}
