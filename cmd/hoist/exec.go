@@ -39,7 +39,7 @@ The exit status is the command's.`,
 			if f.user != "" && !g.quiet {
 				fmt.Fprintf(streams.ErrOut, "Warning: exec -u %s: Kubernetes runs exec as the container's user; --user is ignored\n", f.user)
 			}
-			_, oc, err := v.connect(cmd)
+			oc, err := v.connect(cmd)
 			if err != nil {
 				return err
 			}

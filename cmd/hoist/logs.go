@@ -40,7 +40,7 @@ The compose file is --file here: -f is --follow, as in docker compose logs.`,
 			if err != nil {
 				return err
 			}
-			_, oc, err := v.connect(cmd)
+			oc, err := v.connect(cmd)
 			if err != nil {
 				return err
 			}

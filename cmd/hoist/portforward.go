@@ -34,7 +34,7 @@ Ctrl-C.`,
 			if err != nil {
 				return err
 			}
-			_, oc, err := v.connect(cmd)
+			oc, err := v.connect(cmd)
 			if err != nil {
 				return err
 			}

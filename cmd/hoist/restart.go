@@ -22,7 +22,7 @@ its strategy. Jobs and CronJobs cannot be restarted.`,
 			if err != nil {
 				return err
 			}
-			_, oc, err := v.connect(cmd)
+			oc, err := v.connect(cmd)
 			if err != nil {
 				return err
 			}

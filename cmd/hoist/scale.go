@@ -37,7 +37,7 @@ again, as the next "docker compose up" does; "hoist up --scale" keeps them.`,
 			if err != nil {
 				return err
 			}
-			_, oc, err := v.connect(cmd)
+			oc, err := v.connect(cmd)
 			if err != nil {
 				return err
 			}

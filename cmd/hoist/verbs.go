@@ -86,13 +86,12 @@ func targetsOf(project *types.Project, opts convert.Options) (map[string]ops.Tar
 }
 
 // connect reaches the cluster.
-func (v *verb) connect(cmd *cobra.Command) (*apply.Client, *ops.Client, error) {
+func (v *verb) connect(cmd *cobra.Command) (*ops.Client, error) {
 	client, err := apply.Connect(cmd.Context(), v.conn)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	oc, err := ops.New(client)
-	return client, oc, err
+	return ops.New(client)
 }
 
 // addVerbCommands adds compose's everyday verbs to the root command.
