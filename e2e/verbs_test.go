@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hoist-dev/hoist/internal/testcluster"
 )
 
 // TestVerbs runs compose's everyday verbs against pods that really run:
@@ -228,9 +229,7 @@ func onTerminal(t *testing.T, p *project, line string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "script", "-qec", line, "/dev/null")
-	cmd.Dir = p.dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KUBECONFIG=" + p.kubeconfig, "TERM=dumb"}, p.env...)
+	cmd := testcluster.Command(ctx, t, "script", p.dir, append([]string{"KUBECONFIG=" + p.kubeconfig, "TERM=dumb"}, p.env...), "-qec", line, "/dev/null")
 	cmd.Stdin = strings.NewReader("")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -268,9 +267,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 func startHoist(t *testing.T, p *project, args ...string) *background {
 	t.Helper()
 	b := &background{t: t, done: make(chan struct{})}
-	b.cmd = exec.Command(hoistBin, args...)
-	b.cmd.Dir = p.dir
-	b.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KUBECONFIG=" + p.kubeconfig}, p.env...)
+	b.cmd = testcluster.Command(context.Background(), t, hoistBin, p.dir, append([]string{"KUBECONFIG=" + p.kubeconfig}, p.env...), args...)
 	b.cmd.Stdout, b.cmd.Stderr = lockedWriter{&b.mu, &b.out}, lockedWriter{&b.mu, &b.err}
 	if err := b.cmd.Start(); err != nil {
 		t.Fatal(err)

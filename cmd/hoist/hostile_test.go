@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -331,9 +330,7 @@ func TestInterruptLoad(t *testing.T) {
 		t.Fatalf("exit %d: %s", full.code, full.stderr)
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
-		cmd := exec.Command(hoistBin, "convert", "-q")
-		cmd.Dir = dir
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+		cmd := testcluster.Command(context.Background(), t, hoistBin, dir, nil, "convert", "-q")
 		var errOut bytes.Buffer
 		cmd.Stderr = &errOut
 		if err := cmd.Start(); err != nil {
