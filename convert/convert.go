@@ -95,26 +95,8 @@ type converter struct {
 func (c *converter) validate() error {
 	p := c.project
 	c.partOf = labelValue(p.Name)
-	if c.opts.CreateNamespace && c.opts.Namespace == "" {
-		return invalidf("--create-namespace needs a namespace (-n)")
-	}
-	if ns := c.opts.Namespace; ns != "" {
-		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-			return invalidf("namespace %q: %s", ns, strings.Join(errs, "; "))
-		}
-	}
-	if d := c.opts.ClusterDomain; d != "" {
-		if errs := validation.IsDNS1123Subdomain(d); len(errs) > 0 {
-			return invalidf("cluster domain %q: %s", d, strings.Join(errs, "; "))
-		}
-	}
-	if r := c.opts.Replicas; r != nil && *r < 0 {
-		return invalidf("replicas %d: must not be negative", *r)
-	}
-	if t := c.opts.ServiceType; t != "" {
-		if _, err := ParseServiceType(string(t)); err != nil {
-			return err
-		}
+	if err := c.opts.Validate(); err != nil {
+		return err
 	}
 	owner := map[string]string{}
 	for _, name := range p.ServiceNames() {

@@ -1,10 +1,13 @@
 package convert
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/hoist-dev/hoist/load"
 )
@@ -70,13 +73,86 @@ const (
 	EnvSecretsNone EnvSecrets = "none"
 )
 
-// ParseEnvSecrets parses the --env-secrets flag.
-func ParseEnvSecrets(s string) (EnvSecrets, error) {
-	switch e := EnvSecrets(s); e {
-	case EnvSecretsAuto, EnvSecretsAll, EnvSecretsNone:
-		return e, nil
+// Option names a field of Options that an *OptionError reports as
+// invalid.
+type Option string
+
+// Options that errors name.
+const (
+	OptionNamespace       Option = "Namespace"
+	OptionCreateNamespace Option = "CreateNamespace"
+	OptionReplicas        Option = "Replicas"
+	OptionServiceType     Option = "ServiceType"
+	OptionEnvSecrets      Option = "EnvSecrets"
+	OptionClusterDomain   Option = "ClusterDomain"
+)
+
+// String is "the Namespace option".
+func (o Option) String() string { return "the " + string(o) + " option" }
+
+// OptionError is an invalid option, in a text that names options. Error
+// names them as Option.String does; a command calls Text to name them as
+// its own flags (cmd/hoist: Namespace is -n), as with apply.OptionError.
+// It is an ErrInvalid.
+type OptionError struct {
+	format string
+	args   []any
+}
+
+// optionErrorf is fmt.Sprintf whose Option arguments a caller can rename.
+func optionErrorf(format string, args ...any) *OptionError {
+	return &OptionError{format: format, args: args}
+}
+
+func (e *OptionError) Error() string { return fmt.Sprintf(e.format, e.args...) }
+
+// Text is the error's text with each option named by name(option).
+func (e *OptionError) Text(name func(Option) string) string {
+	args := slices.Clone(e.args)
+	for i, a := range args {
+		if o, ok := a.(Option); ok {
+			args[i] = name(o)
+		}
 	}
-	return "", invalidf("--env-secrets %q: want auto, all or none", s)
+	return fmt.Sprintf(e.format, args...)
+}
+
+// Is makes every OptionError an ErrInvalid.
+func (e *OptionError) Is(target error) bool { return target == ErrInvalid }
+
+// Validate checks the options on their own (Convert checks the project)
+// and puts ServiceType in its canonical case. Convert calls it; the first
+// invalid option is returned as an *OptionError.
+func (o *Options) Validate() error {
+	if o.CreateNamespace && o.Namespace == "" {
+		return optionErrorf("%s needs a namespace (%s)", OptionCreateNamespace, OptionNamespace)
+	}
+	if ns := o.Namespace; ns != "" {
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return optionErrorf("%s %q: %s", OptionNamespace, ns, strings.Join(errs, "; "))
+		}
+	}
+	if d := o.ClusterDomain; d != "" {
+		if errs := validation.IsDNS1123Subdomain(d); len(errs) > 0 {
+			return optionErrorf("%s %q: %s", OptionClusterDomain, d, strings.Join(errs, "; "))
+		}
+	}
+	if r := o.Replicas; r != nil && *r < 0 {
+		return optionErrorf("%s %d: must not be negative", OptionReplicas, *r)
+	}
+	if t := o.ServiceType; t != "" {
+		canonical, err := ParseServiceType(string(t))
+		if err != nil {
+			return optionErrorf("%s %q: want ClusterIP, NodePort or LoadBalancer", OptionServiceType, string(t))
+		}
+		o.ServiceType = canonical
+	}
+	switch o.EnvSecrets {
+	case "", EnvSecretsAuto, EnvSecretsAll, EnvSecretsNone:
+	default:
+		return optionErrorf("%s %q: want auto, all or none", OptionEnvSecrets, string(o.EnvSecrets))
+	}
+	return nil
 }
 
 // DefaultWaitImage is the pinned image of the init containers that wait

@@ -73,6 +73,8 @@ func TestCLI(t *testing.T) {
 		{name: "bad env-secrets", args: []string{"convert", "-f", "flags/compose.yaml", "--env-secrets=bogus"}, golden: "error-env-secrets", wantCode: 1},
 		{name: "bad depends-on", args: []string{"convert", "-f", "flags/compose.yaml", "--depends-on=x"}, golden: "error-depends-on", wantCode: 1},
 		{name: "bad network-policies", args: []string{"convert", "-f", "flags/compose.yaml", "--network-policies=maybe"}, golden: "error-network-policies", wantCode: 1},
+		{name: "bad service-type", args: []string{"convert", "-f", "web/compose.yaml", "--service-type", "Ingress"}, golden: "error-service-type", wantCode: 1},
+		{name: "negative replicas", args: []string{"convert", "-f", "web/compose.yaml", "--replicas", "-1"}, golden: "error-replicas", wantCode: 1},
 		{name: "empty wait-image", args: []string{"convert", "-f", "flags/compose.yaml", "--wait-image="}, golden: "error-wait-image", wantCode: 1},
 	}
 	for _, tc := range tests {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/validation"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/hoist-dev/hoist/convert"
 	"github.com/hoist-dev/hoist/load"
@@ -123,19 +123,21 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 		AllowHostPaths:  f.allowHostPaths,
 		WaitImage:       f.waitImage,
 		ClusterDomain:   f.clusterDomain,
+		ServiceType:     corev1.ServiceType(f.serviceType),
+		EnvSecrets:      convert.EnvSecrets(f.envSecrets),
 
+		NoNetworkPolicies:  !f.networkPolicies,
 		AllowUnsafeSysctls: f.unsafeSysctls,
 	}
-	var err error
-	if opts.EnvSecrets, err = convert.ParseEnvSecrets(f.envSecrets); err != nil {
-		return opts, err
-	}
-	opts.NoNetworkPolicies = !f.networkPolicies
+	// convert.Options.Validate checks the values (printError names its
+	// options as flags); here only what the flags add: an empty
+	// --wait-image or --cluster-domain is an error, where an empty option
+	// means the default.
 	if strings.TrimSpace(f.waitImage) == "" {
 		return opts, errors.New("--wait-image: want an image reference, got an empty one")
 	}
-	if errs := validation.IsDNS1123Subdomain(f.clusterDomain); len(errs) > 0 {
-		return opts, fmt.Errorf("--cluster-domain %q: %s", f.clusterDomain, strings.Join(errs, "; "))
+	if f.clusterDomain == "" {
+		return opts, errors.New("--cluster-domain: want a DNS domain, got an empty one")
 	}
 	switch f.dependsOn {
 	case "wait":
@@ -147,11 +149,6 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 	if cmd.Flags().Changed("replicas") {
 		r := f.replicas
 		opts.Replicas = &r
-	}
-	if f.serviceType != "" {
-		if opts.ServiceType, err = convert.ParseServiceType(f.serviceType); err != nil {
-			return opts, err
-		}
 	}
 	for _, a := range f.autoscale {
 		name, spec, err := convert.ParseAutoscale(a)

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"io/fs"
+
+	"github.com/hoist-dev/hoist/convert"
 )
 
 // exitError carries an exit code other than 1 (diff's 1 and 2, exec's and
@@ -27,4 +29,23 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// convertOptionFlag is the flag that sets a convert option.
+func convertOptionFlag(o convert.Option) string {
+	switch o {
+	case convert.OptionNamespace:
+		return "-n"
+	case convert.OptionCreateNamespace:
+		return "--create-namespace"
+	case convert.OptionReplicas:
+		return "--replicas"
+	case convert.OptionServiceType:
+		return "--service-type"
+	case convert.OptionEnvSecrets:
+		return "--env-secrets"
+	case convert.OptionClusterDomain:
+		return "--cluster-domain"
+	}
+	return o.String()
 }

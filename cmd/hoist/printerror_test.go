@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hoist-dev/hoist/apply"
+	"github.com/hoist-dev/hoist/convert"
 )
 
 // TestPrintError: the options an apply error names come out as hoist's
@@ -16,6 +17,7 @@ import (
 func TestPrintError(t *testing.T) {
 	t.Parallel()
 	_, dryRun := apply.ParseDryRun("all")
+	noNamespace := &convert.Options{CreateNamespace: true}
 	tests := []struct {
 		name string
 		err  error
@@ -23,6 +25,8 @@ func TestPrintError(t *testing.T) {
 	}{
 		{name: "option", err: fmt.Errorf("reading flags: %w", dryRun),
 			want: "error: reading flags: --dry-run \"all\": want none, client or server\n"},
+		{name: "convert option", err: fmt.Errorf("converting: %w", noNamespace.Validate()),
+			want: "error: converting: --create-namespace needs a namespace (-n)\n"},
 		{name: "conflict", err: &apply.ConflictError{Err: errors.Join(errors.New("applying a: conflict"), errors.New("applying b: conflict"))},
 			want: "error: applying a: conflict; applying b: conflict\n" + conflictHint + "\n"},
 		{name: "lines", err: errors.Join(errors.New("applying a: bad"), errors.New("applying b: bad")),

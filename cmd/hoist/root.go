@@ -13,6 +13,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/hoist-dev/hoist/apply"
+	"github.com/hoist-dev/hoist/convert"
 )
 
 // IOStreams are the command's standard streams: stdout is data only,
@@ -111,12 +112,16 @@ func (warningFormatter) Format(e *logrus.Entry) ([]byte, error) {
 }
 
 // printError prints err as "error: ..." lines: one per failed object when
-// several failed, the apply options an error names as hoist's flags, and
+// several failed, the apply and convert options an error names as hoist's
+// flags, and
 // kubectl's multi-line advice after a field manager conflict.
 func printError(streams IOStreams, err error) {
 	msg := err.Error()
 	if oe := (*apply.OptionError)(nil); errors.As(err, &oe) {
 		msg = strings.Replace(msg, oe.Error(), oe.Text(optionFlag), 1)
+	}
+	if oe := (*convert.OptionError)(nil); errors.As(err, &oe) {
+		msg = strings.Replace(msg, oe.Error(), oe.Text(convertOptionFlag), 1)
 	}
 	if ce := (*apply.ConflictError)(nil); errors.As(err, &ce) {
 		fmt.Fprintf(streams.ErrOut, "error: %s\n%s\n", strings.ReplaceAll(msg, "\n", "; "), conflictHint)
