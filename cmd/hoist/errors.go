@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 
+	"github.com/hoist-dev/hoist/apply"
 	"github.com/hoist-dev/hoist/convert"
 )
 
@@ -49,3 +50,36 @@ func convertOptionFlag(o convert.Option) string {
 	}
 	return o.String()
 }
+
+// optionFlag is the flag that sets an apply option.
+func optionFlag(o apply.Option) string {
+	switch o {
+	case apply.OptionProject:
+		return "-p"
+	case apply.OptionTakeover:
+		return "--force"
+	case apply.OptionTimeout:
+		return "--timeout"
+	case apply.OptionDryRun:
+		return "--dry-run"
+	case apply.OptionKubeconfig:
+		return "--kubeconfig"
+	case apply.OptionContext:
+		return "--context"
+	}
+	return o.String()
+}
+
+// conflictHint is kubectl's advice on a field manager conflict (kubectl
+// pkg/cmd/apply/apply.go, the IsConflict branch).
+const conflictHint = `Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the ` + "`--force-conflicts`" + ` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).
+See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts`
