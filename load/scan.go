@@ -268,7 +268,7 @@ func parseLimited(name string, content []byte) ([]*yaml.Node, error) {
 		}
 		if err != nil {
 			// The loader reports syntax errors in its own words.
-			return docs, nil
+			return docs, nil //nolint:nilerr // compose-go's error names the file and line; ours would not
 		}
 		if len(docs) == MaxDocuments {
 			return nil, fmt.Errorf("%s: more than %d YAML documents", name, MaxDocuments)

@@ -14,9 +14,9 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
+	"k8s.io/streaming/pkg/httpstream"
 )
 
 // Forward is one published port: compose's "8080:80" is Local 8080,
@@ -93,7 +93,7 @@ func (c *Client) PortForward(ctx context.Context, t Target, fws []Forward, progr
 		pod, err := c.ReadyPod(ctx, t, 0)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return nil //nolint:nilerr // Ctrl-C ends forwarding; that is no failure
 			}
 			if !waiting {
 				fmt.Fprintf(progress, "service %q: waiting for a ready pod (%v)\n", t.Service, err)
