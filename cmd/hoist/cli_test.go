@@ -137,3 +137,36 @@ func checkGolden(t *testing.T, path, got string) {
 		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
 	}
 }
+
+// TestOptionErrorsBeforeKubeconfig: apply, up, diff and run report a bad
+// converter flag as convert does, before they read the kubeconfig (here
+// there is none), with their own exit codes (diff: 2).
+func TestOptionErrorsBeforeKubeconfig(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "compose")
+	env := []string{"KUBECONFIG=" + filepath.Join(t.TempDir(), "missing")}
+	for _, bad := range []struct{ flags []string }{
+		{flags: []string{"--service-type", "Ingress"}},
+		{flags: []string{"--env-secrets", "bogus"}},
+		{flags: []string{"--cluster-domain", "Bad..domain"}},
+		{flags: []string{"--replicas", "-1"}},
+		{flags: []string{"-n", "Bad"}},
+	} {
+		want := runHoist(t, dir, "", nil, append([]string{"convert", "-f", "web/compose.yaml"}, bad.flags...)...)
+		if want.code != 1 || !strings.HasPrefix(want.stderr, "error: "+bad.flags[0]+" ") {
+			t.Fatalf("convert %v: exit %d, stderr %q; want the flag's error", bad.flags, want.code, want.stderr)
+		}
+		for _, verb := range [][]string{{"apply"}, {"up"}, {"diff"}, {"run", "web"}} {
+			args := append([]string{verb[0], "-f", "web/compose.yaml"}, bad.flags...)
+			args = append(args, verb[1:]...)
+			r := runHoist(t, dir, "", env, args...)
+			code := 1
+			if verb[0] == "diff" {
+				code = 2
+			}
+			if r.code != code || r.stderr != want.stderr || r.stdout != "" {
+				t.Errorf("hoist %s: exit %d, stdout %q, stderr %q; want exit %d and %q", strings.Join(args, " "), r.code, r.stdout, r.stderr, code, want.stderr)
+			}
+		}
+	}
+}

@@ -160,6 +160,16 @@ func (f *convertFlags) toOptions(cmd *cobra.Command) (convert.Options, error) {
 		}
 		opts.Autoscale[name] = spec
 	}
+	// Convert validates the options again, but apply, up, diff and run
+	// read the kubeconfig first: a bad flag must be reported before that,
+	// as convert reports it. --create-namespace without -n is left to
+	// Convert: those commands take the namespace from the context.
+	check := opts
+	check.CreateNamespace = false
+	if err := check.Validate(); err != nil {
+		return opts, err
+	}
+	opts.ServiceType = check.ServiceType
 	return opts, nil
 }
 
