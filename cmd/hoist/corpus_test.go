@@ -1,3 +1,5 @@
+//go:build integration
+
 package main
 
 import (
@@ -36,9 +38,8 @@ type corpusResult struct {
 
 // TestCorpus converts every project of the conformance corpus: entries in
 // EXPECTED_FAILURES.tsv must fail with a one-line error, all others must
-// convert and, when the test cluster runs, be accepted by the API server
-// (hoist apply --dry-run=server into a fresh namespace per entry). It logs
-// a table of the results.
+// convert and be accepted by the API server (hoist apply --dry-run=server
+// into a fresh namespace per entry). It logs a table of the results.
 func TestCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus conversion is not a short test")
@@ -63,7 +64,7 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 
-	cl := optionalCluster(t)
+	cl := clusterClients(t, testcluster.Kubeconfig(t))
 	var mu sync.Mutex
 	results := map[string]corpusResult{}
 	t.Run("entries", func(t *testing.T) {
@@ -94,8 +95,8 @@ func TestCorpus(t *testing.T) {
 	t.Logf("corpus results:\n%s", table.String())
 }
 
-// corpusEntry converts one entry (and applies it with a server-side dry
-// run when there is a cluster) and returns its row.
+// corpusEntry converts one entry, applies it with a server-side dry run
+// and returns its row.
 func corpusEntry(t *testing.T, root, entry string, expected map[string]string, cl *testCluster, ns string) corpusResult {
 	res := corpusResult{entry: entry}
 	files := strings.Split(entry, " + ")
@@ -134,10 +135,6 @@ func corpusEntry(t *testing.T, root, entry string, expected map[string]string, c
 		t.Errorf("%s: the report is not JSON: %v", entry, err)
 	}
 	res.services, res.objects, res.warnings = len(rep.Services), rep.Summary.Objects, rep.Summary.Warnings
-	if cl == nil {
-		res.result = "converted (no cluster)"
-		return res
-	}
 	cl.namespace(t, ns)
 	args := append([]string{"apply", "-q", "--dry-run=server", "-n", ns}, fileArgs...)
 	a := runHoist(t, dir, "", []string{"KUBECONFIG=" + cl.kubeconfig}, args...)
@@ -152,23 +149,11 @@ func corpusEntry(t *testing.T, root, entry string, expected map[string]string, c
 
 var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
-// testCluster is the test cluster, for tests that also run without one.
+// testCluster is the test cluster's kubeconfig and clients.
 type testCluster struct {
 	kubeconfig string
 	dyn        dynamic.Interface
 	discovery  discovery.DiscoveryInterface
-}
-
-// optionalCluster returns the test cluster, or nil (logging why) when
-// there is none.
-func optionalCluster(t *testing.T) *testCluster {
-	t.Helper()
-	kc, why := testcluster.Lookup()
-	if kc == "" {
-		t.Logf("no test cluster: %s", why)
-		return nil
-	}
-	return clusterClients(t, kc)
 }
 
 // clusterClients are the clients of the test cluster at kubeconfig kc.
