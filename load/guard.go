@@ -75,8 +75,8 @@ func (g *guard) check(key, path string, host bool) error {
 	if err != nil {
 		return fileError(key, path, "%v", unwrapPathError(err))
 	}
-	real := realPath(path)
-	if host && !g.allowHost && !within(g.root, real) {
+	real := RealPath(path)
+	if host && !g.allowHost && !Within(g.root, real) {
 		if real != filepath.Clean(path) {
 			return fileError(key, path, "a symlink to %s, outside the project directory %s; pass --allow-host-paths to read it", real, g.root)
 		}
@@ -148,7 +148,7 @@ func (g *guard) follow(key, path, workingDir string) error {
 		// Missing: the loader names it.
 		return g.check(key, path, true)
 	}
-	real := realPath(path)
+	real := RealPath(path)
 	if g.visited[real] {
 		return nil
 	}

@@ -87,7 +87,7 @@ func HostPaths(p *types.Project) (map[string]*HostPath, error) {
 		return out, nil
 	}
 	sort.Strings(paths)
-	root := realPath(p.WorkingDir)
+	root := RealPath(p.WorkingDir)
 	for _, path := range paths {
 		hp, err := readHostPath(root, path)
 		if err != nil {
@@ -98,9 +98,9 @@ func HostPaths(p *types.Project) (map[string]*HostPath, error) {
 	return out, nil
 }
 
-// realPath resolves the symlinks of path, or of its longest existing
+// RealPath resolves the symlinks of path, or of its longest existing
 // prefix when the rest does not exist.
-func realPath(path string) string {
+func RealPath(path string) string {
 	path = filepath.Clean(path)
 	if r, err := filepath.EvalSymlinks(path); err == nil {
 		return r
@@ -109,18 +109,18 @@ func realPath(path string) string {
 	if parent == path {
 		return path
 	}
-	return filepath.Join(realPath(parent), filepath.Base(path))
+	return filepath.Join(RealPath(parent), filepath.Base(path))
 }
 
-// within reports whether path is root or below it.
-func within(root, path string) bool {
+// Within reports whether path is root or below it.
+func Within(root, path string) bool {
 	rel, err := filepath.Rel(root, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 func readHostPath(root, path string) (*HostPath, error) {
-	real := realPath(path)
-	hp := &HostPath{InProject: within(root, real)}
+	real := RealPath(path)
+	hp := &HostPath{InProject: Within(root, real)}
 	info, err := os.Stat(real)
 	if errors.Is(err, fs.ErrNotExist) {
 		return hp, nil
@@ -179,7 +179,7 @@ func (r *reader) dir(real, rel string) error {
 		}
 		if e.Type()&fs.ModeSymlink != 0 {
 			target, err := filepath.EvalSymlinks(p)
-			if err != nil || !within(r.root, target) {
+			if err != nil || !Within(r.root, target) {
 				// Leaves the project, or resolves nowhere: never followed.
 				r.hp.Skipped = append(r.hp.Skipped, relp)
 				continue

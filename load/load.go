@@ -101,7 +101,7 @@ func project(ctx context.Context, o Options) (*types.Project, error) {
 		if err != nil {
 			return err
 		}
-		g.root = realPath(wd)
+		g.root = RealPath(wd)
 		key := ".env"
 		if len(o.EnvFiles) > 0 {
 			key = "--env-file"
@@ -142,7 +142,7 @@ func project(ctx context.Context, o Options) (*types.Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading compose project: %w", err)
 	}
-	g.root = realPath(workingDir)
+	g.root = RealPath(workingDir)
 	g.env = opts.Environment
 	stdin := o.Stdin
 	if stdin == nil {

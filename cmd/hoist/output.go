@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hoist-dev/hoist/load"
 	"github.com/hoist-dev/hoist/output"
 )
 
@@ -106,26 +107,7 @@ func outputTarget(dir string) (string, error) {
 	}
 	// Missing, or not a link: resolve the links of its parents, so that
 	// the checks below see where the files really go.
-	return realPath(abs), nil
-}
-
-// realPath resolves the symlinks of path, or of its longest existing
-// prefix when the rest does not exist.
-func realPath(path string) string {
-	if r, err := filepath.EvalSymlinks(path); err == nil {
-		return r
-	}
-	parent := filepath.Dir(path)
-	if parent == path {
-		return path
-	}
-	return filepath.Join(realPath(parent), filepath.Base(path))
-}
-
-// contains reports whether path is dir or below it.
-func contains(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+	return load.RealPath(abs), nil
 }
 
 // checkReplaceable fails unless dir (absolute, symlinks resolved) is
@@ -139,7 +121,7 @@ func checkReplaceable(dir string, keep []string) error {
 		if k == "" || k == "-" {
 			continue
 		}
-		if abs, err := filepath.Abs(k); err == nil && contains(dir, realPath(abs)) {
+		if abs, err := filepath.Abs(k); err == nil && load.Within(dir, load.RealPath(abs)) {
 			return fmt.Errorf("output directory %s: contains %s, which hoist must not replace; choose a new or empty directory", dir, k)
 		}
 	}
