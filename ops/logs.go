@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
@@ -226,16 +225,7 @@ func (c *Client) stream(ctx context.Context, s logStream, o LogOptions, first bo
 // follow streams the target's containers as they start, until ctx ends.
 func (c *Client) follow(ctx context.Context, t Target, o LogOptions, p *printer) error {
 	sel := labels.SelectorFromSet(t.Selector).String()
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			opts.LabelSelector = sel
-			return c.cs.CoreV1().Pods(c.Namespace).List(ctx, opts)
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.LabelSelector = sel
-			return c.cs.CoreV1().Pods(c.Namespace).Watch(ctx, opts)
-		},
-	}
+	lw := cache.NewFilteredListWatchFromClient(c.cs.CoreV1().RESTClient(), "pods", c.Namespace, func(o *metav1.ListOptions) { o.LabelSelector = sel })
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	initial := true
