@@ -85,11 +85,7 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags, 
 			return err
 		}
 	}
-	setName, err := applySetName(c.project.Name)
-	if err != nil {
-		return err
-	}
-	client, err := apply.Connect(cmd.Context(), c.conn)
+	setName, client, err := c.connect(cmd.Context())
 	if err != nil {
 		return err
 	}

@@ -56,11 +56,7 @@ func (f *diffFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) e
 	if err != nil {
 		return err
 	}
-	setName, err := applySetName(c.project.Name)
-	if err != nil {
-		return err
-	}
-	client, err := apply.Connect(cmd.Context(), c.conn)
+	setName, client, err := c.connect(cmd.Context())
 	if err != nil {
 		return err
 	}

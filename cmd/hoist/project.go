@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -38,6 +39,16 @@ func convertFor(cmd *cobra.Command, streams IOStreams, g *globalFlags, cf *conve
 		return nil, err
 	}
 	return &converted{project: project, res: res, conn: conn}, nil
+}
+
+// connect names the project's ApplySet parent and connects to the
+// cluster, once the project is converted: apply, up and diff.
+func (c *converted) connect(ctx context.Context) (setName string, client *apply.Client, err error) {
+	if setName, err = applySetName(c.project.Name); err != nil {
+		return "", nil, err
+	}
+	client, err = apply.Connect(ctx, c.conn)
+	return setName, client, err
 }
 
 // originOf is where project was loaded from: its absolute directory and
