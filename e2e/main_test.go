@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"flag"
-	"fmt"
 	"os"
 	"testing"
 
@@ -14,13 +13,5 @@ var hoistBin string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	bin, cleanup, err := testcluster.BuildHoist("v0.0.0-e2e")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	hoistBin = bin
-	code := testcluster.MainRealNode(m)
-	cleanup()
-	os.Exit(code)
+	os.Exit(testcluster.WithHoist(m, "v0.0.0-e2e", &hoistBin, testcluster.MainRealNode))
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -27,15 +26,7 @@ const testVersion = "v0.0.0-test"
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	bin, cleanup, err := testcluster.BuildHoist(testVersion)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	hoistBin = bin
-	code := testcluster.Main(m)
-	cleanup()
-	os.Exit(code)
+	os.Exit(testcluster.WithHoist(m, testVersion, &hoistBin, testcluster.Main))
 }
 
 type runResult struct {

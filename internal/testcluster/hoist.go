@@ -16,6 +16,21 @@ import (
 // (cmd/hoist, cmd/hoist/faults, e2e): building it once, starting it in a
 // clean environment and reading its exit code.
 
+// WithHoist is the TestMain of a package that runs the hoist binary: it
+// builds the binary (BuildHoist) into *bin, runs run (Main or
+// MainRealNode) and removes the binary. It returns run's exit code, or 1
+// when the build fails.
+func WithHoist(m *testing.M, version string, bin *string, run func(*testing.M) int) int {
+	b, cleanup, err := BuildHoist(version)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cleanup()
+	*bin = b
+	return run(m)
+}
+
 // BuildHoist builds the hoist binary, reporting version, into a new
 // temporary directory, for tests that run the binary. It returns the
 // binary's path and a function that removes the directory; the go tool's

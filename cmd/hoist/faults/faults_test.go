@@ -36,15 +36,7 @@ var hoistBin string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	bin, cleanup, err := testcluster.BuildHoist("v0.0.0-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	hoistBin = bin
-	code := testcluster.Main(m)
-	cleanup()
-	os.Exit(code)
+	os.Exit(testcluster.WithHoist(m, "v0.0.0-test", &hoistBin, testcluster.Main))
 }
 
 var (
