@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/hoist-dev/hoist/internal/option"
 )
 
 // ErrTimeout is what a wait, an apply or a delete that ran out of time
@@ -140,7 +141,7 @@ func asConflict(err error) error {
 // Option names a setting of Options, DeleteOptions or ConnectOptions (the
 // field of that name) that an *OptionError advises changing or reports as
 // invalid.
-type Option string
+type Option = option.Name
 
 // Options that errors name.
 const (
@@ -152,39 +153,14 @@ const (
 	OptionContext    Option = "Context"
 )
 
-// String is "the Takeover option".
-func (o Option) String() string { return "the " + string(o) + " option" }
-
-// OptionError is an error whose text names options. Error names them as
-// Option.String does; a command calls Text to name them as its own flags
-// (cmd/hoist: Takeover is --force). It unwraps to what its text wraps
-// (ErrTimeout, for one).
-type OptionError struct {
-	format string
-	args   []any
-	err    error
-}
+// OptionError is an error whose text names options: Error names them as
+// Option.String does ("the Takeover option"); a command calls Text to
+// name them as its own flags (cmd/hoist: Takeover is --force). It unwraps
+// to what its text wraps (ErrTimeout, for one).
+type OptionError = option.Error
 
 // optionErrorf is fmt.Errorf whose Option arguments a caller can rename.
-func optionErrorf(format string, args ...any) *OptionError {
-	return &OptionError{format: format, args: args, err: fmt.Errorf(format, args...)}
-}
-
-func (e *OptionError) Error() string { return e.err.Error() }
-
-// Text is the error's text with each option named by name(option).
-func (e *OptionError) Text(name func(Option) string) string {
-	args := slices.Clone(e.args)
-	for i, a := range args {
-		if o, ok := a.(Option); ok {
-			args[i] = name(o)
-		}
-	}
-	return fmt.Errorf(e.format, args...).Error()
-}
-
-// Unwrap returns the error the text wraps, through fmt.Errorf's %w.
-func (e *OptionError) Unwrap() error { return errors.Unwrap(e.err) }
+var optionErrorf = option.Errorf
 
 // immutableError is the API server's refusal to change a field that
 // cannot change, in one line, with what to do; it unwraps to the server's

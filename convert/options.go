@@ -1,14 +1,13 @@
 package convert
 
 import (
-	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/hoist-dev/hoist/internal/option"
 	"github.com/hoist-dev/hoist/load"
 )
 
@@ -75,7 +74,7 @@ const (
 
 // Option names a field of Options that an *OptionError reports as
 // invalid.
-type Option string
+type Option = option.Name
 
 // Options that errors name.
 const (
@@ -87,38 +86,16 @@ const (
 	OptionClusterDomain   Option = "ClusterDomain"
 )
 
-// String is "the Namespace option".
-func (o Option) String() string { return "the " + string(o) + " option" }
-
-// OptionError is an invalid option, in a text that names options. Error
-// names them as Option.String does; a command calls Text to name them as
-// its own flags (cmd/hoist: Namespace is -n), as with apply.OptionError.
+// OptionError is an invalid option, in a text that names options: Error
+// names them as Option.String does ("the Namespace option"); a command
+// calls Text to name them as its own flags (cmd/hoist: Namespace is -n).
 // It is an ErrInvalid.
-type OptionError struct {
-	format string
-	args   []any
-}
+type OptionError = option.Error
 
-// optionErrorf is fmt.Sprintf whose Option arguments a caller can rename.
+// optionErrorf is an *OptionError that is an ErrInvalid.
 func optionErrorf(format string, args ...any) *OptionError {
-	return &OptionError{format: format, args: args}
+	return option.Kindf(ErrInvalid, format, args...)
 }
-
-func (e *OptionError) Error() string { return fmt.Sprintf(e.format, e.args...) }
-
-// Text is the error's text with each option named by name(option).
-func (e *OptionError) Text(name func(Option) string) string {
-	args := slices.Clone(e.args)
-	for i, a := range args {
-		if o, ok := a.(Option); ok {
-			args[i] = name(o)
-		}
-	}
-	return fmt.Sprintf(e.format, args...)
-}
-
-// Is makes every OptionError an ErrInvalid.
-func (e *OptionError) Is(target error) bool { return target == ErrInvalid }
 
 // Validate checks the options on their own (Convert checks the project)
 // and puts ServiceType in its canonical case. Convert calls it; the first

@@ -32,40 +32,28 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// convertOptionFlag is the flag that sets a convert option.
-func convertOptionFlag(o convert.Option) string {
-	switch o {
-	case convert.OptionNamespace:
-		return "-n"
-	case convert.OptionCreateNamespace:
-		return "--create-namespace"
-	case convert.OptionReplicas:
-		return "--replicas"
-	case convert.OptionServiceType:
-		return "--service-type"
-	case convert.OptionEnvSecrets:
-		return "--env-secrets"
-	case convert.OptionClusterDomain:
-		return "--cluster-domain"
-	}
-	return o.String()
+// optionFlags are the flags that set the apply and convert options their
+// errors name.
+var optionFlags = map[apply.Option]string{
+	convert.OptionNamespace:       "-n",
+	convert.OptionCreateNamespace: "--create-namespace",
+	convert.OptionReplicas:        "--replicas",
+	convert.OptionServiceType:     "--service-type",
+	convert.OptionEnvSecrets:      "--env-secrets",
+	convert.OptionClusterDomain:   "--cluster-domain",
+	apply.OptionProject:           "-p",
+	apply.OptionTakeover:          "--force",
+	apply.OptionTimeout:           "--timeout",
+	apply.OptionDryRun:            "--dry-run",
+	apply.OptionKubeconfig:        "--kubeconfig",
+	apply.OptionContext:           "--context",
 }
 
-// optionFlag is the flag that sets an apply option.
+// optionFlag is the flag that sets an option, or "the X option" for one
+// hoist has no flag for.
 func optionFlag(o apply.Option) string {
-	switch o {
-	case apply.OptionProject:
-		return "-p"
-	case apply.OptionTakeover:
-		return "--force"
-	case apply.OptionTimeout:
-		return "--timeout"
-	case apply.OptionDryRun:
-		return "--dry-run"
-	case apply.OptionKubeconfig:
-		return "--kubeconfig"
-	case apply.OptionContext:
-		return "--context"
+	if f, ok := optionFlags[o]; ok {
+		return f
 	}
 	return o.String()
 }

@@ -13,7 +13,6 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/hoist-dev/hoist/apply"
-	"github.com/hoist-dev/hoist/convert"
 )
 
 // IOStreams are the command's standard streams: stdout is data only,
@@ -118,9 +117,6 @@ func printError(streams IOStreams, err error) {
 	msg := err.Error()
 	if oe := (*apply.OptionError)(nil); errors.As(err, &oe) {
 		msg = strings.Replace(msg, oe.Error(), oe.Text(optionFlag), 1)
-	}
-	if oe := (*convert.OptionError)(nil); errors.As(err, &oe) {
-		msg = strings.Replace(msg, oe.Error(), oe.Text(convertOptionFlag), 1)
 	}
 	if ce := (*apply.ConflictError)(nil); errors.As(err, &ce) {
 		fmt.Fprintf(streams.ErrOut, "error: %s\n%s\n", strings.ReplaceAll(msg, "\n", "; "), conflictHint)
