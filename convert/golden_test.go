@@ -1,9 +1,6 @@
 package convert_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -14,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/hoist-dev/hoist/convert"
-	"github.com/hoist-dev/hoist/load"
+	"github.com/hoist-dev/hoist/internal/goldencase"
 	"github.com/hoist-dev/hoist/output"
 )
 
@@ -64,16 +61,12 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// readOptions reads dir/options.json, when present, as convert.Options.
+// readOptions reads the case's options.json (goldencase.Options).
 func readOptions(t *testing.T, dir string) convert.Options {
 	t.Helper()
-	var opts convert.Options
-	if b, err := os.ReadFile(filepath.Join(dir, "options.json")); err == nil {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&opts); err != nil {
-			t.Fatalf("%s: %v", filepath.Join(dir, "options.json"), err)
-		}
+	opts, err := goldencase.Options(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return opts
 }
@@ -88,17 +81,7 @@ func errString(err error) string {
 // convertDir loads dir/compose.yaml with an empty environment and converts it.
 func convertDir(t *testing.T, dir string, opts convert.Options) (out, warnings string, err error) {
 	t.Helper()
-	project, err := load.Project(context.Background(), load.Options{
-		Files:   []string{filepath.Join(dir, "compose.yaml")},
-		Environ: []string{},
-	})
-	if err != nil {
-		return "", "", err
-	}
-	if opts.HostPaths, err = load.HostPaths(project); err != nil {
-		return "", "", err
-	}
-	res, err := convert.Convert(project, opts)
+	res, err := goldencase.Convert(dir, opts)
 	if err != nil {
 		return "", "", err
 	}

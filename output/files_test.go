@@ -2,9 +2,6 @@ package output_test
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,24 +12,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hoist-dev/hoist/convert"
-	"github.com/hoist-dev/hoist/load"
+	"github.com/hoist-dev/hoist/internal/goldencase"
 	"github.com/hoist-dev/hoist/output"
 )
-
-// readOptions reads dir/options.json, when present, as convert.Options,
-// as convert's golden test does.
-func readOptions(t *testing.T, dir string) convert.Options {
-	t.Helper()
-	var opts convert.Options
-	if b, err := os.ReadFile(filepath.Join(dir, "options.json")); err == nil {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&opts); err != nil {
-			t.Fatalf("%s: %v", filepath.Join(dir, "options.json"), err)
-		}
-	}
-	return opts
-}
 
 // goldenObjects converts every convert golden case that converts without error.
 func goldenObjects(t *testing.T) map[string]*convert.Result {
@@ -44,15 +26,11 @@ func goldenObjects(t *testing.T) map[string]*convert.Result {
 	out := map[string]*convert.Result{}
 	for _, f := range files {
 		dir := filepath.Dir(f)
-		opts := readOptions(t, dir)
-		project, err := load.Project(context.Background(), load.Options{Files: []string{filepath.Join(dir, "compose.yaml")}, Environ: []string{}})
+		opts, err := goldencase.Options(dir)
 		if err != nil {
-			t.Fatalf("%s: %v", dir, err)
+			t.Fatal(err)
 		}
-		if opts.HostPaths, err = load.HostPaths(project); err != nil {
-			t.Fatalf("%s: %v", dir, err)
-		}
-		res, err := convert.Convert(project, opts)
+		res, err := goldencase.Convert(dir, opts)
 		if err != nil {
 			t.Fatalf("%s: %v", dir, err)
 		}
