@@ -44,16 +44,7 @@ func TestUpBuild(t *testing.T) {
 	env := append(testregistry.BuildahEnv(t, reg.Host), "KUBECONFIG="+k.kubeconfig)
 	buildProject(t, k.dir)
 	ns := "upbuild"
-	up := func() runResult {
-		t.Helper()
-		start := time.Now()
-		r := runHoist(t, k.dir, "", env, "up", "--build", "--builder", "buildah", "--registry", reg.Host, "-n", ns, "--create-namespace", "--timeout", "3m")
-		if r.code != 0 {
-			t.Fatalf("up --build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-		}
-		t.Logf("hoist up --build: %s\n%s", time.Since(start).Round(100*time.Millisecond), r.stderr)
-		return r
-	}
+	up := func() runResult { return upBuild(t, k.dir, env, reg.Host, ns) }
 
 	r := up()
 	for _, want := range []string{"deployment.apps/api created", "deployment.apps/web created"} {
@@ -236,16 +227,7 @@ func TestExampleHelloBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := "hello"
-	up := func() runResult {
-		t.Helper()
-		start := time.Now()
-		r := runHoist(t, k.dir, "", env, "up", "--build", "--builder", "buildah", "--registry", reg.Host, "-n", ns, "--create-namespace", "--timeout", "3m")
-		if r.code != 0 {
-			t.Fatalf("up --build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-		}
-		t.Logf("hoist up --build on examples/hello: %s\n%s", time.Since(start).Round(100*time.Millisecond), r.stderr)
-		return r
-	}
+	up := func() runResult { return upBuild(t, k.dir, env, reg.Host, ns) }
 	up()
 	for _, svc := range []string{"web", "api"} {
 		img := k.deploymentImage(ns, svc)
@@ -269,4 +251,18 @@ func TestExampleHelloBuild(t *testing.T) {
 			t.Errorf("after changing web/about.html: %q; want only deployment.apps/web configured", l)
 		}
 	}
+}
+
+// upBuild runs hoist up --build with buildah and the registry at host in
+// dir, into namespace ns, failing the test unless it exits 0; it logs how
+// long it took.
+func upBuild(t *testing.T, dir string, env []string, host, ns string) runResult {
+	t.Helper()
+	start := time.Now()
+	r := runHoist(t, dir, "", env, "up", "--build", "--builder", "buildah", "--registry", host, "-n", ns, "--create-namespace", "--timeout", "3m")
+	if r.code != 0 {
+		t.Fatalf("up --build in %s: exit %d\nstdout:\n%s\nstderr:\n%s", dir, r.code, r.stdout, r.stderr)
+	}
+	t.Logf("hoist up --build in %s: %s\n%s", dir, time.Since(start).Round(100*time.Millisecond), r.stderr)
+	return r
 }
