@@ -64,7 +64,11 @@ func Convert(project *types.Project, opts Options) (*Result, error) {
 	if err := configHashes(c.objects); err != nil {
 		return nil, err
 	}
-	if err := checkObjects(c.objects); err != nil {
+	jobs := make(map[string]bool, len(c.plan.jobs))
+	for name := range c.plan.jobs {
+		jobs[labelValue(name)] = true
+	}
+	if err := checkObjects(c.objects, jobs); err != nil {
 		return nil, err
 	}
 	Sort(c.objects)

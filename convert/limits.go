@@ -37,17 +37,47 @@ const (
 // and a StatefulSet's must leave room for the labels their controllers
 // derive from it), an invalid label or annotation, a ConfigMap or Secret
 // over MaxDataSize, an object over MaxObjectSize.
-func checkObjects(objs []*unstructured.Unstructured) error {
+//
+// Two objects of one kind and namespace with the same name are an error
+// naming the services they come from: names derived from a service's
+// (`<service>-published`, `-started`, a schedule's `<job>-<n>`, names cut
+// to 63 characters) can meet, and applying both would keep only one.
+// jobs are the names of the project's top-level jobs, which label their
+// objects as services do.
+func checkObjects(objs []*unstructured.Unstructured, jobs map[string]bool) error {
+	type objKey struct{ group, kind, namespace, name string }
+	seen := make(map[objKey]*unstructured.Unstructured, len(objs))
 	for _, o := range objs {
 		if err := checkObject(o); err != nil {
-			who := fmt.Sprintf("%s %q", o.GetKind(), o.GetName())
-			if s := o.GetLabels()[LabelName]; s != "" && o.GetKind() != "Namespace" {
-				who = fmt.Sprintf("service %q: %s", s, who)
-			}
-			return invalidf("%s: %s", who, err)
+			return invalidf("%s: %s", objectOwner(o, jobs, true), err)
 		}
+		gvk := o.GroupVersionKind()
+		k := objKey{gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName()}
+		if prev, ok := seen[k]; ok {
+			return invalidf("%s and %s: both become %s %q; rename one", objectOwner(prev, jobs, false), objectOwner(o, jobs, false), k.kind, k.name)
+		}
+		seen[k] = o
 	}
 	return nil
+}
+
+// objectOwner names the service or job an object comes from (its
+// LabelName), and with withObject the object too; the object alone when
+// neither made it.
+func objectOwner(o *unstructured.Unstructured, jobs map[string]bool, withObject bool) string {
+	obj := fmt.Sprintf("%s %q", o.GetKind(), o.GetName())
+	s := o.GetLabels()[LabelName]
+	if s == "" || o.GetKind() == "Namespace" {
+		return obj
+	}
+	owner := fmt.Sprintf("service %q", s)
+	if jobs[s] {
+		owner = fmt.Sprintf("job %q", s)
+	}
+	if withObject {
+		return owner + ": " + obj
+	}
+	return owner
 }
 
 func checkObject(o *unstructured.Unstructured) error {
