@@ -334,5 +334,14 @@ func (c *converter) fileObjectLabels(o *fileObject, meta *metav1.ObjectMeta) {
 	}
 }
 
-// isText reports whether data can be a ConfigMap's data value.
-func isText(data []byte) bool { return utf8.Valid(data) }
+// isText reports whether data can be a ConfigMap's data value: UTF-8
+// without a character YAML cannot carry (NUL and other control
+// characters, as in small binary files such as a 1x1 GIF). Anything else
+// goes to binaryData.
+func isText(data []byte) bool {
+	if !utf8.Valid(data) {
+		return false
+	}
+	_, bad := badRune(string(data))
+	return !bad
+}

@@ -443,8 +443,8 @@ func (d *fileData) items(all bool) []corev1.KeyToPath {
 	return items
 }
 
-// fill sets the data of a ConfigMap: UTF-8 files as data, others as
-// binaryData.
+// fill sets the data of a ConfigMap: text files (isText) as data, others
+// as binaryData.
 func (d *fileData) fill(data *map[string]string, binary *map[string][]byte) {
 	for _, f := range d.files {
 		if isText(f.data) {
