@@ -287,6 +287,7 @@ func (c *converter) projectConfigs() error {
 			ObjectMeta: c.sharedMeta(o.name, o.users),
 		}
 		o.data.fill(&cm.Data, &cm.BinaryData)
+		c.warnPlainData("", "configs."+o.key, o.name, o.data)
 		c.fileObjectLabels(o, &cm.ObjectMeta)
 		c.add(cm)
 	}
@@ -327,7 +328,9 @@ func (c *converter) fileObjectLabels(o *fileObject, meta *metav1.ObjectMeta) {
 		}
 		if !putLabel(meta.Labels, ann, k, labels[k]) {
 			c.drop("", o.kind+"s."+o.key+".labels."+k, "not a valid Kubernetes label or annotation key, dropped")
+			continue
 		}
+		c.warnPlainValue("", o.kind+"s."+o.key+".labels."+k, "a label or annotation", labels[k])
 	}
 	if len(ann) > 0 {
 		meta.Annotations = ann

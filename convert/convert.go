@@ -379,7 +379,9 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 		}
 		if !putLabel(labels, ann, labelKey, value) {
 			c.drop(svc.Name, key+"."+labelKey, "not a valid Kubernetes label or annotation key, dropped")
+			return
 		}
+		c.warnPlainValue(svc.Name, key+"."+labelKey, "a label or annotation", value)
 	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
 		if !isKomposeLabel(k) {
@@ -396,6 +398,7 @@ func (c *converter) metadata(s *svcCtx) (podLabels, podAnn, wlLabels, wlAnn map[
 				continue
 			}
 			podAnn[k] = m[k]
+			c.warnPlainValue(svc.Name, key+"."+k, "an annotation", m[k])
 		}
 	}
 	annotate("annotations", svc.Annotations)

@@ -122,6 +122,27 @@ func (c *converter) secretIn(v string) string {
 	return ""
 }
 
+// warnPlainValue warns when value, which goes into a non-Secret object
+// (where: "a label", "ConfigMap \"x\""), carries the value of a
+// secret-looking variable: labels, annotations and ConfigMaps are
+// readable by whoever can read the workload or the namespace's
+// configuration, and labels are indexed and shown by every listing.
+func (c *converter) warnPlainValue(service, key, where, value string) {
+	if v := c.secretIn(value); v != "" {
+		c.warn(service, key, "approximated: carries the value of %s in plain text in %s; leave secrets out of it", v, where)
+	}
+}
+
+// warnPlainData is warnPlainValue for the files of a ConfigMap.
+func (c *converter) warnPlainData(service, key, configMap string, d *fileData) {
+	for _, f := range d.files {
+		if v := c.secretIn(string(f.data)); v != "" {
+			c.warn(service, key, "approximated: %q carries the value of %s in plain text in ConfigMap %q; make it a secret instead", f.key, v, configMap)
+			return
+		}
+	}
+}
+
 // warnPlainSecrets warns when a command, entrypoint or probe of the
 // container carries a secret in plain text: the pod spec is readable by
 // whoever can read the workload.

@@ -116,7 +116,9 @@ func (c *converter) claimSpec(cl *claim, ext VolumeExtension, v types.VolumeConf
 		}
 		if !putLabel(cl.labels, cl.ann, k, v.Labels[k]) {
 			c.drop("", cl.key+".labels."+k, "not a valid Kubernetes label or annotation key, dropped")
+			continue
 		}
+		c.warnPlainValue("", cl.key+".labels."+k, "a label or annotation", v.Labels[k])
 	}
 	if v.Driver != "" && v.Driver != "local" {
 		c.drop("", cl.key+".driver", "%q is replaced by the claim's storage class (set %s.storageClass), dropped", v.Driver, ExtensionKey)
@@ -313,6 +315,9 @@ func (c *converter) projectStorage() error {
 			ObjectMeta: c.sharedMeta(bm.name, bm.users),
 		}
 		bm.data.fill(&cm.Data, &cm.BinaryData)
+		for _, u := range bm.users {
+			c.warnPlainData(u, "volumes", bm.name, bm.data)
+		}
 		c.add(cm)
 	}
 	return nil
