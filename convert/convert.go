@@ -115,6 +115,9 @@ func (c *converter) validate() error {
 		if err := checkNumbers(&svc); err != nil {
 			return fmt.Errorf("service %q: %w", name, err)
 		}
+		if err := c.checkFields(&svc); err != nil {
+			return fmt.Errorf("service %q: %w", name, err)
+		}
 		if other, ok := owner[n]; ok {
 			return invalidf("services %q and %q: both become the Kubernetes name %q; rename one", other, name, n)
 		}
@@ -125,6 +128,9 @@ func (c *converter) validate() error {
 		j := p.Jobs[name]
 		job := jobService(name, &j)
 		if err := checkNumbers(&job); err != nil {
+			return fmt.Errorf("job %q: %w", name, err)
+		}
+		if err := c.checkFields(&job); err != nil {
 			return fmt.Errorf("job %q: %w", name, err)
 		}
 	}

@@ -144,13 +144,20 @@ func putLabel(labels, ann map[string]string, k, v string) bool {
 // lowercase alphanumerics and single hyphens, at least one letter). It uses
 // the compose port name when that is valid, else "<protocol>-<port>".
 func portName(composeName, protocol string, port int32) string {
-	if composeName != "" {
-		n := strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(composeName, "_", "-"), ".", "-"))
-		if len(validation.IsValidPortName(n)) == 0 {
-			return n
-		}
+	if n, ok := kubePortName(composeName); ok {
+		return n
 	}
 	return strings.ToLower(protocol) + "-" + strconv.Itoa(int(port))
+}
+
+// kubePortName is a compose port name as a Kubernetes one (lower case,
+// "_" and "." as "-"); ok is false when that is not a valid port name.
+func kubePortName(composeName string) (string, bool) {
+	if composeName == "" {
+		return "", false
+	}
+	n := strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(composeName, "_", "-"), ".", "-"))
+	return n, len(validation.IsValidPortName(n)) == 0
 }
 
 // unitName names a top-level service or job in messages: service "x" or

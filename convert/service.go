@@ -435,7 +435,7 @@ func servicePorts(ports []svcPort) []corev1.ServicePort {
 	var out []corev1.ServicePort
 	for _, p := range ports {
 		sp := corev1.ServicePort{Name: p.name, Port: p.port, TargetPort: intstr.FromInt32(p.target), Protocol: p.protocol}
-		if p.appProtocol != "" {
+		if p.appProtocol != "" && validAppProtocol(p.appProtocol) {
 			ap := p.appProtocol
 			sp.AppProtocol = &ap
 		}
