@@ -35,6 +35,10 @@ func checkNumbers(svc *types.ServiceConfig) error {
 		if d == nil {
 			return nil
 		}
+		if *d < 0 {
+			// docker refuses these too ("cannot be negative").
+			return invalidf("%s: %s must not be negative", key, time.Duration(*d))
+		}
 		if s := math.Ceil(time.Duration(*d).Seconds()); s > maxInt32 {
 			return invalidf("%s: %s is out of range: want at most %d s", key, time.Duration(*d), maxInt32)
 		}
@@ -102,7 +106,7 @@ func checkNumbers(svc *types.ServiceConfig) error {
 		for _, d := range []struct {
 			key string
 			d   *types.Duration
-		}{{"healthcheck.interval", hc.Interval}, {"healthcheck.timeout", hc.Timeout}, {"healthcheck.start_interval", hc.StartInterval}} {
+		}{{"healthcheck.interval", hc.Interval}, {"healthcheck.timeout", hc.Timeout}, {"healthcheck.start_interval", hc.StartInterval}, {"healthcheck.start_period", hc.StartPeriod}} {
 			if err := secs(d.key, d.d); err != nil {
 				return err
 			}
