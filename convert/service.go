@@ -337,7 +337,10 @@ func (c *converter) kubeService(s *svcCtx) error {
 			pw.warn(svc.Name, "ports", "approximated: mode host: port %d is published by the %s Service, on every %s", p.port, typ, publishedWhere(typ))
 		}
 		sp := servicePorts([]svcPort{p.svcPort})[0]
-		if typ == corev1.ServiceTypeNodePort && p.explicit {
+		if nodePort != 0 && len(pub.Spec.Ports) == 0 {
+			// The first port takes the node port the extension or label sets.
+			sp.NodePort = nodePort
+		} else if typ == corev1.ServiceTypeNodePort && p.explicit {
 			if p.port >= minNodePort && p.port <= maxNodePort {
 				sp.NodePort = p.port
 			} else {
@@ -354,7 +357,9 @@ func (c *converter) kubeService(s *svcCtx) error {
 		if len(pub.Spec.Ports) > 1 {
 			c.warn(svc.Name, nodePortKey, "approximated: set on the first published port (%s) only", pub.Spec.Ports[0].Name)
 		}
-		pub.Spec.Ports[0].NodePort = nodePort
+		if nodePort < minNodePort || nodePort > maxNodePort {
+			c.warn(svc.Name, nodePortKey, "approximated: %d is outside the default node port range %d-%d: the API server refuses it unless its --service-node-port-range includes it", nodePort, minNodePort, maxNodePort)
+		}
 	}
 	c.add(pub)
 	return nil
