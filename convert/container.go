@@ -182,7 +182,7 @@ func (c *converter) dropUnset(service, key string, names []string) {
 	case 1:
 		c.drop(service, key+"."+names[0], "no value given and none in the environment, dropped")
 	default:
-		c.drop(service, key, "%s: no value given and none in the environment, dropped", strings.Join(names, ", "))
+		c.dropPart(service, key, "%s: no value given and none in the environment, dropped", strings.Join(names, ", "))
 	}
 }
 

@@ -153,9 +153,15 @@ func (c *converter) warn(service, key, format string, args ...any) {
 	c.warnings.warn(service, key, format, args...)
 }
 
-// drop records a key, or part of one, that has no effect on the output.
+// drop records a key that has no effect on the output.
 func (c *converter) drop(service, key, format string, args ...any) {
 	c.warnings.drop(service, key, format, args...)
+}
+
+// dropPart records a part of a key that has no effect on the output, while
+// the rest of the key has (the report calls the key approximated).
+func (c *converter) dropPart(service, key, format string, args ...any) {
+	c.warnings.dropPart(service, key, format, args...)
 }
 
 // add converts a typed object to its unstructured form, without status and

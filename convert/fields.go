@@ -42,7 +42,7 @@ func (c *converter) checkFields(svc *types.ServiceConfig) error {
 	named := map[string]bool{}
 	for _, p := range svc.Ports {
 		if p.AppProtocol != "" && !validAppProtocol(p.AppProtocol) {
-			c.drop(svc.Name, "ports", "app_protocol %q: not a valid Kubernetes appProtocol (a qualified name such as http, kubernetes.io/h2c or example.com/proto), dropped", p.AppProtocol)
+			c.dropPart(svc.Name, "ports", "app_protocol %q: not a valid Kubernetes appProtocol (a qualified name such as http, kubernetes.io/h2c or example.com/proto), dropped", p.AppProtocol)
 		}
 		if p.Name == "" {
 			continue

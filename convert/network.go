@@ -275,7 +275,7 @@ func (c *converter) podNetwork(s *svcCtx, pod *corev1.PodSpec) error {
 	for _, l := range svc.Links {
 		target, _, _ := strings.Cut(l, ":")
 		if _, ok := c.project.Services[target]; !ok {
-			c.drop(svc.Name, "links", "%q: no service %q in the project, dropped", l, target)
+			c.dropPart(svc.Name, "links", "%q: no service %q in the project, dropped", l, target)
 		}
 	}
 	if err := c.extraHosts(s, pod); err != nil {

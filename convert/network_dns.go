@@ -32,7 +32,7 @@ func (c *converter) extraHosts(s *svcCtx, pod *corev1.PodSpec) error {
 			}
 			h := strings.ToLower(host)
 			if len(validation.IsDNS1123Subdomain(h)) > 0 {
-				c.drop(svc.Name, "extra_hosts", "%q is not a DNS name, which a Kubernetes host alias must be, dropped", host)
+				c.dropPart(svc.Name, "extra_hosts", "%q is not a DNS name, which a Kubernetes host alias must be, dropped", host)
 				continue
 			}
 			ip = addr.String()
@@ -42,7 +42,7 @@ func (c *converter) extraHosts(s *svcCtx, pod *corev1.PodSpec) error {
 		}
 	}
 	if len(gateway) > 0 {
-		c.drop(svc.Name, "extra_hosts", "%s: host-gateway (the Docker host) has no fixed address in a cluster; point the name at a Service or give an IP, dropped", strings.Join(gateway, ", "))
+		c.dropPart(svc.Name, "extra_hosts", "%s: host-gateway (the Docker host) has no fixed address in a cluster; point the name at a Service or give an IP, dropped", strings.Join(gateway, ", "))
 	}
 	ips := slices.SortedFunc(maps.Keys(byIP), func(a, b string) int {
 		return netip.MustParseAddr(a).Compare(netip.MustParseAddr(b))
@@ -68,7 +68,7 @@ func (c *converter) dnsConfig(s *svcCtx, pod *corev1.PodSpec) error {
 			return invalidf("dns: %q is not an IP address", ip)
 		}
 		if where := c.composeAddress(addr); where != "" {
-			c.drop(svc.Name, "dns", "%s is %s, an address that exists only on the compose network; the pod keeps the cluster DNS, dropped", addr, where)
+			c.dropPart(svc.Name, "dns", "%s is %s, an address that exists only on the compose network; the pod keeps the cluster DNS, dropped", addr, where)
 			continue
 		}
 		if !slices.Contains(cfg.Nameservers, addr.String()) {
@@ -77,7 +77,7 @@ func (c *converter) dnsConfig(s *svcCtx, pod *corev1.PodSpec) error {
 	}
 	// The cluster DNS comes first and counts towards the kubelet's limit.
 	if limit := maxDNSNameservers - 1; len(cfg.Nameservers) > limit {
-		c.drop(svc.Name, "dns", "Kubernetes allows %d nameservers besides the cluster DNS: %s, dropped", limit, strings.Join(cfg.Nameservers[limit:], ", "))
+		c.dropPart(svc.Name, "dns", "Kubernetes allows %d nameservers besides the cluster DNS: %s, dropped", limit, strings.Join(cfg.Nameservers[limit:], ", "))
 		cfg.Nameservers = cfg.Nameservers[:limit]
 	}
 	for _, d := range svc.DNSSearch {

@@ -23,7 +23,8 @@ import (
 // The status of a key:
 //   - mapped: no warning is about it;
 //   - dropped: the whole key has no effect: every warning about it is a
-//     drop (Warning.Dropped) of the key itself, not of a part of it;
+//     drop (Warning.Dropped) of the key itself, not of a part of it (a
+//     more specific key, or Warning.Partial);
 //   - approximated: anything else, including keys only parts of which are
 //     dropped (one environment variable, one sysctl).
 type Report struct {
@@ -213,7 +214,7 @@ func keyReports(keys map[string]string, warnings []Warning) []KeyReport {
 				msg = n.w.Key + ": " + msg
 			}
 			kr.Why = append(kr.Why, msg)
-			if !n.w.Dropped || !n.whole {
+			if !n.w.Dropped || n.w.Partial || !n.whole {
 				dropped = false
 			}
 		}

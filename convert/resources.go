@@ -110,7 +110,7 @@ func cpuQuantity(cpus float64) resource.Quantity {
 func (c *converter) gpus(service, key string, reqs []types.DeviceRequest, out map[corev1.ResourceName]int64) {
 	for _, d := range reqs {
 		if key == "deploy.resources.reservations.devices" && !slices.Contains(d.Capabilities, "gpu") {
-			c.drop(service, key, "device request %v needs a device plugin, dropped", d.Capabilities)
+			c.dropPart(service, key, "device request %v needs a device plugin, dropped", d.Capabilities)
 			continue
 		}
 		var name corev1.ResourceName
@@ -120,14 +120,14 @@ func (c *converter) gpus(service, key string, reqs []types.DeviceRequest, out ma
 		case "amd":
 			name = "amd.com/gpu"
 		default:
-			c.drop(service, key, "GPU driver %q has no known Kubernetes resource, dropped", d.Driver)
+			c.dropPart(service, key, "GPU driver %q has no known Kubernetes resource, dropped", d.Driver)
 			continue
 		}
 		if extra := slices.DeleteFunc(slices.Clone(d.Capabilities), func(s string) bool { return s == "gpu" }); len(extra) > 0 {
-			c.drop(service, key, "device capabilities %s besides \"gpu\" have no Kubernetes equivalent, dropped", quoteAll(slices.Sorted(slices.Values(extra))))
+			c.dropPart(service, key, "device capabilities %s besides \"gpu\" have no Kubernetes equivalent, dropped", quoteAll(slices.Sorted(slices.Values(extra))))
 		}
 		if len(d.Options) > 0 {
-			c.drop(service, key, "device options %s are set by the device plugin, dropped", quoteAll(slices.Sorted(maps.Keys(d.Options))))
+			c.dropPart(service, key, "device options %s are set by the device plugin, dropped", quoteAll(slices.Sorted(maps.Keys(d.Options))))
 		}
 		n := int64(d.Count)
 		switch {

@@ -108,17 +108,17 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 	if b := v.Bind; b != nil && kind != bindRefused {
 		// A refused mount's own warning is enough.
 		if b.SELinux != "" {
-			c.drop(svc.Name, key, "%s: SELinux relabelling %q is done by the node, dropped", desc, b.SELinux)
+			c.dropPart(svc.Name, key, "%s: SELinux relabelling %q is done by the node, dropped", desc, b.SELinux)
 		}
 		if b.Recursive != "" {
-			c.drop(svc.Name, key, "%s: recursive %q has no Kubernetes equivalent, dropped", desc, b.Recursive)
+			c.dropPart(svc.Name, key, "%s: recursive %q has no Kubernetes equivalent, dropped", desc, b.Recursive)
 		}
 		if b.Propagation != "" && kind != bindHostPath {
-			c.drop(svc.Name, key, "%s: propagation %q applies to host paths only, dropped", desc, b.Propagation)
+			c.dropPart(svc.Name, key, "%s: propagation %q applies to host paths only, dropped", desc, b.Propagation)
 		}
 	}
 	if kind != bindRefused && kind != bindHostPath && len(hp.Skipped) > 0 {
-		c.drop(svc.Name, key, "%q: symlinks %s leave the project and are not followed, dropped", shown, quoteAll(hp.Skipped))
+		c.dropPart(svc.Name, key, "%q: symlinks %s leave the project and are not followed, dropped", shown, quoteAll(hp.Skipped))
 	}
 	switch kind {
 	case bindRefused:
@@ -129,7 +129,7 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 		case strings.HasPrefix(shown, "."):
 			what = "is a symlink that resolves outside the project"
 		}
-		c.drop(svc.Name, key, "%q %s: refused, dropped (pass --allow-host-paths to mount it from the node with hostPath)", shown, what)
+		c.dropPart(svc.Name, key, "%q %s: refused, dropped (pass --allow-host-paths to mount it from the node with hostPath)", shown, what)
 	case bindHostPath:
 		t := corev1.HostPathDirectoryOrCreate
 		switch {
@@ -357,10 +357,10 @@ func bindData(hp *load.HostPath, src string) (*fileData, leftOut) {
 // what its ConfigMap leaves out.
 func (c *converter) warnLeftOut(service, key, shown, cm string, left leftOut) {
 	if len(left.git) > 0 {
-		c.drop(service, key, "%q: %s left out of the ConfigMap %q (a repository's history and credentials do not belong in the cluster), dropped", shown, quoteAll(left.git), cm)
+		c.dropPart(service, key, "%q: %s left out of the ConfigMap %q (a repository's history and credentials do not belong in the cluster), dropped", shown, quoteAll(left.git), cm)
 	}
 	if len(left.env) > 0 {
-		c.drop(service, key, "%q: %s left out of the ConfigMap %q: .env files hold secrets in plain text; pass them with env_file or secrets, dropped", shown, quoteAll(left.env), cm)
+		c.dropPart(service, key, "%q: %s left out of the ConfigMap %q: .env files hold secrets in plain text; pass them with env_file or secrets, dropped", shown, quoteAll(left.env), cm)
 	}
 }
 

@@ -72,7 +72,7 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 	pv := &podVolumes{c: c, pod: pod, s: s}
 	for _, vf := range svc.VolumesFrom {
 		if _, _, ok := parseVolumesFrom(vf); !ok {
-			c.drop(svc.Name, "volumes_from", "%q: containers outside the project cannot share volumes with a pod, dropped", vf)
+			c.dropPart(svc.Name, "volumes_from", "%q: containers outside the project cannot share volumes with a pod, dropped", vf)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(svc.Labels)) {
@@ -119,7 +119,7 @@ func (c *converter) storage(s *svcCtx, pod *corev1.PodSpec) error {
 			}
 		}
 		if len(unsupported) > 0 {
-			c.drop(svc.Name, "tmpfs", "%q: options %s are not supported by emptyDir, dropped", t, quoteAll(unsupported))
+			c.dropPart(svc.Name, "tmpfs", "%q: options %s are not supported by emptyDir, dropped", t, quoteAll(unsupported))
 		}
 		pv.mount(corev1.VolumeMount{MountPath: target}, volumeName(target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, "tmpfs")
 	}
@@ -221,7 +221,7 @@ func (pv *podVolumes) mounted(target string) bool {
 func (pv *podVolumes) mount(m corev1.VolumeMount, name string, src corev1.VolumeSource, key string) bool {
 	ctr := &pv.pod.Containers[0]
 	if pv.mounted(m.MountPath) {
-		pv.c.drop(pv.s.svc.Name, key, "%s is already mounted by another volume, config or secret, dropped", m.MountPath)
+		pv.c.dropPart(pv.s.svc.Name, key, "%s is already mounted by another volume, config or secret, dropped", m.MountPath)
 		return false
 	}
 	m.Name = pv.volume(name, src)
@@ -233,7 +233,7 @@ func (pv *podVolumes) mount(m corev1.VolumeMount, name string, src corev1.Volume
 func (pv *podVolumes) mountTemplate(m corev1.VolumeMount, key string) {
 	ctr := &pv.pod.Containers[0]
 	if pv.mounted(m.MountPath) {
-		pv.c.drop(pv.s.svc.Name, key, "%s is already mounted by another volume, config or secret, dropped", m.MountPath)
+		pv.c.dropPart(pv.s.svc.Name, key, "%s is already mounted by another volume, config or secret, dropped", m.MountPath)
 		return
 	}
 	ctr.VolumeMounts = append(ctr.VolumeMounts, m)
@@ -251,14 +251,14 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 	}
 	vm := corev1.VolumeMount{MountPath: v.Target, ReadOnly: v.ReadOnly}
 	if v.Consistency != "" {
-		c.drop(svc.Name, key, "%s: consistency %q has no Kubernetes equivalent, dropped", desc, v.Consistency)
+		c.dropPart(svc.Name, key, "%s: consistency %q has no Kubernetes equivalent, dropped", desc, v.Consistency)
 	}
 	if vv := v.Volume; vv != nil {
 		if vv.NoCopy {
-			c.drop(svc.Name, key, "%s: nocopy: Kubernetes never copies image content into a volume, dropped", desc)
+			c.dropPart(svc.Name, key, "%s: nocopy: Kubernetes never copies image content into a volume, dropped", desc)
 		}
 		if len(vv.Labels) > 0 {
-			c.drop(svc.Name, key, "%s: volume labels are not supported on a mount, dropped", desc)
+			c.dropPart(svc.Name, key, "%s: volume labels are not supported on a mount, dropped", desc)
 		}
 		vm.SubPath = vv.Subpath
 	}
@@ -295,7 +295,7 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 				size = bytesQuantity(int64(t.Size))
 			}
 			if t.Mode != 0 {
-				c.drop(svc.Name, key, "%s: tmpfs mode %#o: an emptyDir is always world-writable, dropped", desc, t.Mode)
+				c.dropPart(svc.Name, key, "%s: tmpfs mode %#o: an emptyDir is always world-writable, dropped", desc, t.Mode)
 			}
 		}
 		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}, key)
@@ -307,7 +307,7 @@ func (c *converter) mount(s *svcCtx, pv *podVolumes, m mountOf) error {
 		c.warn(svc.Name, key, "approximated: %s: an image volume needs Kubernetes 1.33 or later with image volumes enabled", desc)
 		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: v.Source}}, key)
 	default:
-		c.drop(svc.Name, key, "%s: volume type %q has no Kubernetes equivalent, dropped", desc, v.Type)
+		c.dropPart(svc.Name, key, "%s: volume type %q has no Kubernetes equivalent, dropped", desc, v.Type)
 	}
 	return nil
 }

@@ -27,6 +27,9 @@ type Warning struct {
 	// Dropped is true when the key (or part of it) has no effect on the
 	// output; false when it is mapped with an approximation.
 	Dropped bool
+	// Partial is true when only a part of the key is dropped (one entry of
+	// a list, one option of a mount): the rest of it has its effect.
+	Partial bool `json:",omitempty"`
 }
 
 func (w Warning) String() string {
@@ -44,9 +47,15 @@ func (l *warningList) warn(service, key, format string, args ...any) {
 	*l = append(*l, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...)})
 }
 
-// drop records a key, or part of one, that has no effect on the output.
+// drop records a key that has no effect on the output.
 func (l *warningList) drop(service, key, format string, args ...any) {
 	*l = append(*l, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...), Dropped: true})
+}
+
+// dropPart records a part of a key (one entry of a list, one option) that
+// has no effect on the output, while the rest of the key has.
+func (l *warningList) dropPart(service, key, format string, args ...any) {
+	*l = append(*l, Warning{Service: service, Key: key, Message: fmt.Sprintf(format, args...), Dropped: true, Partial: true})
 }
 
 // inputError is an error about the input, of a class scripts can test for

@@ -60,7 +60,7 @@ func (c *converter) samePodDeps(svc *types.ServiceConfig) *types.ServiceConfig {
 func (c *converter) sidecarDrops(svc *types.ServiceConfig, owner *svcCtx) {
 	why := fmt.Sprintf("the service runs in the pod of %q, dropped", owner.svc.Name)
 	if svc.Deploy != nil && (svc.Deploy.Replicas != nil || svc.Deploy.Mode != "" || svc.Deploy.UpdateConfig != nil || svc.Deploy.RestartPolicy != nil) {
-		c.drop(svc.Name, "deploy", "replicas, mode, update_config and restart_policy: %s", why)
+		c.dropPart(svc.Name, "deploy", "replicas, mode, update_config and restart_policy: %s", why)
 	}
 	if svc.Scale != nil {
 		c.drop(svc.Name, "scale", "%s", why)
@@ -101,7 +101,7 @@ func (c *converter) mergePod(s, y *svcCtx, dst *corev1.PodTemplateSpec, src core
 			v := (*kv.src)[k]
 			if old, ok := (*kv.dst)[k]; ok {
 				if old != v {
-					c.drop(ysvc, kv.key, "%q: the pod of %q has %q, dropped", k, s.svc.Name, old)
+					c.dropPart(ysvc, kv.key, "%q: the pod of %q has %q, dropped", k, s.svc.Name, old)
 				}
 				continue
 			}
