@@ -106,7 +106,7 @@ func checkNumbers(svc *types.ServiceConfig) error {
 		for _, d := range []struct {
 			key string
 			d   *types.Duration
-		}{{"healthcheck.interval", hc.Interval}, {"healthcheck.timeout", hc.Timeout}, {"healthcheck.start_interval", hc.StartInterval}, {"healthcheck.start_period", hc.StartPeriod}} {
+		}{{"healthcheck.interval", hc.Interval}, {"healthcheck.timeout", hc.Timeout}, {"healthcheck.start_interval", hc.StartInterval}} {
 			if err := secs(d.key, d.d); err != nil {
 				return err
 			}
@@ -115,6 +115,9 @@ func checkNumbers(svc *types.ServiceConfig) error {
 			if err := ucount("healthcheck.retries", *hc.Retries); err != nil {
 				return err
 			}
+		}
+		if hc.StartPeriod != nil && *hc.StartPeriod < 0 {
+			return invalidf("healthcheck.start_period: %s must not be negative", time.Duration(*hc.StartPeriod))
 		}
 		if hc.StartPeriod != nil && *hc.StartPeriod > 0 {
 			// The startup probe's failureThreshold: start_period divided
