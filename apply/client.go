@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -69,7 +71,11 @@ func (c *Client) RESTConfig() *rest.Config { return rest.CopyConfig(c.cfg) }
 // ResolveNamespace returns the namespace a Connect with these options
 // would use, reading only the kubeconfig.
 func ResolveNamespace(o ConnectOptions) (string, error) {
-	ns, _, err := clientConfig(o).Namespace()
+	cc, err := clientConfig(o)
+	if err != nil {
+		return "", err
+	}
+	ns, _, err := cc.Namespace()
 	if err != nil {
 		return "", kubeconfigError(o, err)
 	}
@@ -91,16 +97,53 @@ func kubeconfigError(o ConnectOptions, err error) error {
 	return optionErrorf("reading kubeconfig: no cluster configured in %s (set %v, KUBECONFIG or %v)", strings.Join(paths, ", "), OptionKubeconfig, OptionContext)
 }
 
-func clientConfig(o ConnectOptions) clientcmd.ClientConfig {
+// MaxKubeconfigSize is the largest kubeconfig file hoist reads (16 MiB:
+// far above a kubeconfig with many clusters and embedded certificates).
+const MaxKubeconfigSize = 16 << 20
+
+// clientConfig is client-go's deferred kubeconfig loading for o, once the
+// kubeconfig files it would read are checked: each that exists must be a
+// regular file (also through a symlink) of at most MaxKubeconfigSize, so
+// that a FIFO, a device such as /dev/zero or a huge file is a one-line
+// error instead of a read that blocks or fills memory.
+func clientConfig(o ConnectOptions) (clientcmd.ClientConfig, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if o.Kubeconfig != "" {
 		rules.ExplicitPath = o.Kubeconfig
+	}
+	for _, path := range rules.GetLoadingPrecedence() {
+		fi, err := os.Stat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && path != o.Kubeconfig:
+			// client-go skips missing files of KUBECONFIG and the default.
+		case err != nil:
+			return nil, fmt.Errorf("reading kubeconfig: %w", err)
+		case !fi.Mode().IsRegular():
+			return nil, fmt.Errorf("reading kubeconfig %s: not a regular file (%s)", path, fileKind(fi.Mode()))
+		case fi.Size() > MaxKubeconfigSize:
+			return nil, fmt.Errorf("reading kubeconfig %s: %d bytes, over the limit of %d", path, fi.Size(), MaxKubeconfigSize)
+		}
 	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
 	if o.Namespace != "" {
 		overrides.Context.Namespace = o.Namespace
 	}
-	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides), nil
+}
+
+// fileKind names what a file that is not a regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
 
 // Retry policy of every request to the API server (the README's "On a
@@ -125,7 +168,10 @@ var retryBackoff = wait.Backoff{Duration: 250 * time.Millisecond, Factor: 2, Jit
 // Connect builds a client from the kubeconfig and checks that the API
 // server answers, retrying with backoff for a few seconds.
 func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
-	cc := clientConfig(o)
+	cc, err := clientConfig(o)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, kubeconfigError(o, err)
