@@ -31,6 +31,7 @@ configuration apply (DOCKER_HOST, CONTAINERS_STORAGE_CONF, BUILDAH_ISOLATION...)
 		},
 	}
 	pf.add(cmd)
+	pf.addAllowHostPaths(cmd)
 	f.add(cmd, false)
 	cmd.Flags().BoolVar(&strict, "strict", false, "fail when a build key is dropped")
 	return cmd

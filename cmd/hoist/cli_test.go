@@ -170,3 +170,50 @@ func TestOptionErrorsBeforeKubeconfig(t *testing.T) {
 		}
 	}
 }
+
+// TestHostPathsAndStdinAcrossVerbs: every verb that loads a project reads
+// -f - once and honours --allow-host-paths (or, when it only needs the
+// services' names, reads files outside the project as status does), so a
+// project brought up with the flag can be used with every verb. Without a
+// kubeconfig the cluster verbs stop at reading it: the load went through.
+func TestHostPathsAndStdinAcrossVerbs(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	proj, outside := filepath.Join(root, "proj"), filepath.Join(root, "outside")
+	for _, d := range []string{proj, outside} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(outside, "env"), []byte("A=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	compose := "services:\n  web:\n    image: nginx\n    env_file: ../outside/env\n"
+	if err := os.WriteFile(filepath.Join(proj, "compose.yaml"), []byte(compose), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"KUBECONFIG=" + filepath.Join(root, "missing")}
+	const noCluster = "error: reading kubeconfig: no cluster configured in "
+	for _, args := range [][]string{
+		{"run", "--allow-host-paths", "web", "true"},
+		{"logs", "web"}, {"exec", "web", "true"}, {"restart", "web"}, {"scale", "web=2"}, {"port-forward", "web"},
+	} {
+		r := runHoist(t, proj, "", env, args...)
+		if r.code != 1 || !strings.HasPrefix(r.stderr, noCluster) {
+			t.Errorf("hoist %s: exit %d, stderr %q; want the kubeconfig error", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	for _, verb := range []string{"config", "build", "push"} {
+		r := runHoist(t, proj, "", env, verb)
+		if r.code != 1 || !strings.Contains(r.stderr, "outside the project directory") {
+			t.Errorf("hoist %s: exit %d, stderr %q; want the refusal", verb, r.code, r.stderr)
+		}
+	}
+	if r := runHoist(t, proj, "", env, "config", "--allow-host-paths"); r.code != 0 || !strings.Contains(r.stdout, "A: \"1\"") {
+		t.Errorf("hoist config --allow-host-paths: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r := runHoist(t, root, "services:\n  web:\n    image: nginx\n", env, "run", "-f", "-", "web", "true")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, noCluster) {
+		t.Errorf("hoist run -f -: exit %d, stderr %q; want the kubeconfig error after one read of stdin", r.code, r.stderr)
+	}
+}

@@ -43,6 +43,7 @@ only validates.`,
 		},
 	}
 	f.project.add(cmd)
+	f.project.addAllowHostPaths(cmd)
 	fs := cmd.Flags()
 	fs.StringVar(&f.format, "format", "yaml", "output format: yaml or json")
 	fs.BoolVar(&f.services, "services", false, "print the service names, one a line")

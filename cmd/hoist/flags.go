@@ -22,6 +22,16 @@ type projectFlags struct {
 	projectDir  string
 	profiles    []string
 	envFiles    []string
+	// allowHostPaths is --allow-host-paths of the commands that print or
+	// build from what they load (config, build, push); see
+	// addAllowHostPaths.
+	allowHostPaths bool
+}
+
+// addAllowHostPaths adds --allow-host-paths to a command that loads the
+// project and prints or builds from it.
+func (f *projectFlags) addAllowHostPaths(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.allowHostPaths, "allow-host-paths", false, "read files outside the project directory (env files, label files, include and extends targets) instead of refusing them")
 }
 
 func (f *projectFlags) add(cmd *cobra.Command) { f.addWithFileShorthand(cmd, "f") }
@@ -38,7 +48,7 @@ func (f *projectFlags) addWithFileShorthand(cmd *cobra.Command, short string) {
 }
 
 func (f *projectFlags) options() load.Options {
-	return load.Options{Files: f.files, ProjectName: f.projectName, WorkingDir: f.projectDir, Profiles: f.profiles, EnvFiles: f.envFiles}
+	return load.Options{Files: f.files, ProjectName: f.projectName, WorkingDir: f.projectDir, Profiles: f.profiles, EnvFiles: f.envFiles, AllowHostPaths: f.allowHostPaths}
 }
 
 // kubeFlags are kubectl's connection flags; -n is declared by each

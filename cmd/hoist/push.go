@@ -59,6 +59,7 @@ never "latest". Credentials are the builder's own login state
 		},
 	}
 	pf.add(cmd)
+	pf.addAllowHostPaths(cmd)
 	f.add(cmd, false)
 	cmd.Flags().StringVar(&registry, "registry", "", "registry (and path) to push to, such as registry.example.com/shop (default: each image name's own registry)")
 	cmd.Flags().StringVar(&tag, "tag", "", "tag to push (default: derived from the image's content, never latest)")

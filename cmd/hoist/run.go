@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -63,7 +65,18 @@ unless --rm=false.`,
 func (f *runFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags, args []string) error {
 	service := args[0]
 	// A service the project lacks is an error before anything else.
-	project, err := load.Project(cmd.Context(), f.convert.project.options())
+	lo := f.convert.project.options()
+	lo.AllowHostPaths = f.convert.allowHostPaths
+	if slices.Contains(lo.Files, "-") {
+		// The project is loaded twice (here, and converted below):
+		// standard input is read once, bounded as load bounds it.
+		b, err := io.ReadAll(io.LimitReader(streams.In, load.MaxFileSize+1))
+		if err != nil {
+			return fmt.Errorf("loading compose project: reading standard input: %w", err)
+		}
+		lo.Stdin, streams.In = bytes.NewReader(b), bytes.NewReader(b)
+	}
+	project, err := load.Project(cmd.Context(), lo)
 	if err != nil {
 		return err
 	}

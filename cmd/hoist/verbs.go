@@ -39,7 +39,13 @@ type verb struct {
 // with the default options (which only reads the compose files) and
 // checks the service names, before anything reaches the cluster.
 func (f *verbFlags) load(cmd *cobra.Command, streams IOStreams, g *globalFlags, services []string) (*verb, error) {
-	project, err := load.Project(cmd.Context(), f.project.options())
+	o := f.project.options()
+	// Only the services' names and workloads are needed, and nothing read
+	// is printed: files outside the project may be read (they are still
+	// checked to be regular and bounded), as status and down do, so that a
+	// project brought up with --allow-host-paths can be inspected.
+	o.AllowHostPaths = true
+	project, err := load.Project(cmd.Context(), o)
 	if err != nil {
 		return nil, err
 	}
