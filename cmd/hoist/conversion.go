@@ -100,6 +100,11 @@ func (f *convertFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags
 	if err != nil {
 		return nil, nil, err
 	}
+	// Convert does not watch the context: an interrupt during it stops
+	// here, before anything is printed or written.
+	if err := cmd.Context().Err(); err != nil {
+		return nil, nil, err
+	}
 	if !g.quiet {
 		printWarnings(streams, res.Warnings)
 	}

@@ -43,6 +43,10 @@ approximated or dropped go to stderr; --strict makes them an error.`,
 				if err != nil {
 					return err
 				}
+				// The last point to stop before the directory is replaced.
+				if err := cmd.Context().Err(); err != nil {
+					return err
+				}
 				return writeDir(outDir, files, keepPaths(project))
 			}
 			return output.Write(streams.Out, res.Objects, format)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -350,6 +351,25 @@ func TestInterruptLoad(t *testing.T) {
 			t.Errorf("%v: exited %s after the signal (the whole run takes %s)", sig, took, total)
 		}
 		t.Logf("%v: exited %s after the signal; the whole run takes %s", sig, took, total)
+	}
+	// Later, once the project is loaded: still 130, and the output
+	// directory is not written.
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := testcluster.Command(context.Background(), t, hoistBin, dir, nil, "convert", "-q", "-o", out)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(total * 3 / 4)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := testcluster.ExitCode(cmd.Wait()); code != 130 || errOut.String() != "error: interrupted\n" {
+		t.Errorf("SIGINT after the load: exit %d, stderr %q; want 130 and error: interrupted", code, errOut.String())
+	}
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("SIGINT after the load: %s was written (%v)", out, err)
 	}
 }
 

@@ -81,9 +81,11 @@ func run(ctx context.Context, streams IOStreams, args []string) int {
 	root := NewRootCommand(streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err == nil {
+	if err == nil && ctx.Err() == nil {
 		return 0
 	}
+	// An interrupt the command did not notice in time still ends it with
+	// 130: a script must not take an interrupted run for a finished one.
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		fmt.Fprintln(streams.ErrOut, "error: interrupted")
 		return 130
