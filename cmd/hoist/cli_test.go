@@ -217,3 +217,15 @@ func TestHostPathsAndStdinAcrossVerbs(t *testing.T) {
 		t.Errorf("hoist run -f -: exit %d, stderr %q; want the kubeconfig error after one read of stdin", r.code, r.stderr)
 	}
 }
+
+// TestDiffUsageErrors: diff's exit status 1 means "differences", so a
+// usage error (an unknown flag, an argument) is 2, like its other errors.
+func TestDiffUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"diff", "--bogus"}, {"diff", "--format", "json"}, {"diff", "extra"}} {
+		r := runHoist(t, t.TempDir(), "", nil, args...)
+		if r.code != 2 || len(lines(r.stderr)) != 1 || !strings.HasPrefix(r.stderr, "error: ") {
+			t.Errorf("hoist %s: exit %d, stderr %q; want 2 and one error line", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+}

@@ -28,7 +28,13 @@ func newDiffCommand(streams IOStreams, g *globalFlags) *cobra.Command {
 (a server-side dry run) as a unified diff. Secret values are masked. It runs
 KUBECTL_EXTERNAL_DIFF when set, else "diff -u -N". Exit status: 0 no
 differences, 1 differences, 2 or more an error.`,
-		Args: cobra.NoArgs,
+		// Usage errors are errors too: 2, not "differences".
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.NoArgs(cmd, args); err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			err := f.run(cmd, streams, g)
 			var ee *exitError
@@ -38,6 +44,7 @@ differences, 1 differences, 2 or more an error.`,
 			return err
 		},
 	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
 	f.convert.add(cmd)
 	f.convert.images = &imageFlags{}
 	f.convert.images.add(cmd, true)
