@@ -1,9 +1,11 @@
 package convert
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -84,6 +86,9 @@ const (
 	OptionServiceType     Option = "ServiceType"
 	OptionEnvSecrets      Option = "EnvSecrets"
 	OptionClusterDomain   Option = "ClusterDomain"
+	OptionWaitImage       Option = "WaitImage"
+	OptionRegistry        Option = "Registry"
+	OptionTag             Option = "Tag"
 )
 
 // OptionError is an invalid option, in a text that names options: Error
@@ -129,8 +134,26 @@ func (o *Options) Validate() error {
 	default:
 		return optionErrorf("%s %q: want auto, all or none", OptionEnvSecrets, string(o.EnvSecrets))
 	}
+	// Images hoist writes itself must be references a kubelet pulls
+	// (distribution/reference's grammar, which docker and containerd use).
+	if img := o.WaitImage; img != "" {
+		if _, err := reference.ParseNormalizedNamed(img); err != nil {
+			return optionErrorf("%s %q: not a valid image reference: %v", OptionWaitImage, img, err)
+		}
+	}
+	if r := o.Registry; r != "" {
+		if _, err := reference.ParseNormalizedNamed(strings.TrimSuffix(r, "/") + "/image"); err != nil {
+			return optionErrorf("%s %q: not a valid registry and repository prefix: %v", OptionRegistry, r, err)
+		}
+	}
+	if t := o.Tag; t != "" && !tagPattern.MatchString(t) {
+		return optionErrorf("%s %q: not a valid image tag (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-')", OptionTag, t)
+	}
 	return nil
 }
+
+// tagPattern is an image tag (distribution/reference's tag grammar).
+var tagPattern = regexp.MustCompile(`^` + reference.TagRegexp.String() + `$`)
 
 // DefaultWaitImage is the pinned image of the init containers that wait
 // for dependencies.

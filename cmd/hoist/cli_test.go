@@ -151,6 +151,9 @@ func TestOptionErrorsBeforeKubeconfig(t *testing.T) {
 		{flags: []string{"--cluster-domain", "Bad..domain"}},
 		{flags: []string{"--replicas", "-1"}},
 		{flags: []string{"-n", "Bad"}},
+		{flags: []string{"--wait-image", " busybox"}},
+		{flags: []string{"--registry", "bad reg!"}},
+		{flags: []string{"--tag", "bad tag!"}},
 	} {
 		want := runHoist(t, dir, "", nil, append([]string{"convert", "-f", "web/compose.yaml"}, bad.flags...)...)
 		if want.code != 1 || !strings.HasPrefix(want.stderr, "error: "+bad.flags[0]+" ") {
