@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -76,6 +78,16 @@ func bigInteger(s string) bool {
 // nonFinite fails on a .inf or .nan number, which the loader's
 // validation cannot handle, or on an integer too large for int64, which
 // the loader silently wraps or drops, naming the file and key.
+// byteKey matches the paths of the service keys compose-go reads as byte
+// sizes (types.UnitBytes), whose decoder takes integers and strings and
+// silently leaves a YAML float (1e6, 1.5) unset.
+var byteKey = regexp.MustCompile(`^services\..+\.(mem_limit|mem_reservation|memswap_limit|mem_swappiness|shm_size|build\.shm_size|volumes\[\d+\]\.tmpfs\.size|deploy\.resources\.(limits|reservations)\.memory|blkio_config\.[a-z_]+\[\d+\]\.rate)$`)
+
+// freeValue matches the paths whose values are text to compose, whatever
+// YAML type they are written as: environment, labels, annotations,
+// extra options and extensions.
+var freeValue = regexp.MustCompile(`(^|\.)(x-[^.]*|environment|labels|annotations|sysctls|driver_opts|options|args)(\.|\[|$)`)
+
 func nonFinite(name string, n *yaml.Node, path string) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -92,6 +104,14 @@ func nonFinite(name string, n *yaml.Node, path string) error {
 					path = "the top level"
 				}
 				return fmt.Errorf("%s: %s: %s is not a finite number", name, path, n.Value)
+			}
+			if f, err := strconv.ParseFloat(n.Value, 64); err == nil && math.Abs(f) >= 1<<63 && !freeValue.MatchString(path) {
+				// Integer fields would wrap (1e30 replicas read as a
+				// negative number), and no compose number is this large.
+				return fmt.Errorf("%s: %s: %s does not fit a 64-bit integer (quote it if it is text)", name, path, n.Value)
+			}
+			if byteKey.MatchString(path) {
+				return fmt.Errorf("%s: %s: %s is not a whole number of bytes, and compose-go reads such a number as unset; write an integer or a size with a unit (\"512m\")", name, path, n.Value)
 			}
 		}
 	case yaml.MappingNode:

@@ -196,6 +196,10 @@ func TestHostileInputs(t *testing.T) {
 
 		// 4. Numbers that narrow into int32 fields.
 		{name: "replicas overflow", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    deploy:\n      replicas: 99999999999\n")}, wantErr: `service "web": deploy.replicas: 99999999999 is out of range`},
+		{name: "replicas exponent overflow", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    deploy:\n      replicas: 1e30\n")}, wantErr: "services.web.deploy.replicas: 1e30 does not fit a 64-bit integer"},
+		{name: "port exponent overflow", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    ports:\n      - target: 1e19\n")}, wantErr: "services.web.ports[0].target: 1e19 does not fit a 64-bit integer"},
+		{name: "mem_limit float", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    mem_limit: 1e6\n")}, wantErr: "services.web.mem_limit: 1e6 is not a whole number of bytes"},
+		{name: "tmpfs size float", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    volumes:\n      - type: tmpfs\n        target: /run\n        tmpfs:\n          size: 1.5\n")}, wantErr: "services.web.volumes[0].tmpfs.size: 1.5 is not a whole number of bytes"},
 		{name: "scale overflow", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    scale: 3000000000\n")}, wantErr: `service "web": scale: 3000000000 is out of range`},
 		{name: "job completions overflow", kind: "numbers", files: map[string]string{"proj/compose.yaml": "services:\n  once:\n    image: busybox\n    restart: \"no\"\n    deploy:\n      replicas: 4294967297\n"}, wantErr: "deploy.replicas: 4294967297 is out of range"},
 		{name: "interval overflow", kind: "numbers", files: map[string]string{"proj/compose.yaml": svc("    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1000000h\n")}, wantErr: "healthcheck.interval: 1000000h0m0s is out of range"},
