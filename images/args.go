@@ -12,6 +12,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/hoist-dev/hoist/convert"
+	hoistload "github.com/hoist-dev/hoist/load"
 )
 
 // Args returns the builder's command line (without the executable) that
@@ -39,6 +40,9 @@ import (
 // and the file.
 func (b *Builder) Args(project *types.Project, t Target, tmp string) ([]string, []convert.Warning, error) {
 	bc := t.Build
+	if err := b.checkPaths(project, t); err != nil {
+		return nil, nil, err
+	}
 	var ws []convert.Warning
 	warn := func(key, format string, a ...any) {
 		ws = append(ws, convert.Warning{Service: t.Service, Key: "build." + key, Message: fmt.Sprintf(format, a...), Dropped: true})
@@ -255,4 +259,63 @@ func secretArg(project *types.Project, service string, s types.ServiceSecretConf
 		return "", fmt.Errorf("service %q: build.secrets: secret %q: %w", service, s.Source, err)
 	}
 	return "id=" + id + ",src=" + tmp, nil
+}
+
+// checkPaths refuses, unless b.AllowHostPaths, a local path the build of t
+// reads from outside the project directory (symlinks resolved): its
+// context, Dockerfile, additional contexts, SSH keys and secret files.
+// The builder would send them to the build, where a RUN step can copy them
+// into the image.
+func (b *Builder) checkPaths(project *types.Project, t Target) error {
+	if b.AllowHostPaths {
+		return nil
+	}
+	bc := t.Build
+	root := hoistload.RealPath(project.WorkingDir)
+	check := func(key, p string) error {
+		if p == "" {
+			return nil
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(project.WorkingDir, p)
+		}
+		if !hoistload.Within(root, hoistload.RealPath(p)) {
+			return fmt.Errorf("service %q: build.%s: %s: outside the project directory %s; pass --allow-host-paths to build from it", t.Service, key, p, project.WorkingDir)
+		}
+		return nil
+	}
+	if isLocal(bc.Context) {
+		if err := check("context", bc.Context); err != nil {
+			return err
+		}
+		if f := bc.Dockerfile; f != "" && bc.DockerfileInline == "" {
+			if !filepath.IsAbs(f) {
+				f = filepath.Join(bc.Context, f)
+			}
+			if err := check("dockerfile", f); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(bc.AdditionalContexts)) {
+		// Local directories only: not docker-image://, target: or URLs.
+		if v := bc.AdditionalContexts[k]; isLocal(v) && !strings.HasPrefix(v, "target:") {
+			if err := check("additional_contexts."+k, v); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range bc.SSH {
+		if err := check("ssh."+k.ID, k.Path); err != nil {
+			return err
+		}
+	}
+	for _, s := range bc.Secrets {
+		if def, ok := project.Secrets[s.Source]; ok && !bool(def.External) {
+			if err := check("secrets."+s.Source, def.File); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

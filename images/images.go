@@ -34,6 +34,11 @@ type Builder struct {
 	// Failures receives a failed command's output when Output is nil; nil
 	// discards it.
 	Failures io.Writer
+	// AllowHostPaths lets builds read a context, Dockerfile, additional
+	// context, SSH key or secret file outside the project directory
+	// (--allow-host-paths); without it Args refuses them, as load refuses
+	// env files outside the project.
+	AllowHostPaths bool
 }
 
 // Find returns the builder of the given kind found on PATH, or, when kind

@@ -167,3 +167,29 @@ func TestRef(t *testing.T) {
 }
 
 type projectT = types.Project
+
+// TestArgsHostPaths: a build that reads a context, Dockerfile, additional
+// context, SSH key or secret file outside the project directory is refused,
+// naming the service and key, unless AllowHostPaths (--allow-host-paths).
+func TestArgsHostPaths(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "shadow"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ build, top, key string }{
+		{build: "context: " + outside, key: "build.context"},
+		{build: "context: .\n      dockerfile: " + filepath.Join(outside, "Dockerfile"), key: "build.dockerfile"},
+		{build: "context: .\n      additional_contexts: {up: " + outside + "}", key: "build.additional_contexts.up"},
+		{build: "context: .\n      ssh: [\"key=" + filepath.Join(outside, "id") + "\"]", key: "build.ssh.key"},
+		{build: "context: .\n      secrets: [tok]", top: "secrets:\n  tok:\n    file: " + filepath.Join(outside, "shadow") + "\n", key: "build.secrets.tok"},
+	} {
+		dir, targets := load(t, "name: p\nservices:\n  web:\n    build:\n      "+tc.build+"\n"+tc.top, map[string]string{})
+		_, _, err := (&Builder{Kind: "buildah"}).Args(projects[dir], targets[0], t.TempDir())
+		if err == nil || !strings.HasPrefix(err.Error(), `service "web": `+tc.key+": ") || !strings.Contains(err.Error(), "pass --allow-host-paths") {
+			t.Errorf("%s: err = %v", tc.key, err)
+		}
+		if _, _, err := (&Builder{Kind: "buildah", AllowHostPaths: true}).Args(projects[dir], targets[0], t.TempDir()); err != nil {
+			t.Errorf("%s with AllowHostPaths: %v", tc.key, err)
+		}
+	}
+}

@@ -26,6 +26,7 @@ configuration apply (DOCKER_HOST, CONTAINERS_STORAGE_CONF, BUILDAH_ISOLATION...)
 			if err != nil {
 				return err
 			}
+			f.allowHostPaths = pf.allowHostPaths
 			_, err = imageRun(cmd.Context(), streams, g, &f, project, names, strict, false, "", "")
 			return err
 		},

@@ -90,6 +90,7 @@ func (f *convertFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags
 			}
 			return nil, nil, fmt.Errorf("%d warning(s) and --strict is set", len(pre.Warnings))
 		}
+		f.images.allowHostPaths = f.allowHostPaths
 		pinned, err := imageRun(cmd.Context(), streams, g, f.images, project, nil, f.strict, true, f.registry, f.tag)
 		if err != nil {
 			return nil, nil, err

@@ -22,6 +22,9 @@ type imageFlags struct {
 	builder  string
 	progress string
 	verbose  bool
+	// allowHostPaths is the command's --allow-host-paths (not a flag of
+	// its own): builds may read files outside the project.
+	allowHostPaths bool
 }
 
 func (f *imageFlags) add(cmd *cobra.Command, withBuild bool) {
@@ -63,6 +66,7 @@ func (f *imageFlags) builderFor(streams IOStreams, g *globalFlags) (*images.Buil
 		return nil, nil, err
 	}
 	b.Failures = streams.ErrOut
+	b.AllowHostPaths = f.allowHostPaths
 	if p.plain {
 		b.Output = streams.ErrOut
 	}
