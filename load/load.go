@@ -275,26 +275,44 @@ func withJobResources(full, pruned *types.Project) *types.Project {
 // printed as a single `error: ...` line.
 type lineError struct{ err error }
 
-func (e lineError) Error() string {
+func (e lineError) Error() string { return cleanMessage(e.err.Error()) }
+
+// maxMessage is the longest error message load returns, in bytes: longer
+// ones (compose-go quoting a binary file it failed to parse) are cut.
+const maxMessage = 1000
+
+// cleanMessage makes one readable line of a compose-go error message,
+// without the content of env files: their parser quotes the rest of the
+// line it stopped at (a value, maybe a password) or the unterminated value.
+func cleanMessage(msg string) string {
+	msg = envValue.ReplaceAllString(msg, "$1 (its text is not shown)")
 	var lines []string
-	for _, l := range strings.Split(e.err.Error(), "\n") {
+	for _, l := range strings.Split(msg, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			lines = append(lines, l)
 		}
 	}
-	msg := strings.Join(lines, "; ")
+	msg = strings.Join(lines, "; ")
 	msg = strings.ReplaceAll(msg, ":; ", ": ")
 	// The JSON schema reports an unknown key as "services.web.imagee false schema".
-	return falseSchema.ReplaceAllString(msg, `$1: unknown key "$2"`)
+	msg = falseSchema.ReplaceAllString(msg, `$1: unknown key "$2"`)
+	if len(msg) > maxMessage {
+		msg = strings.ToValidUTF8(msg[:maxMessage], "") + "..."
+	}
+	return msg
 }
+
+// envValue matches what compose-go's env file parser quotes from the file
+// in its errors (dotenv/parser.go): an unterminated quoted value, or the
+// line of a variable name with an unexpected character, up to the end.
+var envValue = regexp.MustCompile(`(?s)(line \d+: unterminated quoted value|line \d+: unexpected character "(?:[^"\\]|\\.)*" in variable name) .*`)
 func (e lineError) Unwrap() error { return e.err }
 
 var falseSchema = regexp.MustCompile(`(\S+)\.([^.\s]+) false schema`)
 
 // oneLine makes compose-go's errors print as one readable line.
 func oneLine(err error) error {
-	msg := err.Error()
-	if !strings.Contains(msg, "\n") && !falseSchema.MatchString(msg) {
+	if cleanMessage(err.Error()) == err.Error() {
 		return err
 	}
 	return lineError{err}

@@ -243,6 +243,9 @@ func TestHostileInputs(t *testing.T) {
 		{name: "include cycle", kind: "slow", files: map[string]string{"proj/compose.yaml": "include:\n  - compose.yaml\n" + hostileWeb}, wantErr: "include cycle detected"},
 
 		// 9. Messages name what is wrong.
+		{name: "env file unterminated value not echoed", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    env_file: app.env\n"), "proj/app.env": "A=1\nDB_PASSWORD=\"" + hostileSecret + "\nB=2\n"}, wantErr: "app.env: line 4: unterminated quoted value (its text is not shown)"},
+		{name: "env file bad name not echoed", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    env_file: app.env\n"), "proj/app.env": "DB-PASS!=" + hostileSecret + "\n"}, wantErr: `app.env: line 1: unexpected character "!" in variable name (its text is not shown)`},
+		{name: "binary env file", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    env_file: app.env\n"), "proj/app.env": "\x7fELF" + strings.Repeat("\x00\x01\x02", 20000)}, wantErr: `app.env: line 1: unexpected character "\x7f" in variable name (its text is not shown)`},
 		{name: "include a non-compose file", kind: "messages", files: map[string]string{"proj/compose.yaml": "include:\n  - notes.txt\n" + hostileWeb, "proj/notes.txt": "hello world\n"}, wantErr: "include: {root}/proj/notes.txt: not a compose file"},
 		{name: "extends a non-compose file", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    extends:\n      file: list.yaml\n      service: x\n"), "proj/list.yaml": "- a\n- b\n"}, wantErr: "services.web.extends.file: {root}/proj/list.yaml: not a compose file: its top-level YAML value is a list"},
 		{name: "compose file not a mapping", kind: "messages", files: map[string]string{"proj/compose.yaml": "just text\n"}, wantErr: "compose file: {root}/proj/compose.yaml: not a compose file"},
