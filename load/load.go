@@ -306,6 +306,7 @@ func cleanMessage(msg string) string {
 // in its errors (dotenv/parser.go): an unterminated quoted value, or the
 // line of a variable name with an unexpected character, up to the end.
 var envValue = regexp.MustCompile(`(?s)(line \d+: unterminated quoted value|line \d+: unexpected character "(?:[^"\\]|\\.)*" in variable name) .*`)
+
 func (e lineError) Unwrap() error { return e.err }
 
 var falseSchema = regexp.MustCompile(`(\S+)\.([^.\s]+) false schema`)
