@@ -312,10 +312,11 @@ func (c *converter) replicaWarnings(svc *types.ServiceConfig, plan *workloadPlan
 	case kindDaemonSet:
 		plan.warnings.drop(svc.Name, key, "a DaemonSet runs one pod on every node, dropped")
 	case kindJob, kindCronJob:
-		if n > 1 {
+		// n parallel runs; none (replicas: 0) is a Job of 0 completions,
+		// which completes at once without a pod, as compose starts no
+		// container.
+		if n != 1 {
 			plan.completions = &n
-		} else if n < 1 {
-			plan.warnings.drop(svc.Name, key, "%d replicas: a %s runs at least one pod, dropped", n, plan.kind)
 		}
 	}
 }
