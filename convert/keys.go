@@ -60,7 +60,7 @@ var coreKeys = map[string]keyRule{
 	"command":           {keyMapped, "container `args` (`$(` escaped)"},
 	"container_name":    {keyMapped, "a DNS name, as on a compose network: an alias Service (like network aliases); dotted `host.sub` -> pod `hostname`/`subdomain` with a headless Service `sub`; a warning when it cannot resolve"},
 	"cpus":              {keyMapped, "`resources.limits.cpu` (millicores)"},
-	"deploy":            {keyMapped, "`replicas`, `resources`, labels; `endpoint_mode: dnsrr` -> headless Service; `mode: global` -> DaemonSet, `*-job` -> Job; `update_config` -> update strategy; `restart_policy` -> Job; `placement` -> nodeSelector, node affinity, topologySpreadConstraints"},
+	"deploy":            {keyMapped, "`replicas` (a Job's parallel runs; 0: no run), `resources`, labels; `endpoint_mode: dnsrr` -> headless Service; `mode: global` -> DaemonSet, `*-job` -> Job; `update_config` -> update strategy; `restart_policy` -> Job; `placement` -> nodeSelector, node affinity, topologySpreadConstraints"},
 	"dockerfile":        {keyMapped, "as `build`"},
 	"entrypoint":        {keyMapped, "container `command` (`$(` escaped)"},
 	"env_file":          {keyMapped, "container `env` (merged with `environment` at load)"},
