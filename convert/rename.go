@@ -96,6 +96,12 @@ func (c *converter) rewriteRenamed(svc *types.ServiceConfig) *types.ServiceConfi
 		}
 		out := make([]string, len(l))
 		for i, a := range l {
+			// A host option and its value can be two arguments
+			// ("psql", "-h", "orders_db"): read them together.
+			if i > 0 && slices.Contains(hostFlags, l[i-1]) {
+				out[i] = strings.TrimPrefix(rewrite(key, "", l[i-1]+" "+a), l[i-1]+" ")
+				continue
+			}
 			out[i] = rewrite(key, "", a)
 		}
 		return out
@@ -164,6 +170,9 @@ func hostFlagBefore(s string) bool {
 	}
 	return false
 }
+
+// hostFlags are the host options whose value may be the next argument.
+var hostFlags = []string{"-h", "--host", "-H"}
 
 // portFollows reports whether s starts with ":<digit>".
 func portFollows(s string) bool {
