@@ -297,7 +297,13 @@ func (c *converter) kubeService(s *svcCtx) error {
 					list = append(list, strconv.Itoa(int(p.target)))
 				}
 			}
-			c.warn(svc.Name, "ports", "approximated: ports %s are not published outside the cluster by type ClusterIP (in it, %q answers on its container ports); hoist port-forward serves them on 127.0.0.1 as compose does, or set --service-type or %s.service.type NodePort or LoadBalancer to publish", strings.Join(list, ", "), s.name, ExtensionKey)
+			if svc.NetworkMode == "host" {
+				// compose discards published ports on the host network;
+				// the pod's hostNetwork puts its container ports on the node.
+				c.warn(svc.Name, "ports", "approximated: network_mode host: ports %s are not published by a Service; the container's ports answer on the address of the node the pod runs on, as compose discards published ports on the host network", strings.Join(list, ", "))
+			} else {
+				c.warn(svc.Name, "ports", "approximated: ports %s are not published outside the cluster by type ClusterIP (in it, %q answers on its container ports); hoist port-forward serves them on 127.0.0.1 as compose does, or set --service-type or %s.service.type NodePort or LoadBalancer to publish", strings.Join(list, ", "), s.name, ExtensionKey)
+			}
 		}
 		return nil
 	}
