@@ -195,6 +195,18 @@ func project(ctx context.Context, o Options) (*types.Project, error) {
 			lo.SetProjectName(loader.NormalizeProjectName(filepath.Base(workingDir)), false)
 		}
 	})
+	if err != nil && err.Error() == "empty compose file" {
+		// compose-go names no file; every one of them is empty.
+		var names []string
+		for _, f := range details.ConfigFiles {
+			name := f.Filename
+			if name == "-" {
+				name = "standard input"
+			}
+			names = append(names, name)
+		}
+		return nil, fmt.Errorf("loading compose project: %s: empty compose file (no services or other keys)", strings.Join(names, ", "))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("loading compose project: %w", oneLine(g.locate(withFileName(err, details.ConfigFiles))))
 	}

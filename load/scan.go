@@ -88,6 +88,9 @@ var byteKey = regexp.MustCompile(`^services\..+\.(mem_limit|mem_reservation|mems
 // extra options and extensions.
 var freeValue = regexp.MustCompile(`(^|\.)(x-[^.]*|environment|labels|annotations|sysctls|driver_opts|options|args)(\.|\[|$)`)
 
+// healthTest matches the path of a service's healthcheck test.
+var healthTest = regexp.MustCompile(`^services\..+\.healthcheck\.test$`)
+
 func nonFinite(name string, n *yaml.Node, path string) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -125,6 +128,16 @@ func nonFinite(name string, n *yaml.Node, path string) error {
 			}
 		}
 	case yaml.SequenceNode:
+		// compose-go reports a bad test list without the service.
+		if healthTest.MatchString(path) && len(n.Content) > 0 && n.Content[0].Kind == yaml.ScalarNode {
+			switch first := n.Content[0].Value; first {
+			case "CMD", "CMD-SHELL", "NONE":
+			default:
+				if !strings.Contains(first, "$") {
+					return fmt.Errorf("%s: %s: %q: a test list must start with \"CMD\", \"CMD-SHELL\" or \"NONE\"", name, path, first)
+				}
+			}
+		}
 		for i, c := range n.Content {
 			if err := nonFinite(name, c, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err

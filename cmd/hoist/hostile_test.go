@@ -243,6 +243,8 @@ func TestHostileInputs(t *testing.T) {
 		{name: "include cycle", kind: "slow", files: map[string]string{"proj/compose.yaml": "include:\n  - compose.yaml\n" + hostileWeb}, wantErr: "include cycle detected"},
 
 		// 9. Messages name what is wrong.
+		{name: "healthcheck test without CMD", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    healthcheck:\n      test: [\"BOGUS\"]\n")}, wantErr: `compose.yaml: services.web.healthcheck.test: "BOGUS": a test list must start with "CMD", "CMD-SHELL" or "NONE"`},
+		{name: "empty compose file", kind: "messages", files: map[string]string{"proj/compose.yaml": "# nothing yet\n"}, wantErr: "proj/compose.yaml: empty compose file (no services or other keys)"},
 		{name: "env file unterminated value not echoed", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    env_file: app.env\n"), "proj/app.env": "A=1\nDB_PASSWORD=\"" + hostileSecret + "\nB=2\n"}, wantErr: "app.env: line 4: unterminated quoted value (its text is not shown)"},
 		{name: "env file bad name not echoed", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    env_file: app.env\n"), "proj/app.env": "DB-PASS!=" + hostileSecret + "\n"}, wantErr: `app.env: line 1: unexpected character "!" in variable name (its text is not shown)`},
 		{name: "binary env file", kind: "messages", files: map[string]string{"proj/compose.yaml": svc("    env_file: app.env\n"), "proj/app.env": "\x7fELF" + strings.Repeat("\x00\x01\x02", 20000)}, wantErr: `app.env: line 1: unexpected character "\x7f" in variable name (its text is not shown)`},
