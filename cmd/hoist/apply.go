@@ -22,7 +22,7 @@ type applyFlags struct {
 	prune        bool
 	wait         bool
 	timeout      time.Duration
-	concurrency  int
+	concurrency  countFlag
 }
 
 // add declares the flags; pruneAndWait is the default of --prune and
@@ -39,8 +39,9 @@ func (f *applyFlags) add(cmd *cobra.Command, pruneAndWait bool) {
 	fs.BoolVar(&f.takeover, "force", false, "prune objects last applied from another project of the same name (another directory or compose files)")
 	fs.BoolVar(&f.prune, "prune", pruneAndWait, "delete objects of this project's ApplySet that the project no longer has")
 	fs.BoolVar(&f.wait, "wait", pruneAndWait, "wait until workloads are rolled out and Jobs complete")
-	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long apply (retries included) and --wait may take in all")
-	fs.IntVar(&f.concurrency, "concurrency", 16, "parallel requests to the API server")
+	f.timeout, f.concurrency = 5*time.Minute, 16
+	fs.Var(durationFlag{d: &f.timeout, positive: true}, "timeout", "how long apply (retries included) and --wait may take in all")
+	fs.Var(&f.concurrency, "concurrency", "parallel requests to the API server")
 }
 
 func newApplyCommand(streams IOStreams, g *globalFlags) *cobra.Command {
@@ -91,7 +92,7 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags, 
 	}
 	results, err := client.Apply(cmd.Context(), c.res.Objects, apply.Options{
 		Project: setName, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
-		DryRun: dryRun, Prune: f.prune, Concurrency: f.concurrency, Warnings: warnings(streams, g),
+		DryRun: dryRun, Prune: f.prune, Concurrency: int(f.concurrency), Warnings: warnings(streams, g),
 		Timeout: time.Until(deadline), Origin: originOf(c.project), Takeover: f.takeover,
 	})
 	printResults(streams, results)

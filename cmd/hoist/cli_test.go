@@ -232,3 +232,27 @@ func TestDiffUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCountAndDurationFlags: --concurrency below 1, a negative
+// --request-timeout and a --timeout of 0 are flag errors naming the flag,
+// not silently the default, no limit, or an immediate timeout.
+func TestCountAndDurationFlags(t *testing.T) {
+	t.Parallel()
+	env := []string{"KUBECONFIG=" + filepath.Join(t.TempDir(), "missing")}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"apply", "--concurrency", "0"}, `invalid argument "0" for "--concurrency" flag: want at least 1`},
+		{[]string{"diff", "--concurrency", "-1"}, `invalid argument "-1" for "--concurrency" flag: want at least 1`},
+		{[]string{"up", "--request-timeout", "-5s"}, `invalid argument "-5s" for "--request-timeout" flag: must not be negative`},
+		{[]string{"apply", "--timeout", "0"}, `invalid argument "0" for "--timeout" flag: want more than 0`},
+		{[]string{"down", "--timeout", "-1m"}, `invalid argument "-1m" for "--timeout" flag: must not be negative`},
+		{[]string{"run", "--timeout", "soon", "web"}, `invalid argument "soon" for "--timeout" flag: not a duration such as 30s or 5m`},
+	} {
+		r := runHoist(t, t.TempDir(), "", env, tc.args...)
+		if r.code == 0 || r.stderr != "error: "+tc.want+"\n" {
+			t.Errorf("hoist %s: exit %d, stderr %q; want %q", strings.Join(tc.args, " "), r.code, r.stderr, tc.want)
+		}
+	}
+}

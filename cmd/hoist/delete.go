@@ -27,7 +27,8 @@ func (f *deleteFlags) add(cmd *cobra.Command, wait bool) {
 	fs := cmd.Flags()
 	fs.BoolVar(&f.wait, "wait", wait, "wait until the objects are gone")
 	fs.BoolVarP(&f.volumes, "volumes", "v", false, "also delete the project's PersistentVolumeClaims and their data (kept by default, like docker compose down)")
-	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long --wait waits")
+	f.timeout = 5 * time.Minute
+	fs.Var(durationFlag{d: &f.timeout, positive: true}, "timeout", "how long --wait waits")
 	fs.BoolVar(&f.takeover, "force", false, "delete the project even when it was last applied from another directory or other compose files")
 }
 

@@ -16,7 +16,7 @@ type diffFlags struct {
 	fieldManager string
 	force        bool
 	prune        bool
-	concurrency  int
+	concurrency  countFlag
 }
 
 func newDiffCommand(streams IOStreams, g *globalFlags) *cobra.Command {
@@ -53,7 +53,8 @@ differences, 1 differences, 2 or more an error.`,
 	fs := cmd.Flags()
 	fs.BoolVar(&f.force, "force-conflicts", false, "diff as if apply took ownership of conflicting fields")
 	fs.BoolVar(&f.prune, "prune", false, "also show the objects apply --prune would delete")
-	fs.IntVar(&f.concurrency, "concurrency", 16, "parallel requests to the API server")
+	f.concurrency = 16
+	fs.Var(&f.concurrency, "concurrency", "parallel requests to the API server")
 	return cmd
 }
 
@@ -69,7 +70,7 @@ func (f *diffFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags) e
 	}
 	differs, err := client.Diff(cmd.Context(), c.res.Objects, apply.Options{
 		Project: setName, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
-		Prune: f.prune, Concurrency: f.concurrency,
+		Prune: f.prune, Concurrency: int(f.concurrency),
 	}, streams.Out)
 	if err != nil {
 		return err

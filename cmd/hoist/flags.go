@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,7 +64,8 @@ type kubeFlags struct {
 func (f *kubeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG, else ~/.kube/config)")
 	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context to use")
-	cmd.Flags().DurationVar(&f.requestTimeout, "request-timeout", apply.DefaultRequestTimeout, "how long one request to the API server may take before it is retried (0: no limit)")
+	f.requestTimeout = apply.DefaultRequestTimeout
+	cmd.Flags().Var(durationFlag{d: &f.requestTimeout}, "request-timeout", "how long one request to the API server may take before it is retried (0: no limit)")
 }
 
 func (f *kubeFlags) options(streams IOStreams, g *globalFlags, namespace string) apply.ConnectOptions {
@@ -135,4 +138,52 @@ func isTerminal(w any) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// countFlag is an int flag of at least 1 (--concurrency): 0 or a negative
+// count is a flag error, not silently the default.
+type countFlag int
+
+func (c *countFlag) String() string { return strconv.Itoa(int(*c)) }
+func (c *countFlag) Type() string   { return "int" }
+func (c *countFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("not a whole number")
+	}
+	if n < 1 {
+		return fmt.Errorf("want at least 1")
+	}
+	*c = countFlag(n)
+	return nil
+}
+
+// durationFlag is a duration flag that must not be negative (or, with
+// positive, must be above 0): --request-timeout 0 means no limit, but a
+// negative one was silently no limit too, and --timeout 0 ended at once.
+type durationFlag struct {
+	d        *time.Duration
+	positive bool
+}
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return "0s"
+	}
+	return f.d.String()
+}
+func (f durationFlag) Type() string { return "duration" }
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("not a duration such as 30s or 5m")
+	}
+	switch {
+	case d < 0:
+		return fmt.Errorf("must not be negative")
+	case d == 0 && f.positive:
+		return fmt.Errorf("want more than 0")
+	}
+	*f.d = d
+	return nil
 }

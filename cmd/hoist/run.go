@@ -58,7 +58,8 @@ unless --rm=false.`,
 	fs.StringVarP(&f.user, "user", "u", "", "run as this numeric UID[:GID]")
 	fs.StringVarP(&f.workdir, "workdir", "w", "", "working directory of the command")
 	fs.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable KEY=VALUE, repeatable")
-	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "how long applying and waiting for the dependencies may take")
+	f.timeout = 5 * time.Minute
+	fs.Var(durationFlag{d: &f.timeout, positive: true}, "timeout", "how long applying and waiting for the dependencies may take")
 	return cmd
 }
 
