@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -45,8 +46,8 @@ type ExecOptions struct {
 // kubectl exec, and returns the command's exit code. A failure to start
 // it is an error.
 func (c *Client) Exec(ctx context.Context, t Target, o ExecOptions, s Streams) (int, error) {
-	if len(o.Command) == 0 {
-		return 0, errors.New("exec: a command is required")
+	if err := o.Validate(); err != nil {
+		return 0, err
 	}
 	pod, err := c.ReadyPod(ctx, t, o.Index)
 	if err != nil {
@@ -59,6 +60,25 @@ func (c *Client) Exec(ctx context.Context, t Target, o ExecOptions, s Streams) (
 			Stdin: s.In != nil, Stdout: s.Out != nil, Stderr: s.ErrOut != nil && !s.TTY, TTY: s.TTY,
 		}, scheme.ParameterCodec)
 	return c.streamRemote(ctx, req.URL(), s, fmt.Sprintf("running %q in pod %s, container %s", o.Command[0], pod.Name, t.Container))
+}
+
+// Validate checks the options before anything reaches the cluster: a
+// command is given, and every Env entry is KEY=VALUE.
+func (o ExecOptions) Validate() error {
+	if len(o.Command) == 0 {
+		return errors.New("exec: a command is required")
+	}
+	return checkEnv(o.Env)
+}
+
+// checkEnv checks -e entries: KEY=VALUE each.
+func checkEnv(env []string) error {
+	for _, kv := range env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return fmt.Errorf("-e %q: want KEY=VALUE", kv)
+		}
+	}
+	return nil
 }
 
 // WrapCommand returns command run under env(1) with env, and in workdir

@@ -85,11 +85,11 @@ func RunPod(t Target, o RunOptions, tty, stdin bool) (*corev1.Pod, error) {
 	if o.Command != nil {
 		ctr.Args = o.Command
 	}
+	if err := checkEnv(o.Env); err != nil {
+		return nil, err
+	}
 	for _, kv := range o.Env {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, fmt.Errorf("-e %q: want KEY=VALUE", kv)
-		}
+		k, v, _ := strings.Cut(kv, "=")
 		ctr.Env = append(ctr.Env, corev1.EnvVar{Name: k, Value: v})
 	}
 	if o.Workdir != "" {

@@ -235,7 +235,8 @@ func TestDiffUsageErrors(t *testing.T) {
 
 // TestCountAndDurationFlags: --concurrency below 1, a negative
 // --request-timeout and a --timeout of 0 are flag errors naming the flag,
-// not silently the default, no limit, or an immediate timeout.
+// not silently the default, no limit, or an immediate timeout; exec -e
+// without "=" is refused before anything is read.
 func TestCountAndDurationFlags(t *testing.T) {
 	t.Parallel()
 	env := []string{"KUBECONFIG=" + filepath.Join(t.TempDir(), "missing")}
@@ -249,6 +250,8 @@ func TestCountAndDurationFlags(t *testing.T) {
 		{[]string{"apply", "--timeout", "0"}, `invalid argument "0" for "--timeout" flag: want more than 0`},
 		{[]string{"down", "--timeout", "-1m"}, `invalid argument "-1m" for "--timeout" flag: must not be negative`},
 		{[]string{"run", "--timeout", "soon", "web"}, `invalid argument "soon" for "--timeout" flag: not a duration such as 30s or 5m`},
+		// Checked before the project is loaded or the cluster reached.
+		{[]string{"exec", "-e", "NOEQ", "web", "true"}, `-e "NOEQ": want KEY=VALUE`},
 	} {
 		r := runHoist(t, t.TempDir(), "", env, tc.args...)
 		if r.code == 0 || r.stderr != "error: "+tc.want+"\n" {

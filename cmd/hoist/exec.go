@@ -32,6 +32,10 @@ The exit status is the command's.`,
 			if f.index < 0 {
 				return fmt.Errorf("--index %d: want a replica number from 1", f.index)
 			}
+			eo := ops.ExecOptions{Command: args[1:], Index: f.index, Env: f.env, Workdir: f.workdir}
+			if err := eo.Validate(); err != nil {
+				return err
+			}
 			v, err := f.load(cmd, streams, g, args[:1])
 			if err != nil {
 				return err
@@ -56,7 +60,7 @@ The exit status is the command's.`,
 				}
 				defer restore()
 			}
-			code, err := oc.Exec(cmd.Context(), v.selected[0], ops.ExecOptions{Command: args[1:], Index: f.index, Env: f.env, Workdir: f.workdir}, s)
+			code, err := oc.Exec(cmd.Context(), v.selected[0], eo, s)
 			if err != nil {
 				return err
 			}
