@@ -102,6 +102,9 @@ func (c *converter) validate() error {
 	if err := c.opts.Validate(); err != nil {
 		return err
 	}
+	if len(p.Name) > validation.LabelValueMaxLength {
+		c.warn("", "name", "approximated: the project name has %d characters; the label %s carries its first %d, %q, which another project's name can share", len(p.Name), LabelPartOf, validation.LabelValueMaxLength, c.partOf)
+	}
 	owner := map[string]string{}
 	for _, name := range p.ServiceNames() {
 		n, err := ObjectName(name)
