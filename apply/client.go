@@ -119,7 +119,7 @@ func clientConfig(o ConnectOptions) (clientcmd.ClientConfig, error) {
 		case err != nil:
 			return nil, fmt.Errorf("reading kubeconfig: %w", err)
 		case !fi.Mode().IsRegular():
-			return nil, fmt.Errorf("reading kubeconfig %s: not a regular file (%s)", path, fileKind(fi.Mode()))
+			return nil, fmt.Errorf("reading kubeconfig %s: not a regular file", path)
 		case fi.Size() > MaxKubeconfigSize:
 			return nil, fmt.Errorf("reading kubeconfig %s: %d bytes, over the limit of %d", path, fi.Size(), MaxKubeconfigSize)
 		}
@@ -129,21 +129,6 @@ func clientConfig(o ConnectOptions) (clientcmd.ClientConfig, error) {
 		overrides.Context.Namespace = o.Namespace
 	}
 	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides), nil
-}
-
-// fileKind names what a file that is not a regular file is.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "a special file"
 }
 
 // Retry policy of every request to the API server (the README's "On a

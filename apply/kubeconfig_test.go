@@ -40,9 +40,9 @@ func TestKubeconfigSpecialFiles(t *testing.T) {
 	}
 	t.Setenv("HOME", t.TempDir())
 	for _, tc := range []struct{ env, flag, want string }{
-		{env: "/dev/zero", want: "reading kubeconfig /dev/zero: not a regular file (a device)"},
-		{env: filepath.Join(dir, "missing") + ":" + fifo, want: "reading kubeconfig " + fifo + ": not a regular file (a FIFO)"},
-		{flag: dir, want: "reading kubeconfig " + dir + ": not a regular file (a directory)"},
+		{env: "/dev/zero", want: "reading kubeconfig /dev/zero: not a regular file"},
+		{env: filepath.Join(dir, "missing") + ":" + fifo, want: "reading kubeconfig " + fifo + ": not a regular file"},
+		{flag: dir, want: "reading kubeconfig " + dir + ": not a regular file"},
 		{flag: huge, want: "over the limit of 16777216"},
 		{flag: filepath.Join(dir, "missing"), want: "no such file or directory"},
 	} {
