@@ -74,7 +74,9 @@ func upward(rel string) bool {
 
 func (c *converter) bindKind(svc *types.ServiceConfig, v types.ServiceVolumeConfig) (bindKindT, *load.HostPath) {
 	hp := c.hostPath(v.Source)
-	if isDockerSocket(v.Source) || !hp.InProject {
+	// A named pipe, socket or device has no content to carry: like a path
+	// outside the project, only hostPath can mount it.
+	if isDockerSocket(v.Source) || !hp.InProject || hp.Special != "" {
 		if c.opts.AllowHostPaths {
 			return bindHostPath, hp
 		}
@@ -126,6 +128,8 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 		switch {
 		case isDockerSocket(src):
 			what = "is the Docker socket"
+		case hp.Special != "":
+			what = "is " + hp.Special + ", whose content cannot be carried into the cluster"
 		case strings.HasPrefix(shown, "."):
 			what = "is a symlink that resolves outside the project"
 		}
@@ -133,8 +137,13 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 	case bindHostPath:
 		t := corev1.HostPathDirectoryOrCreate
 		switch {
-		case isDockerSocket(src):
+		case isDockerSocket(src), hp.Special == "a socket":
 			t = corev1.HostPathSocket
+		case hp.Special == "a character device":
+			t = corev1.HostPathCharDev
+		case hp.Special != "":
+			// A named pipe or another kind the kubelet has no check for.
+			t = corev1.HostPathUnset
 		case hp.Exists && hp.Dir:
 			t = corev1.HostPathDirectory
 		case hp.Exists:
@@ -156,7 +165,11 @@ func (c *converter) bind(s *svcCtx, pv *podVolumes, v types.ServiceVolumeConfig,
 			vm.MountPropagation = &mp
 		}
 		c.warn(svc.Name, key, "approximated: %q is mounted from the node with hostPath (--allow-host-paths): the node must have it", shown)
-		pv.mount(vm, volumeName(strings.TrimPrefix(shown, "./")), corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: src, Type: &t}}, key)
+		hps := &corev1.HostPathVolumeSource{Path: src}
+		if t != corev1.HostPathUnset {
+			hps.Type = &t
+		}
+		pv.mount(vm, volumeName(strings.TrimPrefix(shown, "./")), corev1.VolumeSource{HostPath: hps}, key)
 	case bindEmptyDir:
 		c.warn(svc.Name, "labels."+komposeVolumeType, "approximated: %q becomes an emptyDir: its content is not copied and writes are lost when the pod is replaced", shown)
 		pv.mount(vm, volumeName(v.Target), corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}, key)

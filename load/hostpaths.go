@@ -27,6 +27,10 @@ type HostPath struct {
 	Exists bool
 	// Dir is true for a directory.
 	Dir bool
+	// Special names what a path that exists but is neither a directory nor
+	// a regular file is ("a named pipe", "a socket", ...); empty otherwise.
+	// Its content is never read.
+	Special string
 	// Size is the total size of the regular files, following no symlink
 	// that leaves the project. Counting stops once it exceeds MaxContent,
 	// so a large data directory is not walked to its end.
@@ -130,6 +134,9 @@ func readHostPath(root, path string) (*HostPath, error) {
 	}
 	hp.Exists = true
 	hp.Dir = info.IsDir()
+	if !hp.Dir && !info.Mode().IsRegular() {
+		hp.Special = fileKind(info.Mode())
+	}
 	if !hp.InProject {
 		// Never read what lies outside the project.
 		return hp, nil
