@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,6 +96,11 @@ func decodeExtension(raws ...any) (Extension, error) {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&ext); err != nil {
+			// A number the schema lets through that the field's Go type
+			// cannot hold: name the key and the range, not Go's types.
+			if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" && strings.HasPrefix(te.Value, "number") {
+				return ext, invalidf("%s.%s: %s is out of range for %s", ExtensionKey, te.Field, strings.TrimPrefix(te.Value, "number "), rangeOf(te.Type))
+			}
 			return ext, invalidf("%s: %s", ExtensionKey, strings.TrimPrefix(err.Error(), "json: "))
 		}
 	}
@@ -105,6 +112,17 @@ func decodeExtension(raws ...any) (Extension, error) {
 		ext.Service.Type = t
 	}
 	return ext, checkExtensionNames(ext)
+}
+
+// rangeOf says which numbers a Go integer type of the extension holds.
+func rangeOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int32:
+		return fmt.Sprintf("a 32-bit integer (at most %d)", math.MaxInt32)
+	case reflect.Int64, reflect.Int:
+		return "a 64-bit integer"
+	}
+	return "the key (" + t.Kind().String() + ")"
 }
 
 // checkExtensionNames rejects, naming the key, the names and labels the
