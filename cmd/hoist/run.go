@@ -48,6 +48,9 @@ unless --rm=false.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, streams, g, args) },
 	}
 	f.convert.add(cmd)
+	// run has no --build: its --registry and --tag only name images.
+	cmd.Flags().Lookup("registry").Usage = "registry prefix of the image names of build-only services"
+	cmd.Flags().Lookup("tag").Usage = "tag of the image names of build-only services"
 	f.kube.add(cmd)
 	fs := cmd.Flags()
 	fs.SetInterspersed(false)
