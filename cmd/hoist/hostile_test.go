@@ -153,6 +153,7 @@ func TestHostileInputs(t *testing.T) {
 				t.Error(err)
 			}
 		}},
+		{name: "report is a directory", kind: "output", files: map[string]string{"proj/compose.yaml": hostileWeb, "proj/out/keep.txt": "x\n"}, args: []string{"--report", "out"}, wantErr: "writing report out: a directory; --report names a file"},
 		{name: "report over the compose file", kind: "output", files: map[string]string{"proj/compose.yaml": hostileWeb}, args: []string{"--report", "compose.yaml"}, wantErr: "is not a hoist report"},
 
 		// 2. Host files, through every file the project reads.

@@ -62,6 +62,9 @@ func checkReportReplaceable(path string) error {
 		return fmt.Errorf("writing report %s: %w", path, unwrapPath(err))
 	}
 	refuse := fmt.Errorf("writing report %s: the file exists and is not a hoist report; choose a new file", path)
+	if info.IsDir() {
+		return fmt.Errorf("writing report %s: a directory; --report names a file", path)
+	}
 	if !info.Mode().IsRegular() || info.Size() > 64<<20 {
 		return refuse
 	}
