@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -170,16 +171,21 @@ func (c *Client) apply(ctx context.Context, objs []*unstructured.Unstructured, o
 	results := make([]Result, len(objects))
 	var errs []error
 	for s, stage := range stages {
+		live, err := c.liveObjects(ctx, objects, stage, o.Concurrency)
+		if err != nil {
+			return done(results), err
+		}
+		if !o.Takeover {
+			if err := checkOwners(set, objects, stage, live); err != nil {
+				return done(results), err
+			}
+		}
 		if s == 1 && o.DryRun == DryRunNone && (!parent.exists || !covers(oldGKs, newGKs) || set.originChanged(parent)) {
 			// The parent lives in the namespace, which stage 0 created.
 			// Widen it to old and new kinds before anything new exists.
 			if err := set.write(ctx, c, union(oldGKs, newGKs), nil); err != nil {
 				return done(results), err
 			}
-		}
-		live, err := c.liveObjects(ctx, objects, stage, o.Concurrency)
-		if err != nil {
-			return done(results), err
 		}
 		errs = append(errs, c.applyStage(ctx, objects, stage, live, o, dryRun, results)...)
 		if ctx.Err() != nil {
@@ -209,6 +215,54 @@ func (c *Client) apply(ctx context.Context, objs []*unstructured.Unstructured, o
 	}
 	return results, nil
 }
+
+// checkOwners refuses, before anything of the stage is written, to apply
+// over live objects of the same names that are not members of set: objects
+// of another project (another ApplySet, such as a project whose volume
+// has the same name) or made by hand or another tool (no ApplySet).
+// Applying would take them over (and replace those whose immutable fields
+// differ), and delete or prune would then remove them with their data.
+// Namespaces are exempt: one hoist did not create is used, never adopted
+// (applyStage). Options.Takeover (--force) takes them over.
+func checkOwners(set *applySet, objects []prepared, stage []int, live map[Ref]*unstructured.Unstructured) error {
+	var refused []string
+	for _, i := range stage {
+		p := objects[i]
+		existing := live[p.ref]
+		if existing == nil || p.ref.GroupKind.Kind == "Namespace" {
+			continue
+		}
+		if existing.GetLabels()[LabelApplySetPartOf] == set.ID() {
+			continue
+		}
+		refused = append(refused, fmt.Sprintf("%s (%s)", p.ref, ownerOf(existing)))
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	list := strings.Join(refused, ", ")
+	if len(refused) > 5 {
+		list = fmt.Sprintf("%s and %d more", strings.Join(refused[:5], ", "), len(refused)-5)
+	}
+	return optionErrorf("refusing to take over objects project %q did not apply in namespace %s: %s; rename the services or volumes, remove those objects, or run with %v to take them over", set.name, set.namespace, list, OptionTakeover)
+}
+
+// ownerOf says whose an object that is not a member of the set is.
+func ownerOf(u *unstructured.Unstructured) string {
+	labels := u.GetLabels()
+	id := labels[LabelApplySetPartOf]
+	switch {
+	case id != "" && labels[labelPartOf] != "":
+		return fmt.Sprintf("of project %q", labels[labelPartOf])
+	case id != "":
+		return "of ApplySet " + id
+	}
+	return "made outside hoist"
+}
+
+// labelPartOf is the standard label that names the application (the
+// compose project) an object is part of.
+const labelPartOf = "app.kubernetes.io/part-of"
 
 // start fills in o's defaults and prepares objs as members of o's set.
 func (c *Client) start(ctx context.Context, objs []*unstructured.Unstructured, o *Options) (*applySet, []prepared, error) {

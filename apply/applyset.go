@@ -31,6 +31,9 @@ const (
 	AnnotationProjectID    = "hoist.dev/project-id"
 	AnnotationProjectDir   = "hoist.dev/project-dir"
 	AnnotationProjectFiles = "hoist.dev/project-files"
+	// AnnotationProjectName is the compose project name as written
+	// (my_app), which the parent's name normalises (my-app).
+	AnnotationProjectName = "hoist.dev/project-name"
 )
 
 // Origin is where a project is applied from: its absolute directory and its
@@ -41,6 +44,11 @@ const (
 type Origin struct {
 	Dir   string
 	Files []string
+	// Project is the compose project name as given (my_app), which the
+	// ApplySet parent's name normalises: two names that normalise alike
+	// (my_app, my-app) are two projects. It is not part of ID, so that
+	// parents recorded before it keep their identity.
+	Project string
 }
 
 // ID is the Origin's identity: hex sha256 of the directory and the files,
@@ -116,11 +124,18 @@ func (a *applySet) current(ctx context.Context, c *Client) (parentState, error) 
 	}
 	st := parentState{gks: parseGroupKinds(ann[AnnotationContainsGKs]), exists: true, originID: ann[AnnotationProjectID]}
 	st.origin.Dir = ann[AnnotationProjectDir]
+	st.origin.Project = ann[AnnotationProjectName]
 	if f := ann[AnnotationProjectFiles]; f != "" {
 		st.origin.Files = strings.Split(f, ",")
 	}
 	if a.origin.ID() == "" && st.originID != "" {
+		// Keep the name given (-p without a compose file): foreign
+		// compares it with the recorded one.
+		name := a.origin.Project
 		a.origin = st.origin
+		if name != "" {
+			a.origin.Project = name
+		}
 	}
 	return st, nil
 }
@@ -129,19 +144,30 @@ func (a *applySet) current(ctx context.Context, c *Client) (parentState, error) 
 // origin than st's.
 func (a *applySet) originChanged(st parentState) bool {
 	id := a.origin.ID()
-	return id != "" && id != st.originID
+	return id != "" && (id != st.originID || a.origin.Project != st.origin.Project)
 }
 
-// foreign reports whether the parent was last applied from another origin
-// than a's; unknown origins (a parent that predates the annotation, a
-// command given only a project name) are never foreign.
+// foreign reports whether the parent was last applied by another project
+// than a's: one whose recorded name differs (both known), or from another
+// origin; unknown origins (a parent that predates the annotations, a
+// command given only a project name) are not foreign by origin.
 func (a *applySet) foreign(st parentState) bool {
-	return st.exists && st.originID != "" && a.origin.ID() != "" && st.originID != a.origin.ID()
+	if !st.exists {
+		return false
+	}
+	if st.origin.Project != "" && a.origin.Project != "" && st.origin.Project != a.origin.Project {
+		// my_app and my-app: one parent name, two projects.
+		return true
+	}
+	return st.originID != "" && a.origin.ID() != "" && st.originID != a.origin.ID()
 }
 
 // describeOrigins names two origins apart: their directories, or, when
 // they share one, their files.
 func describeOrigins(a, b Origin) (string, string) {
+	if a.Project != b.Project && a.Project != "" && b.Project != "" {
+		return fmt.Sprintf("project %q in %s", a.Project, a.Dir), fmt.Sprintf("project %q in %s", b.Project, b.Dir)
+	}
 	if a.Dir != b.Dir {
 		return a.Dir, b.Dir
 	}
@@ -206,6 +232,9 @@ func (a *applySet) write(ctx context.Context, c *Client, gks map[schema.GroupKin
 		ann[AnnotationProjectID] = id
 		ann[AnnotationProjectDir] = a.origin.Dir
 		ann[AnnotationProjectFiles] = strings.Join(a.origin.Files, ",")
+		if a.origin.Project != "" {
+			ann[AnnotationProjectName] = a.origin.Project
+		}
 	}
 	op := "writing ApplySet parent secret/" + a.name + where(a.namespace)
 	err := c.retry(ctx, op, func(ctx context.Context) error {

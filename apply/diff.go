@@ -88,6 +88,20 @@ func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o 
 	if err := errors.Join(errs...); err != nil {
 		return false, asConflict(err)
 	}
+	if !o.Takeover {
+		// apply would refuse these: so does its preview.
+		live := map[Ref]*unstructured.Unstructured{}
+		all := make([]int, len(objects))
+		for i, p := range pairs {
+			all[i] = i
+			if p.live != nil {
+				live[objects[i].ref] = p.live
+			}
+		}
+		if err := checkOwners(set, objects, all, live); err != nil {
+			return false, err
+		}
+	}
 	for i, p := range pairs {
 		if err := writeDiffPair(liveDir, mergedDir, objects[i].obj, p.live, p.merged); err != nil {
 			return false, err

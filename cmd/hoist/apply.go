@@ -36,7 +36,7 @@ func (f *applyFlags) add(cmd *cobra.Command, pruneAndWait bool) {
 	dryRunFlag(cmd, &f.dryRun)
 	fs := cmd.Flags()
 	fs.BoolVar(&f.force, "force-conflicts", false, "take ownership of fields other managers own")
-	fs.BoolVar(&f.takeover, "force", false, "prune objects last applied from another project of the same name (another directory or compose files)")
+	fs.BoolVar(&f.takeover, "force", false, "take over objects of the same names that another project or tool made, and prune objects last applied from another project of the same name (another directory, compose files or spelling of the name)")
 	fs.BoolVar(&f.prune, "prune", pruneAndWait, "delete objects of this project's ApplySet that the project no longer has")
 	fs.BoolVar(&f.wait, "wait", pruneAndWait, "wait until workloads are rolled out and Jobs complete")
 	f.timeout, f.concurrency = 5*time.Minute, 16

@@ -29,7 +29,7 @@ func (f *deleteFlags) add(cmd *cobra.Command, wait bool) {
 	fs.BoolVarP(&f.volumes, "volumes", "v", false, "also delete the project's PersistentVolumeClaims and their data (kept by default, like docker compose down)")
 	f.timeout = 5 * time.Minute
 	fs.Var(durationFlag{d: &f.timeout, positive: true}, "timeout", "how long --wait waits")
-	fs.BoolVar(&f.takeover, "force", false, "delete the project even when it was last applied from another directory or other compose files")
+	fs.BoolVar(&f.takeover, "force", false, "delete the project even when it was last applied from another directory, other compose files or another spelling of its name")
 }
 
 func newDeleteCommand(streams IOStreams, g *globalFlags) *cobra.Command {

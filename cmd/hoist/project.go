@@ -54,7 +54,7 @@ func (c *converted) connect(ctx context.Context) (setName string, client *apply.
 // originOf is where project was loaded from: its absolute directory and
 // compose files, the project's identity in the ApplySet parent.
 func originOf(project *types.Project) apply.Origin {
-	o := apply.Origin{Dir: project.WorkingDir}
+	o := apply.Origin{Dir: project.WorkingDir, Project: project.Name}
 	if abs, err := filepath.Abs(o.Dir); err == nil {
 		o.Dir = abs
 	}
@@ -72,7 +72,7 @@ func originOf(project *types.Project) apply.Origin {
 // projectName is the name of the project's ApplySet parent: the loaded
 // project's name, or -p when there is no compose file (delete and status
 // need only the name), made a valid object name; and where the project
-// was loaded from (a zero Origin without a compose file).
+// was loaded from (without a compose file, an Origin of the name alone).
 func projectName(cmd *cobra.Command, f *projectFlags) (string, apply.Origin, error) {
 	name := loader.NormalizeProjectName(f.projectName)
 	var origin apply.Origin
@@ -84,6 +84,9 @@ func projectName(cmd *cobra.Command, f *projectFlags) (string, apply.Origin, err
 		name, origin = p.Name, originOf(p)
 	} else if name == "" {
 		return "", origin, err
+	} else {
+		// -p alone: the compose name tells my_app from my-app.
+		origin.Project = name
 	}
 	name, err := applySetName(name)
 	return name, origin, err

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // TestSameNameProjects: two projects named alike, in two directories, in
@@ -108,5 +111,95 @@ func TestSameNameProjects(t *testing.T) {
 	}
 	if r := in(second, "down", "-n", ns); r.code != 0 {
 		t.Errorf("down of the second project: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestForeignObjects: objects of the same names that another project (its
+// own ApplySet) or a person (no ApplySet) made are never taken over: up
+// refuses before writing anything, naming each and whose it is, so that
+// the second project's down -v cannot delete the first's data; --force
+// takes them over. Two spellings of one name (my_app, my-app) share a
+// parent and are refused as two projects, by down -p too.
+func TestForeignObjects(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	ns := "foreign"
+	alpha, beta, mine, app := filepath.Join(k.dir, "alpha"), filepath.Join(k.dir, "beta"), filepath.Join(k.dir, "mine"), filepath.Join(k.dir, "app")
+	for dir, content := range map[string]string{
+		app:   "services:\n  app:\n    image: nginx:1.27\n",
+		alpha: "services:\n  db:\n    image: postgres:16\n    volumes: [data:/var/lib/postgresql/data]\nvolumes:\n  data:\n",
+		beta:  "services:\n  cache:\n    image: redis:7\n    volumes: [data:/data]\nvolumes:\n  data:\n",
+		mine:  "services:\n  web:\n    image: nginx:1.27\n    expose: [\"80\"]\n",
+	} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{"KUBECONFIG=" + k.kubeconfig}
+	in := func(dir string, args ...string) runResult {
+		t.Helper()
+		return runHoist(t, dir, "", env, args...)
+	}
+	if r := in(alpha, "up", "-n", ns, "--create-namespace", "--wait=false"); r.code != 0 {
+		t.Fatalf("up of alpha: exit %d\n%s", r.code, r.stderr)
+	}
+	r := in(beta, "up", "-n", ns, "--wait=false")
+	if r.code != 1 || strings.Count(withoutWarnings(r.stderr), "\n") != 1 || r.stdout != "" ||
+		!strings.Contains(r.stderr, `refusing to take over objects project "beta" did not apply in namespace `+ns+`: persistentvolumeclaim/data (of project "alpha")`) ||
+		!strings.Contains(r.stderr, "--force") {
+		t.Fatalf("up of beta: exit %d, want 1 and one line naming alpha's claim\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := k.mustGet(claims, ns, "data").GetLabels()["app.kubernetes.io/part-of"]; got != "alpha" {
+		t.Errorf("after the refused up, the claim is part of %q, want alpha", got)
+	}
+	k.mustBeGone(deployments, ns, "cache")
+	for _, args := range [][]string{{"diff", "-n", ns}, {"apply", "-n", ns, "--dry-run=client"}} {
+		if r := in(beta, args...); r.code == 0 || !strings.Contains(r.stderr, "persistentvolumeclaim/data (of project \"alpha\")") {
+			t.Errorf("hoist %s: exit %d, want the refusal\n%s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+
+	// An object made by hand.
+	svc := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Service",
+		"metadata": map[string]any{"name": "web", "namespace": ns},
+		"spec":     map[string]any{"ports": []any{map[string]any{"port": int64(5432)}}},
+	}}
+	if _, err := k.dyn.Resource(services).Namespace(ns).Create(t.Context(), svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	uid := k.mustGet(services, ns, "web").GetUID()
+	r = in(mine, "apply", "-n", ns)
+	if r.code != 1 || !strings.Contains(r.stderr, "service/web (made outside hoist)") {
+		t.Errorf("apply over a Service made by hand: exit %d, want the refusal\n%s", r.code, r.stderr)
+	}
+	if got := k.mustGet(services, ns, "web").GetUID(); got != uid {
+		t.Errorf("the Service made by hand was replaced (uid %s, was %s)", got, uid)
+	}
+	if r := in(mine, "apply", "-n", ns, "--force"); r.code != 0 || !strings.Contains(r.stdout, "service/web configured") {
+		t.Errorf("apply --force: exit %d, want the Service taken over\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	// --force takes alpha's claim over.
+	if r := in(beta, "up", "-n", ns, "--wait=false", "--force"); r.code != 0 {
+		t.Errorf("up of beta --force: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// my_app and my-app: one parent, two projects.
+	if r := in(app, "up", "-n", ns, "-p", "my_app", "--wait=false"); r.code != 0 {
+		t.Fatalf("up -p my_app: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := in(app, "down", "-n", ns, "-p", "my-app"); r.code != 1 || !strings.Contains(r.stderr, `project "my_app"`) {
+		t.Errorf("down -p my-app: exit %d, want a refusal naming my_app\n%s", r.code, r.stderr)
+	}
+	if r := in(k.dir, "down", "-n", ns, "-p", "my-app"); r.code != 1 || !strings.Contains(r.stderr, `project "my_app"`) {
+		t.Errorf("down -p my-app without compose files: exit %d, want a refusal naming my_app\n%s", r.code, r.stderr)
+	}
+	k.mustGet(deployments, ns, "app")
+	if r := in(app, "down", "-n", ns, "-p", "my_app"); r.code != 0 {
+		t.Errorf("down -p my_app: exit %d\n%s", r.code, r.stderr)
 	}
 }
