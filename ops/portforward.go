@@ -14,6 +14,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
 	"k8s.io/streaming/pkg/httpstream"
@@ -89,6 +90,7 @@ func (c *Client) PortForward(ctx context.Context, t Target, fws []Forward, progr
 		ports = append(ports, f.String())
 	}
 	waiting := false
+	failures := 0 // setups in a row that failed before forwarding
 	for ctx.Err() == nil {
 		pod, err := c.ReadyPod(ctx, t, 0)
 		if err != nil {
@@ -107,23 +109,46 @@ func (c *Client) PortForward(ctx context.Context, t Target, fws []Forward, progr
 			continue
 		}
 		waiting = false
-		if err := c.forwardTo(ctx, t, pod, ports, progress); err != nil {
+		forwarded, setupErr, err := c.forwardTo(ctx, t, pod, ports, progress)
+		if err != nil {
 			return err
 		}
-		if ctx.Err() == nil {
+		switch {
+		case ctx.Err() != nil:
+		case setupErr != nil && !forwarded:
+			// The pod may have gone before the stream was set up: try
+			// again, but a refusal (RBAC), or one that repeats (a node
+			// that cannot forward), ends it.
+			failures++
+			if failures >= maxSetupFailures || apierrors.IsForbidden(setupErr) || strings.Contains(setupErr.Error(), "forbidden") {
+				return fmt.Errorf("service %q: forwarding to pod %s: %w", t.Service, pod.Name, setupErr)
+			}
+			fmt.Fprintf(progress, "service %q: forwarding to pod %s: %v; trying again\n", t.Service, pod.Name, setupErr)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		default:
+			failures = 0
 			fmt.Fprintf(progress, "service %q: pod %s went away; forwarding to the next ready pod\n", t.Service, pod.Name)
 		}
 	}
 	return nil
 }
 
+// maxSetupFailures is how many times in a row port forwarding may fail to
+// start before PortForward gives up.
+const maxSetupFailures = 3
+
 // forwardTo forwards ports to one pod until the pod goes away, stops
-// being ready, the connection is lost, or ctx ends.
-func (c *Client) forwardTo(ctx context.Context, t Target, pod *corev1.Pod, ports []string, progress io.Writer) error {
+// being ready, the connection is lost, or ctx ends. forwarded says the
+// ports were forwarded at some point; setupErr is why forwarding could not
+// start (the caller decides whether to try again); err ends forwarding.
+func (c *Client) forwardTo(ctx context.Context, t Target, pod *corev1.Pod, ports []string, progress io.Writer) (forwarded bool, setupErr, err error) {
 	req := c.cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(c.Namespace).Name(pod.Name).SubResource("portforward")
 	transport, upgrader, err := spdy.RoundTripperFor(c.cfg)
 	if err != nil {
-		return fmt.Errorf("forwarding ports of pod %s: %w", pod.Name, err)
+		return false, nil, fmt.Errorf("forwarding ports of pod %s: %w", pod.Name, err)
 	}
 	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, req.URL())
 	if ws, err := portforward.NewSPDYOverWebsocketDialer(req.URL(), c.cfg); err == nil {
@@ -142,23 +167,23 @@ func (c *Client) forwardTo(ctx context.Context, t Target, pod *corev1.Pod, ports
 		})
 		stopNow()
 	}()
-	pf, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, ports, stop, nil, progress, io.Discard)
+	readyCh := make(chan struct{})
+	pf, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, ports, stop, readyCh, progress, io.Discard)
 	if err != nil {
-		return fmt.Errorf("forwarding ports of pod %s: %w", pod.Name, err)
+		return false, nil, fmt.Errorf("forwarding ports of pod %s: %w", pod.Name, err)
 	}
 	err = pf.ForwardPorts()
 	stopNow()
+	select {
+	case <-readyCh:
+		forwarded = true
+	default:
+	}
 	switch {
 	case err == nil, ctx.Err() != nil, errors.Is(err, portforward.ErrLostConnectionToPod):
-		return nil
+		return forwarded, nil, nil
 	case strings.Contains(err.Error(), "unable to listen"):
-		return fmt.Errorf("service %q: listening on 127.0.0.1 ports %s: %w", t.Service, strings.Join(ports, ", "), err)
+		return forwarded, nil, fmt.Errorf("service %q: listening on 127.0.0.1 ports %s: %w", t.Service, strings.Join(ports, ", "), err)
 	}
-	// The pod may be gone before the stream was set up: try the next one.
-	fmt.Fprintf(progress, "service %q: forwarding to pod %s: %v\n", t.Service, pod.Name, err)
-	select {
-	case <-ctx.Done():
-	case <-time.After(time.Second):
-	}
-	return nil
+	return forwarded, err, nil
 }

@@ -3,9 +3,13 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hoist-dev/hoist/internal/testcluster"
 )
@@ -36,5 +40,39 @@ func TestVerbsWithoutPods(t *testing.T) {
 		if r.code != tc.code || r.stdout != tc.stdout || r.stderr != tc.stderrHas {
 			t.Errorf("hoist %s: exit %d, stdout %q, stderr %q; want exit %d, stdout %q, stderr %q", strings.Join(tc.args, " "), r.code, r.stdout, r.stderr, tc.code, tc.stdout, tc.stderrHas)
 		}
+	}
+}
+
+// TestPortForwardCannotStart: kwok's fake pods are ready but cannot be
+// forwarded to (their kubelet cannot upgrade the connection). port-forward
+// tries again a few times, then ends with one error line, instead of
+// saying the pod went away and trying forever.
+func TestPortForwardCannotStart(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	ns := "port-forward-fails"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	k.compose(fmt.Sprintf("services:\n  web:\n    image: nginx:1.27\n    ports: [\"%d:80\"]\n", port))
+	k.mustHoist("up", "-n", ns, "--create-namespace", "--timeout", "2m")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := testcluster.Command(ctx, t, hoistBin, k.dir, []string{"KUBECONFIG=" + k.kubeconfig}, "port-forward", "-n", ns, "web")
+	stdout, stderr, code := testcluster.Run(t, cmd, "")
+	if ctx.Err() != nil {
+		t.Fatalf("port-forward still running after a minute; stderr:\n%s", stderr)
+	}
+	errLines := 0
+	for _, l := range lines(stderr) {
+		if strings.HasPrefix(l, "error: ") {
+			errLines++
+		}
+	}
+	if code != 1 || errLines != 1 || !strings.Contains(stderr, `error: service "web": forwarding to pod web-`) || strings.Contains(stderr, "went away") {
+		t.Errorf("port-forward to a pod that cannot forward: exit %d, want 1 and one error line\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
