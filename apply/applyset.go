@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -258,6 +259,19 @@ func (a *applySet) members(ctx context.Context, c *Client, gks map[schema.GroupK
 			// A kind whose API is gone has no members left to find.
 			continue
 		}
+		if gk == (schema.GroupKind{Kind: "Namespace"}) {
+			// The one namespace a project can hold is its own: read it by
+			// name, which a user with rights in that namespace alone may,
+			// rather than list every namespace of the cluster.
+			ns, err := a.ownNamespace(ctx, c, m)
+			if err != nil {
+				return nil, err
+			}
+			if ns != nil {
+				out = append(out, ns)
+			}
+			continue
+		}
 		items, err := c.list(ctx, m, a.namespace, sel)
 		if err != nil {
 			return nil, err
@@ -265,6 +279,27 @@ func (a *applySet) members(ctx context.Context, c *Client, gks map[schema.GroupK
 		out = append(out, items...)
 	}
 	return out, nil
+}
+
+// ownNamespace is the set's namespace when it is a member (hoist created
+// it), else nil.
+func (a *applySet) ownNamespace(ctx context.Context, c *Client, m *meta.RESTMapping) (*unstructured.Unstructured, error) {
+	op := "reading namespace " + a.namespace
+	var u *unstructured.Unstructured
+	err := c.retry(ctx, op, func(ctx context.Context) (err error) {
+		u, err = c.dyn.Resource(m.Resource).Get(ctx, a.namespace, metav1.GetOptions{})
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, withOp(op, err)
+	}
+	if u.GetLabels()[LabelApplySetPartOf] != a.ID() {
+		return nil, nil
+	}
+	return u, nil
 }
 
 func sortedGroupKinds(gks map[schema.GroupKind]bool) []schema.GroupKind {

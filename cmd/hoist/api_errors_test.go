@@ -122,6 +122,31 @@ func TestAPIErrorsRBAC(t *testing.T) {
 		}
 		return path
 	}
+	// "ns-reader" may read everything in one namespace only, which a
+	// project created with --create-namespace (so the namespace is one of
+	// its members): status and ls must not need to list namespaces.
+	created := "rbac-created"
+	if r := runHoist(t, k.dir, "", []string{"KUBECONFIG=" + k.kubeconfig}, "up", "-q", "-n", created, "--create-namespace", "--wait=false"); r.code != 0 {
+		t.Fatalf("up -n %s: exit %d\n%s", created, r.code, r.stderr)
+	}
+	nsRole := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+		"metadata": map[string]any{"name": "hoist-test-ns-reader", "namespace": created},
+		"rules":    []any{read},
+	}}
+	nsBinding := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+		"metadata": map[string]any{"name": "hoist-test-ns-reader", "namespace": created},
+		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "hoist-test-ns-reader"},
+		"subjects": []any{map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "ns-reader"}},
+	}}
+	if _, err := k.dyn.Resource(rbac("roles")).Namespace(created).Apply(ctx, "hoist-test-ns-reader", nsRole, metav1.ApplyOptions{FieldManager: "test", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.dyn.Resource(rbac("rolebindings")).Namespace(created).Apply(ctx, "hoist-test-ns-reader", nsBinding, metav1.ApplyOptions{FieldManager: "test", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	nsReader := kubeconfigAs("ns-reader")
 	nobody, reader := kubeconfigAs("nobody"), kubeconfigAs("reader")
 	secretReader, secretWriter := kubeconfigAs("secret-reader"), kubeconfigAs("secret-writer")
 	noWatch := kubeconfigAs("no-watch")
@@ -145,6 +170,8 @@ func TestAPIErrorsRBAC(t *testing.T) {
 		{name: "secret-writer, objects", kubeconfig: secretWriter, args: []string{"apply", "-n", ns},
 			want: `applying `, lines: 7},
 		{name: "reader, status", kubeconfig: reader, args: []string{"status", "-n", ns}, want: ""},
+		{name: "namespace reader, status", kubeconfig: nsReader, args: []string{"status", "-n", created}, want: ""},
+		{name: "namespace reader, ls", kubeconfig: nsReader, args: []string{"ls", "-n", created}, want: ""},
 		// The wait's watch is refused: one line at once, not the timeout
 		// (the informer would retry forever).
 		{name: "no-watch, apply --wait", kubeconfig: noWatch, args: []string{"apply", "-n", ns, "--wait", "--timeout", "3m", "-q"},
