@@ -146,7 +146,38 @@ func checkExtensionNames(ext Extension) error {
 			return invalidf("%s.imagePullSecrets[%d]: %q is not a valid Secret name: %s", ExtensionKey, i, n, strings.Join(errs, "; "))
 		}
 	}
+	for i, t := range ext.Tolerations {
+		if err := checkToleration(t); err != "" {
+			return invalidf("%s.tolerations[%d]: %s", ExtensionKey, i, err)
+		}
+	}
 	return nil
+}
+
+// checkToleration applies the API server's rules for a pod toleration
+// (the schema knows only the operator and effect values): a valid label
+// key and value; an empty key only with operator Exists; no value with
+// Exists; tolerationSeconds only with effect NoExecute. It returns what is
+// wrong, or "".
+func checkToleration(t corev1.Toleration) string {
+	if t.Key != "" {
+		if errs := validation.IsQualifiedName(t.Key); len(errs) > 0 {
+			return fmt.Sprintf("key %q is not a valid label key: %s", t.Key, strings.Join(errs, "; "))
+		}
+	}
+	exists := t.Operator == corev1.TolerationOpExists
+	switch {
+	case t.Key == "" && !exists:
+		return "a toleration without a key must have operator Exists (it tolerates every taint)"
+	case exists && t.Value != "":
+		return fmt.Sprintf("value %q: a toleration with operator Exists has no value", t.Value)
+	case t.TolerationSeconds != nil && t.Effect != corev1.TaintEffectNoExecute:
+		return "tolerationSeconds needs effect NoExecute"
+	}
+	if errs := validation.IsValidLabelValue(t.Value); len(errs) > 0 {
+		return fmt.Sprintf("value %q is not a valid label value: %s", t.Value, strings.Join(errs, "; "))
+	}
+	return ""
 }
 
 // serviceExtension is a service's (or top-level job's) x-kubernetes block

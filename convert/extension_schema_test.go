@@ -116,3 +116,36 @@ func TestSchemaErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTolerations: the API server's rules for tolerations, which the
+// schema cannot express, are errors naming the entry.
+func TestTolerations(t *testing.T) {
+	t.Parallel()
+	tol := func(m map[string]any) map[string]any { return map[string]any{"tolerations": []any{m}} }
+	for _, tc := range []struct {
+		name string
+		raw  map[string]any
+		want string
+	}{
+		{name: "exists", raw: tol(map[string]any{"operator": "Exists"})},
+		{name: "equal", raw: tol(map[string]any{"key": "dedicated", "value": "db", "effect": "NoSchedule"})},
+		{name: "noexecute seconds", raw: tol(map[string]any{"key": "k", "effect": "NoExecute", "tolerationSeconds": 30})},
+		{name: "exists with value", raw: tol(map[string]any{"key": "x", "operator": "Exists", "value": "v"}), want: `x-kubernetes.tolerations[0]: value "v": a toleration with operator Exists has no value`},
+		{name: "no key", raw: tol(map[string]any{"operator": "Equal", "value": "z"}), want: "x-kubernetes.tolerations[0]: a toleration without a key must have operator Exists (it tolerates every taint)"},
+		{name: "bad value", raw: tol(map[string]any{"key": "k", "value": "not valid!"}), want: `x-kubernetes.tolerations[0]: value "not valid!" is not a valid label value`},
+		{name: "bad key", raw: tol(map[string]any{"key": "a b", "operator": "Exists"}), want: `x-kubernetes.tolerations[0]: key "a b" is not a valid label key`},
+		{name: "seconds without NoExecute", raw: tol(map[string]any{"key": "k", "effect": "NoSchedule", "tolerationSeconds": 30}), want: "x-kubernetes.tolerations[0]: tolerationSeconds needs effect NoExecute"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := decodeExtension(tc.raw)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if tc.want == "" && got != "" || tc.want != "" && !strings.HasPrefix(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
