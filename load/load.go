@@ -12,13 +12,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/consts"
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/errdefs"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/compose-spec/compose-go/v2/utils"
+	"github.com/docker/cli/pkg/kvfile"
 	yamlv4 "go.yaml.in/yaml/v4"
 	"sigs.k8s.io/yaml"
 )
@@ -126,7 +129,27 @@ func Project(ctx context.Context, o Options) (*types.Project, error) {
 	}
 }
 
+// registerRaw registers the env_file format "raw" with compose-go, once:
+// the docker compose CLI registers it itself (compose-go does not), with
+// docker run --env-file's parser (docker/cli's kvfile): KEY=VALUE lines,
+// values taken as written, no quotes or interpolation, a bare KEY taken
+// from the environment.
+var registerRaw = sync.OnceFunc(func() {
+	dotenv.RegisterFormat("raw", func(r io.Reader, filename string, vars map[string]string, lookup func(string) (string, bool)) error {
+		lines, err := kvfile.ParseFromReader(r, lookup)
+		if err != nil {
+			return fmt.Errorf("failed to parse env_file %s: %w", filename, err)
+		}
+		for _, l := range lines {
+			k, v, _ := strings.Cut(l, "=")
+			vars[k] = v
+		}
+		return nil
+	})
+})
+
 func project(ctx context.Context, o Options) (*types.Project, error) {
+	registerRaw()
 	environ := o.Environ
 	if environ == nil {
 		environ = os.Environ()
