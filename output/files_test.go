@@ -2,6 +2,7 @@ package output_test
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,8 +45,8 @@ func goldenObjects(t *testing.T) map[string]*convert.Result {
 
 // TestHelmChartRendersTheSameObjects renders the chart of every golden
 // case with its own values.yaml and compares the result with the plain
-// output. The templates use only Go template built-ins, so text/template
-// renders them as helm does.
+// output. The templates use Go template built-ins and helm's int64, so
+// text/template with helmFuncs renders them as helm does.
 func TestHelmChartRendersTheSameObjects(t *testing.T) {
 	for name, res := range goldenObjects(t) {
 		t.Run(name, func(t *testing.T) {
@@ -76,7 +77,7 @@ func TestHelmChartRendersTheSameObjects(t *testing.T) {
 				byName[kindName(o.Object)] = o.Object
 			}
 			for _, p := range templates {
-				tmpl, err := template.New(p).Option("missingkey=error").Parse(string(byPath[p]))
+				tmpl, err := template.New(p).Option("missingkey=error").Funcs(helmFuncs).Parse(string(byPath[p]))
 				if err != nil {
 					t.Fatalf("%s: %v", p, err)
 				}
@@ -125,7 +126,7 @@ func TestHelmEscapesTemplateText(t *testing.T) {
 		if f.Path != "templates/04-configmap-tpl.yaml" {
 			continue
 		}
-		tmpl := template.Must(template.New("").Option("missingkey=error").Parse(string(f.Data)))
+		tmpl := template.Must(template.New("").Option("missingkey=error").Funcs(helmFuncs).Parse(string(f.Data)))
 		var out bytes.Buffer
 		if err := tmpl.Execute(&out, map[string]any{"Values": map[string]any{}}); err != nil {
 			t.Fatal(err)
@@ -169,6 +170,58 @@ func TestFilesKustomize(t *testing.T) {
 		}
 		if !bytes.Equal(b, f.Data) {
 			t.Errorf("%s differs from the stream output", f.Path)
+		}
+	}
+}
+
+// helmFuncs are the functions of helm's (sprig's) that the templates use:
+// int64 turns a value of values.yaml, which helm reads as a float64 (or an
+// int64 from --set), into an integer.
+var helmFuncs = template.FuncMap{"int64": func(v any) (int64, error) {
+	switch x := v.(type) {
+	case float64:
+		return int64(x), nil
+	case int64:
+		return x, nil
+	case int:
+		return int64(x), nil
+	}
+	return 0, fmt.Errorf("int64 of %T", v)
+}}
+
+// TestHelmChartLargeCounts: helm reads a million replicas from values.yaml
+// as the float64 1e+06; the chart still renders the integer.
+func TestHelmChartLargeCounts(t *testing.T) {
+	deploy := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "web", "labels": map[string]any{convert.LabelName: "web"}},
+		"spec": map[string]any{"replicas": int64(1000000), "template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"name": "web", "image": "nginx:1.27"}},
+		}}},
+	}}
+	files, err := output.Files([]*unstructured.Unstructured{deploy}, output.FormatHelm, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPath := map[string][]byte{}
+	for _, f := range files {
+		byPath[f.Path] = f.Data
+	}
+	var values map[string]any
+	if err := yaml.Unmarshal(byPath["values.yaml"], &values); err != nil {
+		t.Fatal(err)
+	}
+	for p, data := range byPath {
+		if !strings.HasPrefix(p, "templates/") {
+			continue
+		}
+		var out bytes.Buffer
+		tmpl := template.Must(template.New(p).Option("missingkey=error").Funcs(helmFuncs).Parse(string(data)))
+		if err := tmpl.Execute(&out, map[string]any{"Values": values}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "replicas: 1000000\n") {
+			t.Errorf("%s renders:\n%s", p, out.String())
 		}
 	}
 }

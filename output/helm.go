@@ -15,8 +15,11 @@ import (
 // A Helm chart whose templates, rendered with the chart's own values,
 // give exactly the objects of the plain output. values.yaml holds, per
 // service (keyed by object name): image and tag, replicas, resources and
-// autoscale. The templates use only Go template built-ins (index, if), so
-// they render the same under helm and plain text/template.
+// autoscale. The templates use Go template built-ins (index, if, printf)
+// and one function of helm's (sprig's int64): helm reads every number of
+// values.yaml as a float64, which a bare {{ }} prints as 1e+06 from a
+// million on, which no integer field takes. The tests render them with
+// text/template and that one function.
 
 type placeholders struct {
 	n    int
@@ -58,7 +61,7 @@ func helmChart(objs []*unstructured.Unstructured, project string) ([]File, error
 			vals := newValues()
 			if r, ok, _ := unstructured.NestedFieldNoCopy(obj, "spec", "replicas"); ok && (kind == "Deployment" || kind == "StatefulSet") {
 				vals["replicas"] = r
-				_ = unstructured.SetNestedField(obj, ph.put("{{ $v.replicas }}"), "spec", "replicas")
+				_ = unstructured.SetNestedField(obj, ph.put("{{ int64 $v.replicas }}"), "spec", "replicas")
 			}
 			podSpec, _, _ := unstructured.NestedMap(obj, podSpecPath...)
 			helmContainers(podSpec, svc, vals, ph)
@@ -70,11 +73,11 @@ func helmChart(objs []*unstructured.Unstructured, project string) ([]File, error
 			as := map[string]any{}
 			if m, ok, _ := unstructured.NestedFieldNoCopy(obj, "spec", "minReplicas"); ok {
 				as["min"] = m
-				_ = unstructured.SetNestedField(obj, ph.put("{{ $v.autoscale.min }}"), "spec", "minReplicas")
+				_ = unstructured.SetNestedField(obj, ph.put("{{ int64 $v.autoscale.min }}"), "spec", "minReplicas")
 			}
 			if m, ok, _ := unstructured.NestedFieldNoCopy(obj, "spec", "maxReplicas"); ok {
 				as["max"] = m
-				_ = unstructured.SetNestedField(obj, ph.put("{{ $v.autoscale.max }}"), "spec", "maxReplicas")
+				_ = unstructured.SetNestedField(obj, ph.put("{{ int64 $v.autoscale.max }}"), "spec", "maxReplicas")
 			}
 			metrics, _, _ := unstructured.NestedSlice(obj, "spec", "metrics")
 			for _, m := range metrics {
@@ -84,7 +87,7 @@ func helmChart(objs []*unstructured.Unstructured, project string) ([]File, error
 				metric, _ := res["name"].(string)
 				if u, ok := target["averageUtilization"]; ok && (metric == "cpu" || metric == "memory") {
 					as[metric] = u
-					target["averageUtilization"] = ph.put("{{ $v.autoscale." + metric + " }}")
+					target["averageUtilization"] = ph.put("{{ int64 $v.autoscale." + metric + " }}")
 				}
 			}
 			_ = unstructured.SetNestedSlice(obj, metrics, "spec", "metrics")
