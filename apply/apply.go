@@ -97,6 +97,9 @@ type Options struct {
 	// means no bound but the caller's context. When it passes while the
 	// server does not answer, the error is an *UnreachableError.
 	Timeout time.Duration
+	// Budget, when set, is the whole timeout Timeout is part of (one
+	// --timeout for apply and wait): the timeout error names it.
+	Budget time.Duration
 	// Origin is where the project is applied from; the ApplySet parent
 	// records it. A zero Origin is unknown: nothing is checked.
 	Origin Origin
@@ -125,7 +128,11 @@ func (c *Client) Apply(ctx context.Context, objs []*unstructured.Unstructured, o
 		return results, ue
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return results, optionErrorf("%w after %s (%v) applying the project: %d of %d objects applied", ErrTimeout, o.Timeout, OptionTimeout, len(done(results)), len(objs))
+		timeout := o.Timeout
+		if o.Budget > 0 {
+			timeout = o.Budget
+		}
+		return results, optionErrorf("%w after %s (%v) applying the project: %d of %d objects applied", ErrTimeout, timeout, OptionTimeout, len(done(results)), len(objs))
 	}
 	return results, asConflict(err)
 }

@@ -22,6 +22,10 @@ import (
 // WaitOptions tune Wait.
 type WaitOptions struct {
 	Timeout time.Duration
+	// Budget, when set, is the whole timeout this wait is the rest of
+	// (apply and wait share one --timeout): the timeout error names it,
+	// not the few seconds left to the wait.
+	Budget time.Duration
 	// Progress receives per-workload ready counts; nil prints nothing.
 	Progress io.Writer
 	// TTY redraws one progress line instead of printing each change.
@@ -112,7 +116,11 @@ func (c *Client) Wait(ctx context.Context, objs []*unstructured.Unstructured, o 
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return c.timeoutError(ctx, targets, states, o.Timeout)
+			timeout := o.Timeout
+			if o.Budget > 0 {
+				timeout = o.Budget
+			}
+			return c.timeoutError(ctx, targets, states, timeout)
 		}
 	}
 }
@@ -253,7 +261,11 @@ func (c *Client) timeoutError(ctx context.Context, targets map[Ref]*unstructured
 		st, seen := states[ref]
 		why := st.message
 		if !seen {
+			// The watch had no time to see it: look it up.
 			why = "not found"
+			if c.exists(ctx, targets[ref]) {
+				why = "no status seen before the timeout"
+			}
 		}
 		reasons := c.podProblems(ctx, ref.Namespace, st.selector)
 		if len(reasons) > 0 {
@@ -394,4 +406,15 @@ func podProblem(p *unstructured.Unstructured) string {
 		return fmt.Sprintf("not ready: %v", c["message"])
 	}
 	return ""
+}
+
+// exists reports whether u is on the server (false when that cannot be
+// told).
+func (c *Client) exists(ctx context.Context, u *unstructured.Unstructured) bool {
+	m, err := c.mapping(u.GroupVersionKind())
+	if err != nil {
+		return false
+	}
+	_, err = c.resource(m, u.GetNamespace()).Get(ctx, u.GetName(), metav1.GetOptions{})
+	return err == nil
 }

@@ -93,7 +93,7 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags, 
 	results, err := client.Apply(cmd.Context(), c.res.Objects, apply.Options{
 		Project: setName, Tooling: tooling(), FieldManager: f.fieldManager, Force: f.force,
 		DryRun: dryRun, Prune: f.prune, Concurrency: int(f.concurrency), Warnings: warnings(streams, g),
-		Timeout: time.Until(deadline), Origin: originOf(c.project), Takeover: f.takeover,
+		Timeout: time.Until(deadline), Budget: time.Duration(f.timeout), Origin: originOf(c.project), Takeover: f.takeover,
 	})
 	printResults(streams, results)
 	if err != nil {
@@ -104,7 +104,9 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags, 
 	}
 	if f.wait {
 		// --timeout covers apply and wait together.
-		if err := client.Wait(cmd.Context(), c.res.Objects, waitOptions(streams, g, deadline)); err != nil {
+		w := waitOptions(streams, g, deadline)
+		w.Budget = f.timeout
+		if err := client.Wait(cmd.Context(), c.res.Objects, w); err != nil {
 			return err
 		}
 	}
@@ -115,7 +117,7 @@ func (f *applyFlags) run(cmd *cobra.Command, streams IOStreams, g *globalFlags, 
 }
 
 // waitOptions are the options of a wait that ends at deadline, with
-// progress on stderr unless -q.
+// progress on stderr unless -q; the caller sets Budget to its --timeout.
 func waitOptions(streams IOStreams, g *globalFlags, deadline time.Time) apply.WaitOptions {
 	w := apply.WaitOptions{Timeout: max(time.Until(deadline), time.Millisecond), TTY: isTerminal(streams.ErrOut)}
 	if !g.quiet {

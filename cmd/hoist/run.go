@@ -211,5 +211,7 @@ func (f *runFlags) applyDependencies(cmd *cobra.Command, streams IOStreams, g *g
 	if err != nil {
 		return err
 	}
-	return client.Wait(cmd.Context(), wait, waitOptions(streams, g, deadline))
+	w := waitOptions(streams, g, deadline)
+	w.Budget = f.timeout
+	return client.Wait(cmd.Context(), wait, w)
 }

@@ -53,7 +53,7 @@ func TestWait(t *testing.T) {
 		return err == nil && len(l.Items) > 0 && strings.Contains(fmt.Sprint(l.Items[0].Object["status"]), "reason:Unschedulable")
 	})
 	r = k.hoist("up", "-n", ns, "--timeout", "5s")
-	if r.code != 1 || !strings.Contains(r.stderr, "deployment.apps/huge") || !strings.Contains(r.stderr, "Unschedulable") || !strings.Contains(r.stderr, "timed out") {
+	if r.code != 1 || !strings.Contains(r.stderr, "deployment.apps/huge") || !strings.Contains(r.stderr, "Unschedulable") || !strings.Contains(r.stderr, "timed out after 5s waiting for") {
 		t.Errorf("up with an unschedulable workload: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 	if strings.Contains(r.stderr, "deployment.apps/web:") {
