@@ -100,7 +100,7 @@ func (c *Client) ReadyPod(ctx context.Context, t Target, index int) (*corev1.Pod
 	}
 	if index > 0 {
 		if index > len(pods) {
-			return nil, fmt.Errorf("service %q has no pod with index %d in namespace %s (it has %d)", t.Service, index, c.Namespace, len(pods))
+			return nil, c.noPodIndex(t, index, len(pods))
 		}
 		p := &pods[index-1]
 		if !ready(p) {
@@ -133,4 +133,9 @@ func podState(p *corev1.Pod) string {
 		}
 	}
 	return state
+}
+
+// noPodIndex is the error for --index n of a service with fewer pods.
+func (c *Client) noPodIndex(t Target, index, pods int) error {
+	return fmt.Errorf("service %q has no pod with index %d in namespace %s (it has %d)", t.Service, index, c.Namespace, pods)
 }

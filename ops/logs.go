@@ -103,6 +103,10 @@ func (c *Client) Logs(ctx context.Context, targets []Target, o LogOptions, out i
 			if err != nil {
 				return err
 			}
+			if o.Index > len(pods) && len(pods) > 0 {
+				// As exec says; no pod at all is no error (nothing runs).
+				return c.noPodIndex(t, o.Index, len(pods))
+			}
 			for i := range pods {
 				if o.Index > 0 && i+1 != o.Index {
 					continue

@@ -46,7 +46,8 @@ func TestVerbsWithoutPods(t *testing.T) {
 // TestPortForwardCannotStart: kwok's fake pods are ready but cannot be
 // forwarded to (their kubelet cannot upgrade the connection). port-forward
 // tries again a few times, then ends with one error line, instead of
-// saying the pod went away and trying forever.
+// saying the pod went away and trying forever. Also: logs --index beyond
+// the service's pods.
 func TestPortForwardCannotStart(t *testing.T) {
 	t.Parallel()
 	k := newKube(t)
@@ -74,5 +75,10 @@ func TestPortForwardCannotStart(t *testing.T) {
 	}
 	if code != 1 || errLines != 1 || !strings.Contains(stderr, `error: service "web": forwarding to pod web-`) || strings.Contains(stderr, "went away") {
 		t.Errorf("port-forward to a pod that cannot forward: exit %d, want 1 and one error line\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// logs --index beyond the pods is an error, as for exec.
+	r := k.hoist("logs", "-n", ns, "--index", "5", "web")
+	if want := `error: service "web" has no pod with index 5 in namespace ` + ns + " (it has 1)\n"; r.code != 1 || r.stderr != want {
+		t.Errorf("logs --index 5: exit %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
 	}
 }
