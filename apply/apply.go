@@ -175,6 +175,15 @@ func (c *Client) apply(ctx context.Context, objs []*unstructured.Unstructured, o
 		return nil, err
 	}
 	oldGKs := parent.gks
+	// A server dry run cannot create objects in a namespace that does not
+	// exist yet (a first deploy with --create-namespace): they would be
+	// created, which is what it reports for them.
+	nsMissing := false
+	if o.DryRun == DryRunServer && len(stages[0]) > 0 {
+		if nsMissing, err = c.namespaceMissing(ctx); err != nil {
+			return nil, err
+		}
+	}
 	results := make([]Result, len(objects))
 	var errs []error
 	for s, stage := range stages {
@@ -193,6 +202,12 @@ func (c *Client) apply(ctx context.Context, objs []*unstructured.Unstructured, o
 			if err := set.write(ctx, c, union(oldGKs, newGKs), nil); err != nil {
 				return done(results), err
 			}
+		}
+		if nsMissing && s == 1 {
+			for _, i := range stage {
+				results[i] = Result{Ref: objects[i].ref, DryRun: o.DryRun, Action: Created}
+			}
+			continue
 		}
 		errs = append(errs, c.applyStage(ctx, objects, stage, live, o, dryRun, results)...)
 		if ctx.Err() != nil {

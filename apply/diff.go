@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -41,10 +42,25 @@ func (c *Client) Diff(ctx context.Context, objs []*unstructured.Unstructured, o 
 		}
 	}
 
+	// The server cannot dry-run objects into a namespace that does not
+	// exist yet: with the Namespace among the objects (a first deploy with
+	// --create-namespace) they are shown as they would be sent; without,
+	// one error says so.
+	nsMissing, err := c.namespaceMissing(ctx)
+	if err != nil {
+		return false, err
+	}
+	if nsMissing && !slices.ContainsFunc(objects, func(p prepared) bool { return p.ref.GroupKind.Kind == "Namespace" }) {
+		return false, optionErrorf("namespace %s does not exist: create it, or let hoist create it (%v)", c.Namespace, OptionCreateNamespace)
+	}
 	type pair struct{ live, merged *unstructured.Unstructured }
 	pairs := make([]pair, len(objects))
 	errs := inParallel(ctx, o.Concurrency, len(objects), func(ctx context.Context, i int) error {
 		p := objects[i]
+		if nsMissing && p.ref.Namespace != "" {
+			pairs[i] = pair{merged: p.obj}
+			return nil
+		}
 		r := c.resource(p.mapping, p.obj.GetNamespace())
 		var live *unstructured.Unstructured
 		err := c.retry(ctx, "reading "+p.ref.String()+where(p.ref.Namespace), func(ctx context.Context) (err error) {
@@ -268,4 +284,23 @@ func runDiff(ctx context.Context, from, to string, out io.Writer) (bool, error) 
 		return true, nil
 	}
 	return false, fmt.Errorf("running %s: %w", args[0], err)
+}
+
+// namespaceMissing reports whether the client's namespace does not exist.
+func (c *Client) namespaceMissing(ctx context.Context) (bool, error) {
+	op := "reading namespace " + c.Namespace
+	err := c.retry(ctx, op, func(ctx context.Context) error {
+		_, err := c.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Get(ctx, c.Namespace, metav1.GetOptions{})
+		return err
+	})
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case apierrors.IsForbidden(err):
+		// Not allowed to read it: the dry runs will tell.
+		return false, nil
+	case err != nil:
+		return false, withOp(op, err)
+	}
+	return false, nil
 }

@@ -145,12 +145,15 @@ type Option = option.Name
 
 // Options that errors name.
 const (
-	OptionProject    Option = "Project"
-	OptionTakeover   Option = "Takeover"
-	OptionTimeout    Option = "Timeout"
-	OptionDryRun     Option = "DryRun"
-	OptionKubeconfig Option = "Kubeconfig"
-	OptionContext    Option = "Context"
+	OptionProject  Option = "Project"
+	OptionTakeover Option = "Takeover"
+	OptionTimeout  Option = "Timeout"
+	// OptionCreateNamespace is convert's CreateNamespace, which also
+	// emits the Namespace diff previews.
+	OptionCreateNamespace Option = "CreateNamespace"
+	OptionDryRun          Option = "DryRun"
+	OptionKubeconfig      Option = "Kubeconfig"
+	OptionContext         Option = "Context"
 )
 
 // OptionError is an error whose text names options: Error names them as

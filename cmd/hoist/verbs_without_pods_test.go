@@ -82,3 +82,38 @@ func TestPortForwardCannotStart(t *testing.T) {
 		t.Errorf("logs --index 5: exit %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
 	}
 }
+
+// TestDiffNewNamespace: diff of a first deploy into a namespace that does
+// not exist yet shows every object as new with --create-namespace, and
+// says in one line that the namespace is missing without it (the server
+// cannot dry-run objects into a missing namespace).
+func TestDiffNewNamespace(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	k.compose("services:\n  web:\n    image: nginx:1.27\n    expose: [\"80\"]\n")
+	ns := "diff-brand-new"
+	r := k.hoist("diff", "-n", ns)
+	if want := "error: namespace " + ns + " does not exist: create it, or let hoist create it (--create-namespace)\n"; r.code != 2 || r.stderr != want {
+		t.Errorf("diff into a missing namespace: exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+	}
+	r = k.hoist("diff", "-n", ns, "--create-namespace")
+	if r.code != 1 || withoutWarnings(r.stderr) != "" || !strings.Contains(r.stdout, "+kind: Deployment") || !strings.Contains(r.stdout, "+kind: Namespace") {
+		t.Errorf("diff --create-namespace into a missing namespace: exit %d, want 1 and every object new\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	k.mustBeGone(deployments, ns, "web")
+}
+
+// TestDryRunServerNewNamespace: up --dry-run=server of a first deploy with
+// --create-namespace says what it would create, one line per object, not
+// one error per object about the missing namespace.
+func TestDryRunServerNewNamespace(t *testing.T) {
+	t.Parallel()
+	k := newKube(t)
+	k.compose("services:\n  web:\n    image: nginx:1.27\n    expose: [\"80\"]\n")
+	ns := "dry-run-brand-new"
+	r := k.hoist("up", "-n", ns, "--create-namespace", "--dry-run=server")
+	if r.code != 0 || withoutWarnings(r.stderr) != "" || !strings.Contains(r.stdout, "deployment.apps/web created (server dry run)") || !strings.Contains(r.stdout, "namespace/"+ns+" created (server dry run)") {
+		t.Errorf("up --dry-run=server into a new namespace: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	k.mustBeGone(deployments, ns, "web")
+}
