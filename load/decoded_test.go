@@ -19,15 +19,18 @@ import (
 func TestDecodedConfigSameProject(t *testing.T) {
 	var files []string
 	for _, root := range []string{"../convert/testdata", "../cmd/hoist/testdata", "../examples", "../e2e/testdata"} {
-		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return nil
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
 			}
-			if n := d.Name(); (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) && !notCompose.MatchString(n) {
+			if n := d.Name(); !d.IsDir() && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) && !notCompose.MatchString(n) {
 				files = append(files, p)
 			}
 			return nil
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	if len(files) < 100 {
 		t.Fatalf("found only %d compose files", len(files))
