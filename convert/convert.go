@@ -212,12 +212,15 @@ func dropEmpty(m map[string]any) {
 
 // svcCtx carries what the parts of one service's conversion share.
 type svcCtx struct {
-	svc      *types.ServiceConfig
-	name     string // object name
-	ext      Extension
-	selector map[string]string
-	labels   map[string]string // standard labels of every object of the service
-	ports    []svcPort
+	svc  *types.ServiceConfig
+	name string // object name
+	ext  Extension
+	// autoscaleKey is the key that set ext.Autoscale when it is not
+	// x-kubernetes.autoscale (kompose's labels), for messages.
+	autoscaleKey string
+	selector     map[string]string
+	labels       map[string]string // standard labels of every object of the service
+	ports        []svcPort
 	// published are the ports compose publishes on the host, and
 	// publishWarnings what publishing them approximates (kept when a
 	// NodePort or LoadBalancer Service publishes them).

@@ -79,6 +79,7 @@ func (c *converter) komposeLabels(s *svcCtx) error {
 		}
 	}
 	s.ext.Autoscale = &hpa
+	s.autoscaleKey = "labels." + komposePrefix + "hpa.replicas"
 	return nil
 }
 

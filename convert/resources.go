@@ -147,6 +147,9 @@ func (c *converter) gpus(service, key string, reqs []types.DeviceRequest, out ma
 func (c *converter) autoscaler(s *svcCtx, replicas int32, rr *corev1.ResourceRequirements) (*autoscalingv2.HorizontalPodAutoscaler, error) {
 	svc := s.svc
 	a, key := s.ext.Autoscale, ExtensionKey+".autoscale"
+	if s.autoscaleKey != "" {
+		key = s.autoscaleKey
+	}
 	if opt, ok := c.opts.Autoscale[svc.Name]; ok {
 		a, key = &opt, "--autoscale"
 	}
