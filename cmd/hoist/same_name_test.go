@@ -22,22 +22,10 @@ func TestSameNameProjects(t *testing.T) {
 	k := newKube(t)
 	ns := "same-name"
 	first, second := filepath.Join(k.dir, "first"), filepath.Join(k.dir, "second")
-	for dir, content := range map[string]string{
+	in := k.projects(map[string]string{
 		first:  "name: shop\nservices:\n  web:\n    image: nginx:1.27\n    expose: [\"8080\"]\n    environment: {API_TOKEN: s3cret}\n",
 		second: "name: shop\nservices:\n  api:\n    image: example/api:1\n    expose: [\"8080\"]\n",
-	} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := []string{"KUBECONFIG=" + k.kubeconfig}
-	in := func(dir string, args ...string) runResult {
-		t.Helper()
-		return runHoist(t, dir, "", env, args...)
-	}
+	})
 	if r := in(first, "up", "-n", ns, "--create-namespace", "--wait=false"); r.code != 0 {
 		t.Fatalf("up of the first project: exit %d\n%s", r.code, r.stderr)
 	}
@@ -125,24 +113,12 @@ func TestForeignObjects(t *testing.T) {
 	k := newKube(t)
 	ns := "foreign"
 	alpha, beta, mine, app := filepath.Join(k.dir, "alpha"), filepath.Join(k.dir, "beta"), filepath.Join(k.dir, "mine"), filepath.Join(k.dir, "app")
-	for dir, content := range map[string]string{
+	in := k.projects(map[string]string{
 		app:   "services:\n  app:\n    image: nginx:1.27\n",
 		alpha: "services:\n  db:\n    image: postgres:16\n    volumes: [data:/var/lib/postgresql/data]\nvolumes:\n  data:\n",
 		beta:  "services:\n  cache:\n    image: redis:7\n    volumes: [data:/data]\nvolumes:\n  data:\n",
 		mine:  "services:\n  web:\n    image: nginx:1.27\n    expose: [\"80\"]\n",
-	} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := []string{"KUBECONFIG=" + k.kubeconfig}
-	in := func(dir string, args ...string) runResult {
-		t.Helper()
-		return runHoist(t, dir, "", env, args...)
-	}
+	})
 	if r := in(alpha, "up", "-n", ns, "--create-namespace", "--wait=false"); r.code != 0 {
 		t.Fatalf("up of alpha: exit %d\n%s", r.code, r.stderr)
 	}
@@ -201,5 +177,24 @@ func TestForeignObjects(t *testing.T) {
 	k.mustGet(deployments, ns, "app")
 	if r := in(app, "down", "-n", ns, "-p", "my_app"); r.code != 0 {
 		t.Errorf("down -p my_app: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// projects writes each directory's compose.yaml and returns a function
+// that runs hoist in one of them against the test cluster.
+func (k *kube) projects(files map[string]string) func(dir string, args ...string) runResult {
+	k.t.Helper()
+	for dir, content := range files {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			k.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte(content), 0o644); err != nil {
+			k.t.Fatal(err)
+		}
+	}
+	env := []string{"KUBECONFIG=" + k.kubeconfig}
+	return func(dir string, args ...string) runResult {
+		k.t.Helper()
+		return runHoist(k.t, dir, "", env, args...)
 	}
 }
