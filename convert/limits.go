@@ -49,12 +49,16 @@ func checkObjects(objs []*unstructured.Unstructured, jobs map[string]bool) error
 	seen := make(map[objKey]*unstructured.Unstructured, len(objs))
 	for _, o := range objs {
 		if err := checkObject(o); err != nil {
-			return invalidf("%s: %s", objectOwner(o, jobs, true), err)
+			who := objectOwner(o, jobs)
+			if obj := kindAndName(o); who != obj {
+				who += ": " + obj
+			}
+			return invalidf("%s: %s", who, err)
 		}
 		gvk := o.GroupVersionKind()
 		k := objKey{gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName()}
 		if prev, ok := seen[k]; ok {
-			return invalidf("%s and %s: both become %s %q; rename one", objectOwner(prev, jobs, false), objectOwner(o, jobs, false), k.kind, k.name)
+			return invalidf("%s and %s: both become %s %q; rename one", objectOwner(prev, jobs), objectOwner(o, jobs), k.kind, k.name)
 		}
 		seen[k] = o
 	}
@@ -62,22 +66,21 @@ func checkObjects(objs []*unstructured.Unstructured, jobs map[string]bool) error
 }
 
 // objectOwner names the service or job an object comes from (its
-// LabelName), and with withObject the object too; the object alone when
-// neither made it.
-func objectOwner(o *unstructured.Unstructured, jobs map[string]bool, withObject bool) string {
-	obj := fmt.Sprintf("%s %q", o.GetKind(), o.GetName())
+// LabelName), or the object itself when neither made it.
+func objectOwner(o *unstructured.Unstructured, jobs map[string]bool) string {
 	s := o.GetLabels()[LabelName]
-	if s == "" || o.GetKind() == "Namespace" {
-		return obj
+	switch {
+	case s == "" || o.GetKind() == "Namespace":
+		return kindAndName(o)
+	case jobs[s]:
+		return fmt.Sprintf("job %q", s)
 	}
-	owner := fmt.Sprintf("service %q", s)
-	if jobs[s] {
-		owner = fmt.Sprintf("job %q", s)
-	}
-	if withObject {
-		return owner + ": " + obj
-	}
-	return owner
+	return fmt.Sprintf("service %q", s)
+}
+
+// kindAndName is an object as messages name it: Kind "name".
+func kindAndName(o *unstructured.Unstructured) string {
+	return fmt.Sprintf("%s %q", o.GetKind(), o.GetName())
 }
 
 func checkObject(o *unstructured.Unstructured) error {

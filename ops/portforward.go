@@ -120,7 +120,7 @@ func (c *Client) PortForward(ctx context.Context, t Target, fws []Forward, progr
 			// again, but a refusal (RBAC), or one that repeats (a node
 			// that cannot forward), ends it.
 			failures++
-			if failures >= maxSetupFailures || apierrors.IsForbidden(setupErr) || strings.Contains(setupErr.Error(), "forbidden") {
+			if failures >= maxSetupFailures || apierrors.IsForbidden(setupErr) {
 				return fmt.Errorf("service %q: forwarding to pod %s: %w", t.Service, pod.Name, setupErr)
 			}
 			fmt.Fprintf(progress, "service %q: forwarding to pod %s: %v; trying again\n", t.Service, pod.Name, setupErr)

@@ -168,6 +168,7 @@ type durationFlag struct {
 
 func (f durationFlag) String() string {
 	if f.d == nil {
+		// pflag asks a zero durationFlag for its text to tell defaults.
 		return "0s"
 	}
 	return f.d.String()
